@@ -1,12 +1,11 @@
 """Test-session settings shared by every test (unit, notebook, browser).
 
 The learner's progress store is pointed at a temporary folder so tests and nbval runs
-never write into the repository or the user's home; matplotlib draws off-screen.
+never write into the repository or the user's home.
 """
 import os
 import tempfile
 
-os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ["LOSSBOOK_PROGRESS_DIR"] = tempfile.mkdtemp(prefix="lossbook-progress-")
 # Seeds for hypothesis are fixed in CI so a failure is reproducible from the log.
 os.environ.setdefault("PYTHONHASHSEED", "0")

@@ -1,0 +1,1 @@
+"""Developer tools for maintaining the course (not part of the installed package)."""
