@@ -7,5 +7,3 @@ import os
 import tempfile
 
 os.environ["LOSSBOOK_PROGRESS_DIR"] = tempfile.mkdtemp(prefix="lossbook-progress-")
-# Seeds for hypothesis are fixed in CI so a failure is reproducible from the log.
-os.environ.setdefault("PYTHONHASHSEED", "0")

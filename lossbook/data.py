@@ -1,0 +1,541 @@
+"""Seeded synthetic data sets for the lessons, explorers and exercises.
+
+Every function takes a ``seed`` and draws only from ``numpy.random.default_rng(seed)``;
+the arrays are then built with ``+ - * /`` alone (no ``exp``, ``sin`` or matrix
+products, whose last bits can differ between CPUs and BLAS libraries). The same seed
+therefore gives bit-identical arrays on every machine with the same numpy version
+(``tests/data/test_determinism.py`` pins checksums).
+
+Data sets
+---------
+``regression_1d``          y = slope·x + intercept + noise, optional outliers.
+``regression``             y = X·coef + intercept + noise with any number of features.
+``polynomial_regression``  a noisy cubic, for the overfitting demo (lesson 06), with
+                           ``polynomial_features`` to expand x into x, x², …, x^degree.
+``two_class``              two classes in 2-D, linearly separable with a margin, or
+                           overlapping; labels {0, 1} (``to_plus_minus_one`` for hinge).
+``three_class_blobs``      three Gaussian blobs in 2-D; labels {0, 1, 2}.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "RegressionData",
+    "ClassificationData",
+    "regression_1d",
+    "regression",
+    "polynomial_regression",
+    "polynomial_features",
+    "two_class",
+    "three_class_blobs",
+    "to_plus_minus_one",
+    "to_zero_one",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class RegressionData:
+    """A regression data set: features, targets and the truth that made them.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n, d)
+        Features, one row per example.
+    y : ndarray of shape (n,)
+        Targets: ``X @ coef + intercept + noise``, plus ``outlier_size`` on outliers.
+    is_outlier : ndarray of bool, shape (n,)
+        True for the examples whose target was shifted.
+    coef : ndarray of shape (d,)
+        The true coefficients.
+    intercept : float
+        The true intercept.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    is_outlier: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    @property
+    def x(self) -> np.ndarray:
+        """The single feature as a 1-D array (only for one-feature data)."""
+        if self.X.shape[1] != 1:
+            raise ValueError(
+                f"`x` is only defined for one-feature data, this data set has "
+                f"{self.X.shape[1]} features; use `X` (shape {self.X.shape}) instead"
+            )
+        return self.X[:, 0]
+
+    @property
+    def n_outliers(self) -> int:
+        """How many examples are outliers."""
+        return int(self.is_outlier.sum())
+
+
+@dataclass(frozen=True, eq=False)
+class ClassificationData:
+    """A classification data set in 2-D.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n, 2)
+        Points, one row per example.
+    y : ndarray of int, shape (n,)
+        Class labels 0, 1, …, ``n_classes - 1``.
+    n_classes : int
+        Number of classes.
+    centers : ndarray of shape (n_classes, 2)
+        Where each class is centred.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    n_classes: int
+    centers: np.ndarray
+
+
+# --- argument checks --------------------------------------------------------------
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be a whole number, got {value!r} ({type(value).__name__}); "
+                        f"pass e.g. {name}={max(minimum, 10)}")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be at least {minimum}, got {value}; pass a larger {name}")
+    return int(value)
+
+
+def _check_real(name: str, value, *, minimum: float | None = None, maximum: float | None = None,
+                hint: str = "") -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"`{name}` must be finite, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be at least {minimum}, got {value}{hint}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"`{name}` must be at most {maximum}, got {value}{hint}")
+    return value
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"`seed` must be a non-negative whole number, got {seed!r}; "
+                        "the same seed gives the same data on every machine")
+    return int(seed)
+
+
+def _check_range(name: str, value) -> tuple[float, float]:
+    try:
+        low, high = value
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a pair (low, high), got {value!r}") from None
+    low = _check_real(f"{name}[0]", low)
+    high = _check_real(f"{name}[1]", high)
+    if not low < high:
+        raise ValueError(f"`{name}` must have low < high, got {value!r}; swap or widen the ends")
+    return low, high
+
+
+# --- regression -------------------------------------------------------------------
+
+
+def _add_outliers(rng, y, outlier_fraction, outlier_size):
+    """Shift ``round(fraction * n)`` targets, chosen at random, by ``outlier_size``."""
+    n = y.shape[0]
+    is_outlier = np.zeros(n, dtype=bool)
+    n_outliers = int(round(outlier_fraction * n))
+    if n_outliers:
+        is_outlier[rng.permutation(n)[:n_outliers]] = True
+        y = y + outlier_size * is_outlier
+    return y, is_outlier
+
+
+def _linear_targets(X, coef, intercept):
+    # Feature by feature rather than X @ coef: a BLAS dot product may sum in a
+    # CPU-dependent order, elementwise + and * are the same everywhere.
+    y = np.full(X.shape[0], intercept, dtype=float)
+    for j in range(X.shape[1]):
+        y = y + coef[j] * X[:, j]
+    return y
+
+
+def regression(n: int = 100, n_features: int = 2, *, coef=None, intercept: float = 0.0,
+               noise: float = 0.5, outlier_fraction: float = 0.0, outlier_size: float = 10.0,
+               x_range=(-3.0, 3.0), seed: int = 0) -> RegressionData:
+    r"""Linear regression data with any number of features and optional outliers.
+
+    .. math:: y_i = \sum_j \mathrm{coef}_j X_{ij} + \mathrm{intercept} + \varepsilon_i,
+              \qquad \varepsilon_i \sim \mathcal N(0, \mathrm{noise}^2)
+
+    then ``round(outlier_fraction * n)`` examples, chosen at random, get
+    ``outlier_size`` added to their target (all the same way, so they pull a
+    least-squares fit, which is what the robust-loss lessons show).
+
+    Parameters
+    ----------
+    n : int, default 100
+        Number of examples (at least 1).
+    n_features : int, default 2
+        Number of features d (at least 1).
+    coef : array_like of shape (d,), optional
+        True coefficients; by default ``1, -2, 3, -4, …`` truncated to d.
+    intercept : float, default 0.0
+        True intercept.
+    noise : float, default 0.5
+        Standard deviation of the Gaussian noise (0 for exact targets).
+    outlier_fraction : float in [0, 1], default 0.0
+        Fraction of examples turned into outliers.
+    outlier_size : float, default 10.0
+        What is added to an outlier's target (negative to push them down).
+    x_range : (float, float), default (-3, 3)
+        Features are uniform on this interval.
+    seed : int, default 0
+        Seed for ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    RegressionData
+        ``X`` (n, d), ``y`` (n,), ``is_outlier`` (n,), ``coef`` (d,), ``intercept``.
+
+    Examples
+    --------
+    >>> data = regression(n=200, n_features=3, noise=0.0, seed=1)
+    >>> data.X.shape, data.y.shape, data.coef
+    ((200, 3), (200,), array([ 1., -2.,  3.]))
+    >>> bool(np.allclose(data.X @ data.coef + data.intercept, data.y))
+    True
+    >>> regression(n=50, outlier_fraction=0.1, seed=1).n_outliers
+    5
+    """
+    n = _check_int("n", n, 1)
+    n_features = _check_int("n_features", n_features, 1)
+    seed = _check_seed(seed)
+    if coef is None:
+        coef = np.array([(j + 1) * (-1) ** j for j in range(n_features)], dtype=float)
+    else:
+        if not _is_numeric(coef):
+            raise TypeError(f"`coef` must be numbers, got {coef!r}")
+        coef = np.asarray(coef, dtype=float)
+        if coef.shape != (n_features,):
+            raise ValueError(f"`coef` must have one value per feature, shape ({n_features},), "
+                             f"got shape {np.shape(coef)}; pass n_features={np.size(coef)} or "
+                             f"{n_features} coefficients")
+        if not np.all(np.isfinite(coef)):
+            raise ValueError(f"`coef` must be finite, got {coef}")
+    intercept = _check_real("intercept", intercept)
+    noise = _check_real("noise", noise, minimum=0.0, hint="; noise is a standard deviation")
+    outlier_fraction = _check_real("outlier_fraction", outlier_fraction, minimum=0.0, maximum=1.0,
+                                   hint="; e.g. 0.1 makes 10% of the points outliers")
+    outlier_size = _check_real("outlier_size", outlier_size)
+    low, high = _check_range("x_range", x_range)
+
+    rng = np.random.default_rng(seed)
+    X = low + (high - low) * rng.random((n, n_features))
+    y = _linear_targets(X, coef, intercept) + noise * rng.standard_normal(n)
+    y, is_outlier = _add_outliers(rng, y, outlier_fraction, outlier_size)
+    return RegressionData(X=X, y=y, is_outlier=is_outlier, coef=coef.copy(), intercept=intercept)
+
+
+def regression_1d(n: int = 50, *, slope: float = 2.0, intercept: float = 1.0,
+                  noise: float = 1.0, outlier_fraction: float = 0.0, outlier_size: float = 10.0,
+                  x_range=(-3.0, 3.0), seed: int = 0) -> RegressionData:
+    r"""One-feature regression data for line fits: y = slope·x + intercept + noise.
+
+    .. math:: y_i = \mathrm{slope}\,x_i + \mathrm{intercept} + \varepsilon_i,
+              \qquad \varepsilon_i \sim \mathcal N(0, \mathrm{noise}^2)
+
+    The points are sorted by x (convenient for plotting). ``round(outlier_fraction * n)``
+    of them, chosen at random, get ``outlier_size`` added to y.
+
+    Parameters
+    ----------
+    n : int, default 50
+        Number of points.
+    slope, intercept : float, default 2.0 and 1.0
+        The true line.
+    noise : float, default 1.0
+        Standard deviation of the Gaussian noise.
+    outlier_fraction : float in [0, 1], default 0.0
+        Fraction of points turned into outliers.
+    outlier_size : float, default 10.0
+        What is added to an outlier's y.
+    x_range : (float, float), default (-3, 3)
+        x is uniform on this interval.
+    seed : int, default 0
+        Seed for ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    RegressionData
+        ``X`` of shape (n, 1) (``.x`` is the same as a 1-D array), ``y``,
+        ``is_outlier``, ``coef == [slope]``, ``intercept``.
+
+    Examples
+    --------
+    >>> data = regression_1d(n=20, outlier_fraction=0.1, seed=0)
+    >>> data.x.shape, data.n_outliers
+    ((20,), 2)
+    >>> bool(np.all(np.diff(data.x) >= 0))
+    True
+    """
+    n = _check_int("n", n, 1)
+    slope = _check_real("slope", slope)
+    data = regression(n, 1, coef=[slope], intercept=intercept, noise=noise,
+                      outlier_fraction=outlier_fraction, outlier_size=outlier_size,
+                      x_range=x_range, seed=seed)
+    order = np.argsort(data.X[:, 0], kind="stable")
+    return RegressionData(X=data.X[order], y=data.y[order], is_outlier=data.is_outlier[order],
+                          coef=data.coef, intercept=data.intercept)
+
+
+_CUBIC = (0.5, 1.0, 0.0, -1.5)   # truth of polynomial_regression: 0.5 + x - 1.5 x³
+
+
+def polynomial_regression(n: int = 15, *, noise: float = 0.2, seed: int = 0) -> RegressionData:
+    r"""A few noisy samples of a cubic on [-1, 1], for the overfitting demo.
+
+    .. math:: y_i = 0.5 + x_i - 1.5\,x_i^3 + \varepsilon_i,
+              \qquad \varepsilon_i \sim \mathcal N(0, \mathrm{noise}^2)
+
+    Fit ``polynomial_features(data.x, degree)`` with a high degree and few points to
+    see overfitting; an L2 penalty tames it. Draw a test set with another seed.
+
+    Parameters
+    ----------
+    n : int, default 15
+        Number of points (sorted by x).
+    noise : float, default 0.2
+        Standard deviation of the noise.
+    seed : int, default 0
+        Seed for ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    RegressionData
+        ``X`` (n, 1), ``y``, ``coef`` = the cubic's coefficients of x, x², x³
+        (``[1, 0, -1.5]``), ``intercept`` 0.5; no outliers.
+
+    Examples
+    --------
+    >>> data = polynomial_regression(n=10, noise=0.0, seed=3)
+    >>> truth = polynomial_features(data.x, 3) @ data.coef + data.intercept
+    >>> bool(np.allclose(truth, data.y))
+    True
+    """
+    n = _check_int("n", n, 1)
+    noise = _check_real("noise", noise, minimum=0.0, hint="; noise is a standard deviation")
+    seed = _check_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = np.sort(-1.0 + 2.0 * rng.random(n))
+    # Horner's rule: + and * only, so the same bits everywhere.
+    c0, c1, c2, c3 = _CUBIC
+    y = c0 + x * (c1 + x * (c2 + x * c3)) + noise * rng.standard_normal(n)
+    return RegressionData(X=x[:, None], y=y, is_outlier=np.zeros(n, dtype=bool),
+                          coef=np.array(_CUBIC[1:]), intercept=_CUBIC[0])
+
+
+def polynomial_features(x, degree: int) -> np.ndarray:
+    r"""The columns x, x², …, x^degree (no constant column: the bias is separate).
+
+    Parameters
+    ----------
+    x : array_like of shape (n,) or (n, 1)
+        One feature.
+    degree : int
+        Highest power (at least 1).
+
+    Returns
+    -------
+    ndarray of shape (n, degree)
+        Column k-1 holds :math:`x^k`.
+
+    Examples
+    --------
+    >>> polynomial_features([1.0, 2.0, -3.0], 3)
+    array([[  1.,   1.,   1.],
+           [  2.,   4.,   8.],
+           [ -3.,   9., -27.]])
+    """
+    degree = _check_int("degree", degree, 1)
+    x = np.asarray(x, dtype=float) if _is_numeric(x) else None
+    if x is None:
+        raise TypeError("`x` must be numbers, e.g. a 1-D numpy array of floats")
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 1:
+        raise ValueError(f"`x` must be one feature, shape (n,) or (n, 1), got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("`x` contains NaN or infinity; remove or replace those values")
+    columns = [x]
+    for _ in range(degree - 1):
+        columns.append(columns[-1] * x)
+    return np.stack(columns, axis=1)
+
+
+def _is_numeric(value) -> bool:
+    try:
+        return np.asarray(value).dtype.kind in "biuf"
+    except (TypeError, ValueError):
+        return False
+
+
+# --- classification ---------------------------------------------------------------
+
+# The true boundary of two_class is the line through the origin with this unit normal.
+_NORMAL = np.array([0.6, 0.8])
+_ALONG = np.array([-0.8, 0.6])
+
+
+def _balanced_labels(rng, n, n_classes):
+    """``n`` labels, as equal counts per class as possible, in random order."""
+    return rng.permutation(np.arange(n, dtype=np.int64) % n_classes)
+
+
+def two_class(n: int = 100, *, separable: bool = True, separation: float = 1.0,
+              seed: int = 0) -> ClassificationData:
+    r"""Two classes of 2-D points, labels {0, 1}, either separable or overlapping.
+
+    Each point is :math:`x = t\,\mathbf n + s\,\mathbf a` with the unit normal
+    :math:`\mathbf n = (0.6, 0.8)`, :math:`\mathbf a = (-0.8, 0.6)` along the boundary,
+    :math:`s \sim \mathcal N(0, 1.5^2)` and the signed distance t from the true boundary
+    :math:`\mathbf n \cdot x = 0`:
+
+    - ``separable=True``: :math:`t = \pm(\mathrm{separation}/2 + |z|)` — every point is
+      at least ``separation / 2`` from the boundary, so a margin of that size exists.
+    - ``separable=False``: :math:`t = \pm\mathrm{separation}/2 + z` — the classes overlap
+      (more for a smaller ``separation``),
+
+    with :math:`z \sim \mathcal N(0, 1)` and the sign + for class 1, − for class 0.
+    Hinge losses want labels ±1: use :func:`to_plus_minus_one`.
+
+    Parameters
+    ----------
+    n : int, default 100
+        Number of points (at least 2); the classes get ``n // 2`` and ``n - n // 2``.
+    separable : bool, default True
+        Whether the two classes can be split by a straight line.
+    separation : float, default 1.0
+        Distance between the class centres along the normal (at least 0;
+        for ``separable=True`` the width of the empty band around the boundary).
+    seed : int, default 0
+        Seed for ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    ClassificationData
+        ``X`` (n, 2), ``y`` in {0, 1}, ``n_classes == 2``, ``centers`` (2, 2).
+
+    Examples
+    --------
+    >>> data = two_class(n=40, separable=True, separation=2.0, seed=0)
+    >>> data.X.shape, np.bincount(data.y).tolist()
+    ((40, 2), [20, 20])
+    >>> signed = data.X @ np.array([0.6, 0.8])
+    >>> bool(np.all((signed > 0.99) == (data.y == 1)))
+    True
+    """
+    n = _check_int("n", n, 2)
+    if not isinstance(separable, (bool, np.bool_)):
+        raise TypeError(f"`separable` must be True or False, got {separable!r}")
+    separation = _check_real("separation", separation, minimum=0.0,
+                             hint="; it is a distance between the classes")
+    seed = _check_seed(seed)
+    rng = np.random.default_rng(seed)
+    y = _balanced_labels(rng, n, 2)
+    sign = 2.0 * y - 1.0
+    z = rng.standard_normal(n)
+    s = 1.5 * rng.standard_normal(n)
+    t = sign * (separation / 2 + np.abs(z)) if separable else sign * separation / 2 + z
+    X = t[:, None] * _NORMAL + s[:, None] * _ALONG
+    centers = np.array([-separation / 2 * _NORMAL, separation / 2 * _NORMAL])
+    return ClassificationData(X=X, y=y, n_classes=2, centers=centers)
+
+
+def three_class_blobs(n: int = 150, *, spread: float = 1.0, distance: float = 3.0,
+                      seed: int = 0) -> ClassificationData:
+    r"""Three round Gaussian blobs in 2-D, labels {0, 1, 2}, for softmax and multiclass hinge.
+
+    Class k is centred at ``distance`` × the k-th corner of an equilateral triangle
+    around the origin, :math:`(0, 1), (-\tfrac{\sqrt3}{2}, -\tfrac12), (\tfrac{\sqrt3}{2}, -\tfrac12)`,
+    and its points are centre + ``spread`` × standard normal noise.
+
+    Parameters
+    ----------
+    n : int, default 150
+        Number of points (at least 3), split as evenly as possible.
+    spread : float, default 1.0
+        Standard deviation of each blob (greater than 0).
+    distance : float, default 3.0
+        Distance of each centre from the origin (at least 0).
+    seed : int, default 0
+        Seed for ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    ClassificationData
+        ``X`` (n, 2), ``y`` in {0, 1, 2}, ``n_classes == 3``, ``centers`` (3, 2).
+
+    Examples
+    --------
+    >>> data = three_class_blobs(n=30, seed=0)
+    >>> data.X.shape, np.bincount(data.y).tolist()
+    ((30, 2), [10, 10, 10])
+    """
+    n = _check_int("n", n, 3)
+    spread = _check_real("spread", spread, minimum=0.0, hint="; it is a standard deviation")
+    if spread == 0.0:
+        raise ValueError("`spread` must be greater than 0, got 0.0; pass e.g. spread=1.0")
+    distance = _check_real("distance", distance, minimum=0.0)
+    seed = _check_seed(seed)
+    half_root3 = np.sqrt(3.0) / 2   # sqrt is correctly rounded by IEEE 754: same bits everywhere
+    corners = np.array([[0.0, 1.0], [-half_root3, -0.5], [half_root3, -0.5]])
+    centers = distance * corners
+    rng = np.random.default_rng(seed)
+    y = _balanced_labels(rng, n, 3)
+    X = centers[y] + spread * rng.standard_normal((n, 2))
+    return ClassificationData(X=X, y=y, n_classes=3, centers=centers)
+
+
+# --- label conventions ------------------------------------------------------------
+
+
+def to_plus_minus_one(y) -> np.ndarray:
+    """Labels {0, 1} → {-1, +1} (what hinge losses expect): ``2*y - 1``.
+
+    Examples
+    --------
+    >>> to_plus_minus_one([0, 1, 1])
+    array([-1,  1,  1])
+    """
+    y = _check_labels("y", y, {0, 1}, "labels 0 and 1 (use to_zero_one for ±1 labels)")
+    return 2 * y - 1
+
+
+def to_zero_one(y) -> np.ndarray:
+    """Labels {-1, +1} → {0, 1}: ``(y + 1) // 2``.
+
+    Examples
+    --------
+    >>> to_zero_one([-1, 1, 1])
+    array([0, 1, 1])
+    """
+    y = _check_labels("y", y, {-1, 1}, "labels -1 and +1 (use to_plus_minus_one for 0/1 labels)")
+    return (y + 1) // 2
+
+
+def _check_labels(name, y, allowed, expected):
+    array = np.asarray(y)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` must hold {expected}, got dtype {array.dtype}")
+    found = set(np.unique(array).tolist())
+    if not found <= allowed:
+        raise ValueError(f"`{name}` must hold {expected}, found {sorted(found)}")
+    return array.astype(np.int64)

@@ -1,0 +1,288 @@
+"""Regression losses and their gradients with respect to ``y_pred``.
+
+Every function takes ``(y_true, y_pred)`` of the same shape and
+``reduction="mean" | "sum" | "none"``: ``"none"`` gives the loss of each element
+(the *loss*), ``"mean"`` their average (the *cost*), ``"sum"`` their total. A
+``*_grad`` function returns an array shaped like ``y_pred``: the gradient of the
+reduced value, so with ``"mean"`` it carries the factor 1/n; with ``"none"`` element
+``i`` is the derivative of loss ``i`` with respect to ``y_pred[i]`` (the same array as
+for ``"sum"``).
+
+The residual is ``r = y_pred - y_true`` throughout.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lossbook._validation import check_pair, check_scalar, reduce, reduce_grad
+
+__all__ = [
+    "mse", "mse_grad", "mae", "mae_grad", "huber", "huber_grad",
+    "log_cosh", "log_cosh_grad", "quantile", "quantile_grad",
+]
+
+_LOG2 = float(np.log(2.0))
+
+
+def mse(y_true, y_pred, reduction="mean"):
+    r"""Mean squared error.
+
+    .. math:: L_i = (\hat y_i - y_i)^2, \qquad
+              \mathrm{MSE} = \frac{1}{n}\sum_{i=1}^{n} (\hat y_i - y_i)^2
+
+    Parameters
+    ----------
+    y_true : array_like
+        Targets ``y``.
+    y_pred : array_like
+        Predictions ``ŷ``, same shape as ``y_true``.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the squared error of every element.
+
+    Returns
+    -------
+    float or ndarray
+        The cost (``"mean"``/``"sum"``) or the per-element losses (``"none"``).
+
+    Examples
+    --------
+    >>> mse([1.0, 2.0, 3.0], [1.0, 2.0, 5.0])
+    1.3333333333333333
+    >>> mse([1.0, 2.0, 3.0], [1.0, 2.0, 5.0], reduction="none")
+    array([0., 0., 4.])
+    """
+    y_true, y_pred = check_pair(y_true, y_pred, "mse", reduction)
+    r = y_pred - y_true
+    return reduce(r * r, reduction)
+
+
+def mse_grad(y_true, y_pred, reduction="mean"):
+    r"""Gradient of :func:`mse` with respect to ``y_pred``.
+
+    .. math:: \frac{\partial L_i}{\partial \hat y_i} = 2(\hat y_i - y_i)
+
+    divided by ``n`` (the number of elements) for ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> mse_grad([1.0, 2.0, 3.0], [1.0, 2.0, 5.0])
+    array([0.        , 0.        , 1.33333333])
+    """
+    y_true, y_pred = check_pair(y_true, y_pred, "mse_grad", reduction)
+    r = y_pred - y_true
+    return reduce_grad(2.0 * r, reduction, r.size)
+
+
+def mae(y_true, y_pred, reduction="mean"):
+    r"""Mean absolute error.
+
+    .. math:: L_i = |\hat y_i - y_i|, \qquad
+              \mathrm{MAE} = \frac{1}{n}\sum_{i=1}^{n} |\hat y_i - y_i|
+
+    The constant prediction that minimises the MAE is the median of ``y_true``
+    (for the MSE it is the mean).
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Targets and predictions of the same shape.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> mae([1.0, 2.0, 3.0], [1.0, 2.0, 5.0])
+    0.6666666666666666
+    """
+    y_true, y_pred = check_pair(y_true, y_pred, "mae", reduction)
+    return reduce(np.abs(y_pred - y_true), reduction)
+
+
+def mae_grad(y_true, y_pred, reduction="mean"):
+    r"""(Sub)gradient of :func:`mae` with respect to ``y_pred``.
+
+    .. math:: \frac{\partial L_i}{\partial \hat y_i} = \operatorname{sign}(\hat y_i - y_i)
+
+    At the kink ``ŷ = y`` the subgradient 0 is chosen (any value in [-1, 1] is a valid
+    subgradient; 0 is what ``np.sign`` and PyTorch's ``l1_loss`` give). Divided by
+    ``n`` for ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> mae_grad([1.0, 2.0, 3.0], [0.0, 2.0, 5.0], reduction="sum")
+    array([-1.,  0.,  1.])
+    """
+    y_true, y_pred = check_pair(y_true, y_pred, "mae_grad", reduction)
+    r = y_pred - y_true
+    return reduce_grad(np.sign(r), reduction, r.size)
+
+
+def _check_delta(delta, func):
+    return check_scalar(delta, "delta", func, low=0.0, low_open=True,
+                        fix="delta is the residual size where the loss turns from "
+                            "quadratic to linear: pass a positive number, e.g. delta=1.0")
+
+
+def huber(y_true, y_pred, delta=1.0, reduction="mean"):
+    r"""Huber loss: quadratic for small residuals, linear for large ones.
+
+    .. math::
+        L_\delta(r) = \begin{cases}
+            \tfrac12 r^2 & |r| \le \delta \\
+            \delta\,(|r| - \tfrac12\delta) & |r| > \delta
+        \end{cases}, \qquad r = \hat y - y
+
+    This is the convention of ``scipy.special.huber`` and PyTorch's ``huber_loss``
+    (PyTorch's ``smooth_l1_loss(beta)`` equals ``huber_loss(delta=beta) / beta``).
+    The two pieces meet with equal value and slope at ``|r| = δ``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Targets and predictions of the same shape.
+    delta : float, default 1.0
+        Threshold ``δ > 0`` between the quadratic and the linear part.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> huber([0.0, 0.0], [0.5, 3.0], reduction="none")
+    array([0.125, 2.5  ])
+    """
+    y_true, y_pred = check_pair(y_true, y_pred, "huber", reduction)
+    delta = _check_delta(delta, "huber")
+    abs_r = np.abs(y_pred - y_true)
+    quadratic = 0.5 * abs_r * abs_r
+    linear = delta * (abs_r - 0.5 * delta)
+    return reduce(np.where(abs_r <= delta, quadratic, linear), reduction)
+
+
+def huber_grad(y_true, y_pred, delta=1.0, reduction="mean"):
+    r"""Gradient of :func:`huber` with respect to ``y_pred``.
+
+    .. math:: \frac{\partial L_\delta}{\partial \hat y} = \operatorname{clip}(r, -\delta, \delta)
+
+    Huber is differentiable everywhere: at ``|r| = δ`` both sides give ``±δ``.
+    Divided by ``n`` for ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> huber_grad([0.0, 0.0, 0.0], [0.5, 3.0, -3.0], reduction="sum")
+    array([ 0.5,  1. , -1. ])
+    """
+    y_true, y_pred = check_pair(y_true, y_pred, "huber_grad", reduction)
+    delta = _check_delta(delta, "huber_grad")
+    r = y_pred - y_true
+    return reduce_grad(np.clip(r, -delta, delta), reduction, r.size)
+
+
+def log_cosh(y_true, y_pred, reduction="mean"):
+    r"""Log-cosh loss, a smooth loss close to ½r² for small and |r| − log 2 for large r.
+
+    .. math:: L(r) = \log\cosh(r) = |r| + \log\!\left(1 + e^{-2|r|}\right) - \log 2
+
+    The right-hand form is what is computed: ``cosh`` overflows for ``|r| > 710``,
+    this form never does.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Targets and predictions of the same shape.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> log_cosh([0.0, 0.0], [0.0, 1000.0], reduction="none")
+    array([  0.        , 999.30685282])
+    """
+    y_true, y_pred = check_pair(y_true, y_pred, "log_cosh", reduction)
+    abs_r = np.abs(y_pred - y_true)
+    return reduce(abs_r + np.log1p(np.exp(-2.0 * abs_r)) - _LOG2, reduction)
+
+
+def log_cosh_grad(y_true, y_pred, reduction="mean"):
+    r"""Gradient of :func:`log_cosh` with respect to ``y_pred``.
+
+    .. math:: \frac{\partial}{\partial \hat y}\log\cosh(\hat y - y) = \tanh(\hat y - y)
+
+    Divided by ``n`` for ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> log_cosh_grad([0.0, 0.0], [0.0, 1000.0], reduction="sum")
+    array([0., 1.])
+    """
+    y_true, y_pred = check_pair(y_true, y_pred, "log_cosh_grad", reduction)
+    r = y_pred - y_true
+    return reduce_grad(np.tanh(r), reduction, r.size)
+
+
+def _check_q(q, func):
+    return check_scalar(q, "q", func, low=0.0, high=1.0, low_open=True, high_open=True,
+                        fix="q is the quantile to predict, e.g. q=0.5 for the median, "
+                            "q=0.9 for the 90th percentile")
+
+
+def quantile(y_true, y_pred, q=0.5, reduction="mean"):
+    r"""Quantile (pinball) loss for predicting the ``q``-quantile.
+
+    .. math::
+        L_q(y, \hat y) = q\,\max(y - \hat y, 0) + (1 - q)\,\max(\hat y - y, 0)
+
+    Under-prediction costs ``q`` per unit, over-prediction ``1 − q``. This is
+    scikit-learn's ``mean_pinball_loss`` with ``alpha=q``; ``q=0.5`` gives half the MAE.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Targets and predictions of the same shape.
+    q : float, default 0.5
+        Quantile level, strictly between 0 and 1.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> quantile([10.0, 10.0], [8.0, 12.0], q=0.9, reduction="none")
+    array([1.8, 0.2])
+    """
+    y_true, y_pred = check_pair(y_true, y_pred, "quantile", reduction)
+    q = _check_q(q, "quantile")
+    diff = y_true - y_pred
+    return reduce(q * np.maximum(diff, 0.0) + (1.0 - q) * np.maximum(-diff, 0.0), reduction)
+
+
+def quantile_grad(y_true, y_pred, q=0.5, reduction="mean"):
+    r"""(Sub)gradient of :func:`quantile` with respect to ``y_pred``.
+
+    .. math::
+        \frac{\partial L_q}{\partial \hat y} = \begin{cases}
+            -q & \hat y < y \\ 1 - q & \hat y > y \\ 0 & \hat y = y \end{cases}
+
+    At the kink ``ŷ = y`` the subgradient 0 is chosen (it lies in ``[−q, 1 − q]``).
+    Divided by ``n`` for ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> quantile_grad([10.0, 10.0, 10.0], [8.0, 12.0, 10.0], q=0.9, reduction="sum")
+    array([-0.9,  0.1,  0. ])
+    """
+    y_true, y_pred = check_pair(y_true, y_pred, "quantile_grad", reduction)
+    q = _check_q(q, "quantile_grad")
+    r = y_pred - y_true
+    grad = np.where(r < 0, -q, np.where(r > 0, 1.0 - q, 0.0))
+    return reduce_grad(grad, reduction, r.size)
