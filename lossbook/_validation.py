@@ -54,11 +54,11 @@ def as_float_array(x, name: str, func: str, *, allow_empty: bool = False,
     """
     try:
         arr = np.asarray(x)
-    except (ValueError, TypeError) as exc:  # ragged nested lists, odd objects
+    except (ValueError, TypeError):  # ragged nested lists, odd objects
         raise TypeError(
-            f"{func}: {name} must be an array of numbers, got {type(x).__name__} that "
-            f"numpy cannot turn into an array ({exc}); pass a list of numbers or an "
-            "ndarray with one value per example"
+            f"{func}: {name} must be an array of numbers, got a {type(x).__name__} that "
+            "numpy cannot turn into an array (e.g. rows of different lengths); pass a "
+            "list of numbers, or equal-length rows, or an ndarray"
         ) from None
     kind = arr.dtype.kind
     if kind == "f":
@@ -77,6 +77,8 @@ def as_float_array(x, name: str, func: str, *, allow_empty: bool = False,
         )
     else:
         example = arr.ravel()[0] if arr.size else None
+        if isinstance(example, np.generic):
+            example = example.item()
         raise TypeError(
             f"{func}: {name} must hold numbers, got dtype {arr.dtype}"
             + (f" (e.g. {example!r})" if example is not None else "")
@@ -219,28 +221,33 @@ def as_class_indices(y, n_classes: int, name: str, func: str) -> np.ndarray:
 def check_scalar(value, name: str, func: str, *, low: float | None = None,
                  high: float | None = None, low_open: bool = False,
                  high_open: bool = False, fix: str = "") -> float:
-    """Check that ``value`` is a real number in the given interval; return it as float."""
+    """Check that ``value`` is one finite real number in the given interval; return it."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
-            value = value.item()
-        else:
-            raise TypeError(
-                f"{func}: {name} must be a single real number, got "
-                f"{type(value).__name__} {value!r}; pass e.g. {name}=1.0"
-            )
+        raise TypeError(
+            f"{func}: {name} must be a single real number, got "
+            f"{type(value).__name__} {value!r}; pass e.g. {name}=1.0"
+        )
     v = float(value)
-    if np.isnan(v):
-        raise ValueError(f"{func}: {name} must be a number, got nan; pass e.g. {name}=1.0")
+    if not np.isfinite(v):
+        raise ValueError(
+            f"{func}: {name} must be a finite number, got {v}"
+            + (f"; {fix}" if fix else "")
+        )
     too_low = low is not None and (v <= low if low_open else v < low)
     too_high = high is not None and (v >= high if high_open else v > high)
     if too_low or too_high:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        lo_txt = "-inf" if low is None else _format_number(float(low))
-        hi_txt = "inf" if high is None else _format_number(float(high))
+        if high is None:
+            rule = (">" if low_open else ">=") + f" {_format_number(float(low))}"
+        elif low is None:
+            rule = ("<" if high_open else "<=") + f" {_format_number(float(high))}"
+        else:
+            rule = ("in " + ("(" if low_open else "[") + _format_number(float(low)) + ", "
+                    + _format_number(float(high)) + (")" if high_open else "]"))
         raise ValueError(
-            f"{func}: {name} must be in {left}{lo_txt}, {hi_txt}{right}, got "
-            f"{_format_number(v)}" + (f"; {fix}" if fix else "")
+            f"{func}: {name} must be {rule}, got {_format_number(v)}"
+            + (f"; {fix}" if fix else "")
         )
     return v
 
@@ -285,9 +292,15 @@ def reduce_grad(grad: np.ndarray, reduction: str, n: int) -> np.ndarray:
 
 def check_pair(y_true, y_pred, func: str, reduction: str = "mean",
                pred_name: str = "y_pred"):
-    """The common first line of an element-wise loss: two same-shape finite arrays."""
+    """The common first line of an element-wise loss: two same-shape finite arrays.
+
+    Scalars become arrays of one element (one example), so that the losses can
+    work in place on the arrays they compute.
+    """
     check_reduction(reduction, func)
     t = as_float_array(y_true, "y_true", func)
     p = as_float_array(y_pred, pred_name, func)
     check_same_shape(t, p, "y_true", pred_name, func)
+    if p.ndim == 0:
+        t, p = t.reshape(1), p.reshape(1)
     return t, p

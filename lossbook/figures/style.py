@@ -200,6 +200,7 @@ def label_axes(ax, *, title: str, xlabel: str, ylabel: str) -> None:
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"label_axes: {name} must be a non-empty string, got {value!r}; "
                              "every course figure needs a title and labelled axes.")
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    with course_style():  # title size is read from rcParams when the title is set
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)

@@ -53,7 +53,7 @@ def mse(y_true, y_pred, reduction="mean"):
     """
     y_true, y_pred = check_pair(y_true, y_pred, "mse", reduction)
     r = y_pred - y_true
-    return reduce(r * r, reduction)
+    return reduce(np.square(r, out=r), reduction)  # r² (in place: one array of n, not two)
 
 
 def mse_grad(y_true, y_pred, reduction="mean"):
@@ -70,7 +70,7 @@ def mse_grad(y_true, y_pred, reduction="mean"):
     """
     y_true, y_pred = check_pair(y_true, y_pred, "mse_grad", reduction)
     r = y_pred - y_true
-    return reduce_grad(2.0 * r, reduction, r.size)
+    return reduce_grad(np.multiply(r, 2.0, out=r), reduction, r.size)  # 2r
 
 
 def mae(y_true, y_pred, reduction="mean"):
@@ -98,7 +98,8 @@ def mae(y_true, y_pred, reduction="mean"):
     0.6666666666666666
     """
     y_true, y_pred = check_pair(y_true, y_pred, "mae", reduction)
-    return reduce(np.abs(y_pred - y_true), reduction)
+    r = y_pred - y_true
+    return reduce(np.abs(r, out=r), reduction)  # |r|
 
 
 def mae_grad(y_true, y_pred, reduction="mean"):
@@ -117,7 +118,7 @@ def mae_grad(y_true, y_pred, reduction="mean"):
     """
     y_true, y_pred = check_pair(y_true, y_pred, "mae_grad", reduction)
     r = y_pred - y_true
-    return reduce_grad(np.sign(r), reduction, r.size)
+    return reduce_grad(np.sign(r, out=r), reduction, r.size)
 
 
 def _check_delta(delta, func):
@@ -159,9 +160,10 @@ def huber(y_true, y_pred, delta=1.0, reduction="mean"):
     y_true, y_pred = check_pair(y_true, y_pred, "huber", reduction)
     delta = _check_delta(delta, "huber")
     abs_r = np.abs(y_pred - y_true)
-    quadratic = 0.5 * abs_r * abs_r
-    linear = delta * (abs_r - 0.5 * delta)
-    return reduce(np.where(abs_r <= delta, quadratic, linear), reduction)
+    # Both pieces at once: with m = min(|r|, δ), m·(|r| − ½m) is ½r² for |r| ≤ δ
+    # and δ(|r| − ½δ) beyond.
+    m = np.minimum(abs_r, delta)
+    return reduce(m * (abs_r - 0.5 * m), reduction)
 
 
 def huber_grad(y_true, y_pred, delta=1.0, reduction="mean"):
@@ -180,7 +182,7 @@ def huber_grad(y_true, y_pred, delta=1.0, reduction="mean"):
     y_true, y_pred = check_pair(y_true, y_pred, "huber_grad", reduction)
     delta = _check_delta(delta, "huber_grad")
     r = y_pred - y_true
-    return reduce_grad(np.clip(r, -delta, delta), reduction, r.size)
+    return reduce_grad(np.clip(r, -delta, delta, out=r), reduction, r.size)
 
 
 def log_cosh(y_true, y_pred, reduction="mean"):
@@ -208,7 +210,11 @@ def log_cosh(y_true, y_pred, reduction="mean"):
     """
     y_true, y_pred = check_pair(y_true, y_pred, "log_cosh", reduction)
     abs_r = np.abs(y_pred - y_true)
-    return reduce(abs_r + np.log1p(np.exp(-2.0 * abs_r)) - _LOG2, reduction)
+    tail = np.exp(-2.0 * abs_r)
+    np.log1p(tail, out=tail)  # log(1 + e^{-2|r|}), in place
+    tail += abs_r
+    tail -= _LOG2
+    return reduce(tail, reduction)
 
 
 def log_cosh_grad(y_true, y_pred, reduction="mean"):
@@ -225,7 +231,7 @@ def log_cosh_grad(y_true, y_pred, reduction="mean"):
     """
     y_true, y_pred = check_pair(y_true, y_pred, "log_cosh_grad", reduction)
     r = y_pred - y_true
-    return reduce_grad(np.tanh(r), reduction, r.size)
+    return reduce_grad(np.tanh(r, out=r), reduction, r.size)
 
 
 def _check_q(q, func):
@@ -263,7 +269,8 @@ def quantile(y_true, y_pred, q=0.5, reduction="mean"):
     y_true, y_pred = check_pair(y_true, y_pred, "quantile", reduction)
     q = _check_q(q, "quantile")
     diff = y_true - y_pred
-    return reduce(q * np.maximum(diff, 0.0) + (1.0 - q) * np.maximum(-diff, 0.0), reduction)
+    # q·max(d, 0) + (1−q)·max(−d, 0) is the larger of q·d and (q−1)·d.
+    return reduce(np.maximum(q * diff, (q - 1.0) * diff), reduction)
 
 
 def quantile_grad(y_true, y_pred, q=0.5, reduction="mean"):
@@ -284,5 +291,6 @@ def quantile_grad(y_true, y_pred, q=0.5, reduction="mean"):
     y_true, y_pred = check_pair(y_true, y_pred, "quantile_grad", reduction)
     q = _check_q(q, "quantile_grad")
     r = y_pred - y_true
-    grad = np.where(r < 0, -q, np.where(r > 0, 1.0 - q, 0.0))
+    grad = np.where(r > 0, 1.0 - q, -q)
+    grad[r == 0] = 0.0
     return reduce_grad(grad, reduction, r.size)

@@ -1,0 +1,238 @@
+"""The learner's API: ``check``, ``hint``, ``solution``, ``progress``.
+
+::
+
+    from lossbook import check, hint, solution, progress
+    check("mse", mse)      # runs the exercise's cases against your function
+    hint("mse")            # the next hint each call: first a nudge, last nearly the answer
+    solution("mse")        # JupyterLab: a "Show solution" button; plain Python: see below
+    progress()             # which exercises are done, lesson by lesson
+
+``solution`` outside JupyterLab (plain Python, a terminal IPython, a script) does not
+prompt (``input()`` would block scripts and test runs): it returns a note saying to call
+``solution(id, confirm=True)``, which returns the code. In a Jupyter kernel with
+ipywidgets it shows a button that reveals the code; ``confirm=True`` shows it at once.
+"""
+from __future__ import annotations
+
+import html
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+from lossbook.exercises.checking import run_check
+from lossbook.exercises.feedback import CheckResult
+from lossbook.exercises.progress import default_store
+from lossbook.exercises.registry import by_lesson, get
+
+__all__ = ["check", "hint", "solution", "progress", "Hint", "Solution", "ProgressReport"]
+
+
+def check(exercise_id: str, fn: Callable, *, timeout: float | None = None) -> CheckResult:
+    """Check your function ``fn`` for exercise ``exercise_id`` and record the result.
+
+    Parameters
+    ----------
+    exercise_id : str
+        The exercise, e.g. ``"mse"`` (``lossbook.exercises.EXERCISES`` lists them all).
+    fn : callable
+        Your function itself (``check("mse", mse)``, not ``check("mse", mse(y, p))``).
+    timeout : float, optional
+        Seconds before a slow or looping function is stopped; default
+        ``$LOSSBOOK_CHECK_TIMEOUT`` or 5.
+
+    Returns
+    -------
+    CheckResult
+        ``.passed``, ``.status``, ``.n_passed``, ``.n_total``, ``.message``; shows as
+        HTML in JupyterLab and as plain text elsewhere.
+    """
+    exercise = get(exercise_id)
+    result = run_check(exercise, fn, timeout=timeout)
+    default_store().record_check(exercise.id, result.status)
+    return result
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One hint; shows as text or HTML."""
+
+    exercise_id: str
+    number: int
+    total: int
+    text: str
+
+    @property
+    def message(self) -> str:
+        more = f'; hint("{self.exercise_id}") again for the next' if self.number < self.total else " (the last one)"
+        return f"Hint {self.number} of {self.total} for {self.exercise_id}{more}:\n{self.text}"
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(self.message)
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        head, _, body = self.message.partition("\n")
+        return (f'<div class="lossbook-hint" style="border-left:4px solid #56B4E9;padding:4px 10px">'
+                f'<div style="color:#595959">💡 {e(head)}</div><div><code>{e(body)}</code></div></div>'
+                if body.startswith(("return", "def ")) else
+                f'<div class="lossbook-hint" style="border-left:4px solid #56B4E9;padding:4px 10px">'
+                f'<div style="color:#595959">💡 {e(head)}</div><div>{e(body)}</div></div>')
+
+
+def hint(exercise_id: str) -> Hint:
+    """The next hint for ``exercise_id``: a nudge first, nearly the answer last (which then repeats)."""
+    exercise = get(exercise_id)
+    index = default_store().next_hint(exercise.id, len(exercise.hints))
+    return Hint(exercise.id, index + 1, len(exercise.hints), exercise.hints[index])
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The solution code, or (``shown=False``) a note on how to see it."""
+
+    exercise_id: str
+    code: str
+    shown: bool
+
+    @property
+    def message(self) -> str:
+        if not self.shown:
+            return (f'Try hint("{self.exercise_id}") first. To see the solution, '
+                    f'call solution("{self.exercise_id}", confirm=True).')
+        return f"Solution for {self.exercise_id}:\n\n{self.code.rstrip()}\n"
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(self.message)
+
+    def _repr_html_(self) -> str:
+        if not self.shown:
+            return f"<div>{html.escape(self.message)}</div>"
+        return f"<div>Solution for <code>{html.escape(self.exercise_id)}</code>:</div><pre>{html.escape(self.code)}</pre>"
+
+
+def _in_jupyter_kernel() -> bool:
+    """True inside a Jupyter (ZMQ) kernel; never imports IPython itself."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None or "ipykernel" not in sys.modules:
+        return False
+    shell = ipython.get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _solution_widget(exercise_id: str, code: str):
+    """A "Show solution" button that reveals the code (ipywidgets, imported only here)."""
+    import ipywidgets as widgets
+
+    button = widgets.Button(description="Show solution", icon="eye", button_style="warning",
+                            tooltip=f"Reveal the solution for {exercise_id}")
+    shown = widgets.HTML()
+    note = widgets.HTML(f'<span style="color:#595959">Try <code>hint("{html.escape(exercise_id)}")</code> first: '
+                        "working it out sticks better.</span>")
+
+    def reveal(_):
+        shown.value = f"<pre>{html.escape(code)}</pre>"
+        button.disabled = True
+        default_store().record_solution_viewed(exercise_id)
+
+    button.on_click(reveal)
+    box = widgets.VBox([widgets.HBox([button, note]), shown])
+    box.add_class("lossbook-solution")
+    return box
+
+
+def solution(exercise_id: str, confirm: bool = False):
+    """The solution for ``exercise_id``, after a confirmation.
+
+    In a Jupyter kernel with ipywidgets: a "Show solution" button that reveals the code
+    (``confirm=True`` shows it at once). Elsewhere: a note asking for
+    ``solution(exercise_id, confirm=True)``, which returns the code. Never needs a frontend.
+    """
+    exercise = get(exercise_id)
+    if confirm:
+        default_store().record_solution_viewed(exercise.id)
+        return Solution(exercise.id, exercise.solution, shown=True)
+    if _in_jupyter_kernel():
+        try:
+            return _solution_widget(exercise.id, exercise.solution)
+        except ImportError:
+            pass
+    return Solution(exercise.id, exercise.solution, shown=False)
+
+
+_SYMBOLS = {"passed": "✔", "attempted": "◐", "not started": "·"}
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    """Lessons × exercises with passed / attempted / not started; shows as text or HTML."""
+
+    lessons: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    location: str
+    in_memory: bool
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(_SYMBOLS, 0)
+        for _, exercises in self.lessons:
+            for _, status in exercises:
+                out[status] += 1
+        return out
+
+    def _summary(self) -> str:
+        c = self.counts()
+        total = sum(c.values())
+        return f"{c['passed']} of {total} exercises passed, {c['attempted']} attempted, {c['not started']} not started"
+
+    @property
+    def message(self) -> str:
+        lines = [f"Progress: {self._summary()}."]
+        width = max((len(lesson) for lesson, _ in self.lessons), default=0)
+        for lesson, exercises in self.lessons:
+            cells = "  ".join(f"{_SYMBOLS[s]} {eid}" + ("" if s != "attempted" else " (attempted)")
+                              for eid, s in exercises)
+            lines.append(f"  {lesson:<{width}}  {cells}")
+        lines.append("  (✔ passed, ◐ attempted, · not started)")
+        if self.in_memory:
+            lines.append("  Note: the progress folder is not writable; this session's progress is kept in memory only.")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(self.message)
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        colours = {"passed": "#0072B2", "attempted": "#8A5A00", "not started": "#595959"}
+        rows = []
+        for lesson, exercises in self.lessons:
+            cells = " ".join(
+                f'<span style="color:{colours[s]};margin-right:1em">{_SYMBOLS[s]} <code>{e(eid)}</code> '
+                f"<small>{e(s)}</small></span>" for eid, s in exercises)
+            rows.append(f"<tr><th style='text-align:left;padding-right:1em'>{e(lesson)}</th><td>{cells}</td></tr>")
+        note = ("<div><small>The progress folder is not writable; this session's progress is kept in memory only."
+                "</small></div>" if self.in_memory else "")
+        return (f'<div class="lossbook-progress"><div><b>Progress:</b> {e(self._summary())}.</div>'
+                f"<table>{''.join(rows)}</table>{note}</div>")
+
+
+def progress() -> ProgressReport:
+    """Which exercises are passed, attempted or not started, lesson by lesson."""
+    store = default_store()
+    data = store.load()["exercises"]
+    lessons = []
+    for lesson, exercises in by_lesson().items():
+        row = []
+        for ex in exercises:
+            entry = data.get(ex.id, {})
+            status = "passed" if entry.get("passed") else "attempted" if entry.get("attempts") else "not started"
+            row.append((ex.id, status))
+        lessons.append((lesson, tuple(row)))
+    return ProgressReport(tuple(lessons), str(store.directory), store.in_memory)

@@ -1,0 +1,97 @@
+"""Lesson 02, MSE: the cost and its gradient with respect to the predictions."""
+from __future__ import annotations
+
+import numpy as np
+
+from lossbook import losses
+from lossbook.exercises import cases
+from lossbook.exercises.model import Exercise, GradientSpec, Misconception
+
+LESSON = "02_mse"
+
+
+def _r(y, p):
+    return np.asarray(p, dtype=float) - np.asarray(y, dtype=float)
+
+
+MSE = Exercise(
+    id="mse",
+    title="Mean squared error",
+    lesson=LESSON,
+    params="y_true, y_pred",
+    docstring="""Mean squared error: MSE = (1/n) * sum_i (y_pred_i - y_true_i)**2.
+
+Parameters
+----------
+y_true, y_pred : numpy arrays of the same shape (1-D or 2-D; average over every entry)
+
+Returns
+-------
+float""",
+    reference=lambda y, p: losses.mse(y, p),
+    output="scalar",
+    build_cases=lambda: cases.regression(201),
+    hints=(
+        "Start from the residuals y_pred - y_true; what do you do to each, and then to all of them?",
+        "Square each residual, then average: the mean works for 1-D and 2-D arrays alike.",
+        "return float(np.mean((y_pred - y_true) ** 2))",
+    ),
+    misconceptions=(
+        Misconception("sum", lambda y, p: float(np.sum(_r(y, p) ** 2)),
+                      "exactly n times too large: did you sum instead of averaging?"),
+        Misconception("mae", lambda y, p: float(np.mean(np.abs(_r(y, p)))),
+                      "this is MAE, not MSE: square the residuals instead of taking |·|"),
+        Misconception("half", lambda y, p: float(0.5 * np.mean(_r(y, p) ** 2)),
+                      "an extra ½: MSE is the plain mean of the squared residuals (the ½ some books add is not part of it here)"),
+        Misconception("rmse", lambda y, p: float(np.sqrt(np.mean(_r(y, p) ** 2))),
+                      "this is RMSE (the square root of MSE): drop the square root"),
+        Misconception("len", lambda y, p: float(np.sum(_r(y, p) ** 2) / len(y)),
+                      "right for 1-D input but not for 2-D: len(y) counts rows only; divide by y.size or use np.mean"),
+    ),
+    solution='''def mse(y_true, y_pred):
+    residuals = np.asarray(y_pred, dtype=float) - y_true
+    return float(np.mean(residuals ** 2))
+''',
+)
+
+
+MSE_GRAD = Exercise(
+    id="mse_grad",
+    title="Gradient of the MSE",
+    lesson=LESSON,
+    params="y_true, y_pred",
+    docstring="""Gradient of the MSE cost with respect to y_pred: d MSE / d y_pred_i = 2 (y_pred_i - y_true_i) / n.
+
+Parameters
+----------
+y_true, y_pred : numpy arrays of the same shape (n = the number of entries)
+
+Returns
+-------
+numpy array, same shape as y_pred""",
+    reference=lambda y, p: losses.mse_grad(y, p),
+    output="array",
+    build_cases=lambda: cases.regression(202),
+    gradient=GradientSpec(cost=lambda y, p: losses.mse(y, p), wrt=1),
+    hints=(
+        "Differentiate one term (y_pred_i - y_true_i)**2 of the sum, then remember the 1/n in front.",
+        "The chain rule gives 2 (y_pred_i - y_true_i) for one term; every entry also carries the mean's 1/n.",
+        "return 2 * (y_pred - y_true) / y_pred.size",
+    ),
+    misconceptions=(
+        Misconception("sign", lambda y, p: -2 * _r(y, p) / np.size(p),
+                      "gradient has the wrong sign: differentiate with respect to y_pred, giving (ŷ − y), not (y − ŷ)"),
+        Misconception("no n", lambda y, p: 2 * _r(y, p),
+                      "gradient not divided by n: the cost is a mean, so each example's gradient carries 1/n"),
+        Misconception("no 2", lambda y, p: _r(y, p) / np.size(p),
+                      "missing the factor 2 that differentiating the square brings down"),
+        Misconception("len", lambda y, p: 2 * _r(y, p) / len(p),
+                      "right for 1-D input but not for 2-D: len(y_pred) counts rows only; divide by y_pred.size"),
+    ),
+    solution='''def mse_grad(y_true, y_pred):
+    residuals = np.asarray(y_pred, dtype=float) - y_true
+    return 2 * residuals / residuals.size
+''',
+)
+
+EXERCISES = (MSE, MSE_GRAD)

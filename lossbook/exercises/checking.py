@@ -1,0 +1,188 @@
+"""Turn a run of the learner's function into a :class:`~lossbook.exercises.feedback.CheckResult`.
+
+The learner's function runs in :mod:`~lossbook.exercises.runner` (isolated, with a
+timeout); everything here happens in the caller's process with the reference only:
+expected values, form and value checks (:mod:`~lossbook.exercises.compare`), the numeric
+gradient, and the diagnosis (:mod:`~lossbook.exercises.diagnosis`).
+"""
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any, Callable
+
+import numpy as np
+
+from lossbook.exercises import compare, runner
+from lossbook.exercises.diagnosis import diagnose_exercise
+from lossbook.exercises.feedback import CheckResult, Failure, format_value
+from lossbook.exercises.model import Case, Exercise
+
+#: A learner's gradient passes the numeric check below this CS231n relative error
+#: (kinks and round-off in the finite difference stay well under it; real bugs are ≥ 1e-2).
+GRADIENT_RTOL = 1e-4
+
+
+def default_timeout() -> float:
+    """``$LOSSBOOK_CHECK_TIMEOUT`` seconds, else :data:`runner.DEFAULT_TIMEOUT`."""
+    value = os.environ.get("LOSSBOOK_CHECK_TIMEOUT")
+    try:
+        return float(value) if value else runner.DEFAULT_TIMEOUT
+    except ValueError:
+        return runner.DEFAULT_TIMEOUT
+
+
+@functools.lru_cache(maxsize=None)
+def _expected(exercise: Exercise, index: int) -> Any:
+    return exercise.expected(exercise.cases[index])
+
+
+@functools.lru_cache(maxsize=None)
+def _numeric_gradient(exercise: Exercise, index: int) -> np.ndarray:
+    from lossbook.gradcheck import numeric_gradient
+
+    case = exercise.cases[index]
+    spec = exercise.gradient
+    args = list(case.args)
+
+    def cost(x):
+        args[spec.wrt] = x
+        return spec.cost(*args, **case.kwargs)
+
+    return numeric_gradient(cost, np.asarray(case.args[spec.wrt], dtype=float))
+
+
+def gradient_error(exercise: Exercise, index: int, got: Any) -> float | None:
+    """CS231n relative error of the learner's gradient against a numeric one (None: not checked here)."""
+    from lossbook.gradcheck import relative_error
+
+    case = exercise.cases[index]
+    if exercise.gradient is None or not case.numeric_gradient:
+        return None
+    spec = exercise.gradient
+    analytic = spec.extract(case.args, got) if spec.extract else got
+    return float(relative_error(np.asarray(analytic, dtype=float), _numeric_gradient(exercise, index)))
+
+
+def _inputs(exercise: Exercise, case: Case) -> list[tuple[str, str]]:
+    names = exercise.param_names
+    shown = [(names[i] if i < len(names) else f"arg{i + 1}", format_value(a)) for i, a in enumerate(case.args)]
+    return shown + [(k, format_value(v)) for k, v in case.kwargs.items()]
+
+
+def _error_problem(exercise: Exercise, error: runner.ErrorInfo) -> tuple[str, str | None]:
+    problem = f"Your function raised {error.type}: {error.message}" if error.message else f"Your function raised {error.type}"
+    if error.type == "TypeError" and "argument" in error.message:
+        problem += f" (the signature is {exercise.signature[4:-1]})"
+    line = f"at line {error.lineno}: {error.line}" if error.lineno and error.line else None
+    return problem, line
+
+
+def _not_attempted(exercise: Exercise, summary: str) -> CheckResult:
+    return CheckResult(exercise.id, exercise.title, "not-attempted", 0, len(exercise.cases), summary)
+
+
+def _wrong_callable(exercise: Exercise, fn: Any) -> CheckResult:
+    what = type(fn).__name__
+    return CheckResult(exercise.id, exercise.title, "error", 0, len(exercise.cases),
+                       f"check needs your function itself, e.g. check({exercise.id!r}, {exercise.name}), "
+                       f"not its result (got a {what})")
+
+
+def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
+              isolation: str | None = None) -> CheckResult:
+    """Run ``fn`` on every case of ``exercise`` and build the verdict (see :func:`lossbook.exercises.api.check`)."""
+    if not callable(fn):
+        return _wrong_callable(exercise, fn)
+    cases = exercise.cases
+    n_total = len(cases)
+    run = runner.run_cases(fn, cases, exercise.param_names,
+                           timeout=default_timeout() if timeout is None else timeout, isolation=isolation)
+    outcomes = run.outcomes
+    first = outcomes[0] if outcomes else None
+    if first is not None and first.error is not None and first.error.not_implemented:
+        return _not_attempted(exercise, "not attempted yet: replace `raise NotImplementedError` with your code, "
+                                        "then run the cell again")
+    if outcomes and len(outcomes) == n_total and all(o.error is None and o.value is None for o in outcomes):
+        return _not_attempted(exercise, "not attempted yet: your function returns None "
+                                        "(if you wrote code, does it end with `return`?)")
+
+    n_passed, failure, status = 0, None, "passed"
+    gradient_errors: list[float] = []
+    inputs, values = [], []
+    mutated: list[str] = []
+    for outcome in outcomes:
+        case = cases[outcome.index]
+        for name in outcome.mutated:
+            if name not in mutated:
+                mutated.append(name)
+        if outcome.error is not None:
+            if failure is None:
+                problem, line = _error_problem(exercise, outcome.error)
+                failure, status = Failure(case.name, _inputs(exercise, case), problem, error_line=line), "error"
+            continue
+        expected = _expected(exercise, outcome.index)
+        got = outcome.value
+        inputs.append(case)
+        values.append(None if isinstance(got, runner.Opaque) else got)
+        problem = compare.form_problem(exercise, got, expected)
+        grad_err = None
+        if problem is None and not compare.matches(exercise, case, got, expected):
+            problem = "Wrong value."
+        if problem is None:
+            grad_err = gradient_error(exercise, outcome.index, got)
+            if grad_err is not None and not grad_err < GRADIENT_RTOL:
+                problem = "The gradient disagrees with a numeric gradient of the cost."
+        if problem is None:
+            n_passed += 1
+            if grad_err is not None:
+                gradient_errors.append(grad_err)
+            continue
+        if failure is None:
+            if grad_err is None and compare.form_problem(exercise, got, expected) is None:
+                try:
+                    grad_err = gradient_error(exercise, outcome.index, got)
+                except Exception:  # noqa: BLE001 - a malformed gradient has no relative error
+                    grad_err = None
+            if problem.startswith(("returned", "new_w", "new_b")):
+                problem = f"Your function {problem}." if problem.startswith("returned") else f"Your {problem}."
+            failure = Failure(case.name, _inputs(exercise, case), problem,
+                              expected=format_value(expected), got=format_value(got), gradient_error=grad_err)
+            status = "failed"
+
+    if run.timed_out_case is not None:
+        case = cases[min(run.timed_out_case, n_total - 1)]
+        status = "timeout"
+        failure = Failure(case.name, _inputs(exercise, case),
+                          "Stopped on this case (an infinite loop, or very slow code?). "
+                          "The kernel is fine; fix the loop and check again.")
+    elif run.crashed is not None:
+        index = run.crashed_case if run.crashed_case is not None else len(outcomes)
+        index = min(index, n_total - 1)
+        status = "error"
+        failure = Failure(cases[index].name, _inputs(exercise, cases[index]),
+                          f"{run.crashed[0].upper()}{run.crashed[1:]} on this case; the kernel is fine.")
+
+    diagnosis = None
+    if status in ("failed", "error") and inputs:
+        try:
+            diagnosis = diagnose_exercise(exercise, inputs, values)
+        except Exception:  # noqa: BLE001 - a diagnosis must never break the verdict
+            diagnosis = None
+
+    if status == "passed":
+        summary = f"all {n_total} cases passed."
+    elif status == "failed":
+        summary = f"{n_passed} of {n_total} cases passed."
+    elif status == "timeout":
+        summary = f"your function did not finish in time ({n_passed} of {n_total} cases had passed)."
+    else:
+        summary = f"your function raised an error ({n_passed} of {n_total} cases passed)." \
+            if run.crashed is None else f"the process running your function ended ({n_passed} of {n_total} cases passed)."
+    warnings = [f"your function changed its input {name} (it was given a copy, so nothing was lost; "
+                "a loss should not modify its arguments)" for name in mutated]
+    return CheckResult(
+        exercise.id, exercise.title, status, n_passed, n_total, summary, failure=failure,
+        diagnosis=diagnosis, warnings=warnings, printed=run.stdout,
+        gradient_error=max(gradient_errors) if status == "passed" and gradient_errors else None,
+    )

@@ -1,0 +1,250 @@
+"""Why is the learner's answer wrong? A pure function of (exercise, inputs, outputs).
+
+:func:`diagnose` never sees the learner's function, only what it returned on known
+inputs, so the grader can call it outside the learner's kernel with the numbers the
+learner's hidden-test cells printed. It tries, in order:
+
+1. the exercise's named misconceptions: the learner's outputs equal a known wrong
+   implementation's on every case (where that implementation differs from the right
+   answer somewhere) → that misconception's message;
+2. generic patterns: the negative of the answer (wrong sign), ``n`` times too large
+   (a sum instead of a mean) or too small, a constant factor, NaN/inf where the answer is
+   finite (overflow), right on 1-D inputs but not on 2-D ones.
+
+Returns the message, or ``None`` when nothing is recognised (or nothing is wrong).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from lossbook.exercises.model import Case, Exercise
+
+#: Relative tolerance when matching outputs: printed outputs carry ~8 significant digits.
+MATCH_RTOL = 1e-5
+MATCH_ATOL = 1e-8
+
+
+def _as_case(exercise: Exercise, item: Any, index: int) -> Case:
+    if isinstance(item, Case):
+        return item
+    if isinstance(item, Mapping):
+        names = [n for n in exercise.param_names if n in item]
+        unknown = set(item) - set(exercise.param_names)
+        if unknown:
+            raise ValueError(f"diagnose: inputs[{index}] has {sorted(unknown)}, which {exercise.signature} "
+                             f"does not take; use the names {list(exercise.param_names)}")
+        return Case(f"case {index + 1}", tuple(_arrayish(item[n]) for n in names))
+    if isinstance(item, (tuple, list)):
+        return Case(f"case {index + 1}", tuple(_arrayish(a) for a in item))
+    raise TypeError(f"diagnose: inputs[{index}] must be a Case, a tuple of positional arguments or a dict "
+                    f"of arguments by name; got {type(item).__name__}")
+
+
+def _arrayish(value: Any) -> Any:
+    return np.asarray(value) if isinstance(value, list) else value
+
+
+def _numeric(exercise: Exercise, value: Any) -> list[np.ndarray] | None:
+    """The output as float arrays (two for a step), or None when it is not numbers at all."""
+    try:
+        if exercise.output == "step":
+            if not isinstance(value, (tuple, list)) or len(value) != 2:
+                return None
+            parts = list(value)
+        else:
+            parts = [value]
+        arrays = [np.asarray(p, dtype=float) for p in parts]
+    except (TypeError, ValueError):
+        return None
+    return arrays
+
+
+def _finite_or_nan(a: np.ndarray) -> np.ndarray:
+    """NaN and ±inf all become NaN: "it blew up" is one outcome, however it blew up."""
+    return np.where(np.isfinite(a), a, np.nan)
+
+
+def _agree(a: list[np.ndarray] | None, b: list[np.ndarray] | None, strict: bool = False) -> bool:
+    """Same values within tolerance; non-finite values agree with any non-finite value
+    (``strict``: only NaN with NaN, and inf with inf of the same sign)."""
+    if a is None or b is None or len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if x.shape != y.shape:
+            return False
+        if not strict:
+            x, y = _finite_or_nan(x), _finite_or_nan(y)
+        with np.errstate(invalid="ignore"):
+            if not np.all(np.isclose(x, y, rtol=MATCH_RTOL, atol=MATCH_ATOL, equal_nan=True)):
+                return False
+    return True
+
+
+def _call(fn, case: Case) -> Any:
+    with np.errstate(all="ignore"):
+        try:
+            return fn(*case.args, **case.kwargs)
+        except Exception:  # noqa: BLE001 - a misconception may not apply to every case
+            return None
+
+
+class _Row:
+    """One case: its inputs, the learner's output, the right answer (or accepted interval)."""
+
+    def __init__(self, exercise: Exercise, case: Case, got: list[np.ndarray]):
+        self.case, self.got = case, got
+        self.expected = _numeric(exercise, exercise.expected(case))
+        self.ambiguous = False
+        self.correct = _agree(got, self.expected)
+        if exercise.bounds is not None:
+            low, high = (np.asarray(v, dtype=float) for v in exercise.bounds(case))
+            self.ambiguous = bool(np.any(high - low > MATCH_ATOL + MATCH_RTOL * np.abs(high)))
+            g = got[0]
+            slack = MATCH_ATOL + MATCH_RTOL * np.maximum(np.abs(low), np.abs(high))
+            self.correct = g.shape == low.shape and bool(np.all((g >= low - slack) & (g <= high + slack)))
+
+
+def _rows(exercise: Exercise, inputs: Sequence[Any], outputs: Sequence[Any]) -> list[_Row]:
+    if len(inputs) != len(outputs):
+        raise ValueError(f"diagnose: got {len(inputs)} inputs but {len(outputs)} outputs; give one output per input")
+    rows = []
+    for index, (item, out) in enumerate(zip(inputs, outputs)):
+        case = _as_case(exercise, item, index)
+        got = None if out is None else _numeric(exercise, out)
+        if got is not None:
+            rows.append(_Row(exercise, case, got))
+    return rows
+
+
+def _misconception(exercise: Exercise, rows: list[_Row], strict: bool) -> str | None:
+    for m in exercise.misconceptions:
+        compared, explains_a_mistake = 0, False
+        for row in rows:
+            m_out = _call(m.implementation, row.case)
+            m_num = None if m_out is None else _numeric(exercise, m_out)
+            if m_num is None:
+                continue
+            m_blows_up = any(not np.all(np.isfinite(a)) for a in m_num)
+            if row.ambiguous and not m_blows_up:
+                continue  # any clip epsilon is right here, so the values say nothing
+            if not _agree(row.got, m_num, strict):
+                break
+            compared += 1
+            explains_a_mistake |= not row.correct
+        else:
+            if compared and explains_a_mistake:
+                return m.message
+    return None
+
+
+def _ratios(rows: list[_Row]) -> list[tuple[_Row, float]] | None:
+    """Per row, the c with got ≈ c · expected (rows where the answer is 0 must be 0 too)."""
+    out = []
+    for row in rows:
+        g, e = row.got[0].ravel(), row.expected[0].ravel()
+        if g.shape != e.shape or not (np.all(np.isfinite(g)) and np.all(np.isfinite(e))):
+            return None
+        scale = float(e @ e)
+        if scale < 1e-24:
+            if np.max(np.abs(g), initial=0.0) > 1e-9:
+                return None
+            continue
+        c = float(g @ e) / scale
+        if not np.allclose(g, c * e, rtol=MATCH_RTOL, atol=MATCH_ATOL * 10):
+            return None
+        out.append((row, c))
+    return out or None
+
+
+def _same(values: Sequence[float], targets: Sequence[float]) -> bool:
+    return bool(np.allclose(values, targets, rtol=1e-4, atol=1e-9))
+
+
+def _nice(c: float) -> str:
+    for num, text in ((0.5, "½"), (0.25, "¼"), (1 / 3, "⅓")):
+        if abs(c - num) < 1e-4 * num:
+            return text
+    return f"{c:.4g}"
+
+
+def _generic(exercise: Exercise, rows: list[_Row]) -> str | None:
+    wrong = [r for r in rows if not r.correct]
+    blown = [r for r in wrong if any(not np.all(np.isfinite(a)) for a in r.got)
+             and all(np.all(np.isfinite(a)) for a in r.expected)]
+    if blown:
+        large = any(np.max(np.abs(np.asarray(a, dtype=float)), initial=0.0) >= 100
+                    for r in blown for a in r.case.args if np.ndim(a) or isinstance(a, (int, float)))
+        if large:
+            return ("returned inf or NaN on large inputs where the answer is finite: something overflowed "
+                    "(exp or cosh of a large number?); rewrite it in a numerically stable form")
+        return "returned inf or NaN where the answer is finite: a log(0) or a division by zero?"
+    flat = [r for r in rows if r.case.ndim <= 1]
+    multi = [r for r in rows if r.case.ndim >= 2]
+    if flat and multi and all(r.correct for r in flat) and not all(r.correct for r in multi):
+        return ("right for 1-D input but not for 2-D: len() counts rows only and sums/maxima need an axis; "
+                "use .size, np.mean, or axis=-1 with keepdims=True where it applies")
+    if exercise.output == "step":
+        return None
+    ratios = _ratios([r for r in rows])
+    if not ratios or all(abs(c - 1) < 1e-6 for _, c in ratios):
+        return None
+    cs = [c for _, c in ratios]
+    ns = [exercise.n_examples(r.case) for r, _ in ratios]
+    gradient = exercise.is_gradient
+    if len(cs) >= 2 and _same(cs, [-1.0] * len(cs)):
+        return ("gradient has the wrong sign: differentiate with respect to the prediction (ŷ − y, not y − ŷ)"
+                if gradient else "wrong sign: your result is exactly the negative of the answer")
+    if len(set(ns)) > 1 and _same(cs, ns):
+        return ("gradient not divided by n: the cost is a mean, so each example's gradient carries 1/n"
+                if gradient else "exactly n times too large: did you sum instead of averaging?")
+    if len(set(ns)) > 1 and _same(cs, [1 / n for n in ns]):
+        return "exactly n times too small: did you divide by n twice?"
+    if len(cs) >= 3 and _same(cs, [cs[0]] * len(cs)):
+        c = cs[0]
+        if c > 0:
+            return f"off by a constant factor of {_nice(c)} on every case: check the constants (a missing ½ or 2?)"
+        return f"off by a constant factor of {_nice(c)} (a sign and a constant) on every case"
+    return None
+
+
+def diagnose_exercise(exercise: Exercise, inputs: Sequence[Any], outputs: Sequence[Any]) -> str | None:
+    """:func:`diagnose` for an :class:`Exercise` object."""
+    rows = _rows(exercise, inputs, outputs)
+    if not rows or all(r.correct for r in rows):
+        return None
+    return (_misconception(exercise, rows, strict=True) or _misconception(exercise, rows, strict=False)
+            or _generic(exercise, rows))
+
+
+def diagnose(exercise_id: str, inputs: Sequence[Any], outputs: Sequence[Any]) -> str | None:
+    """Name the learner's likely mistake from their outputs on known inputs.
+
+    Parameters
+    ----------
+    exercise_id : str
+        The exercise (``"mse"``).
+    inputs : sequence
+        One entry per case: a :class:`~lossbook.exercises.model.Case`, a tuple of
+        positional arguments, or a dict of arguments by the learner's parameter names.
+    outputs : sequence
+        What the learner's function returned on each input (numbers, arrays or lists;
+        ``None`` for a case that raised or printed nothing usable).
+
+    Returns
+    -------
+    str or None
+        A short message ("exactly n times too large: did you sum instead of
+        averaging?"), or None when the outputs are right or the mistake is not recognised.
+
+    Examples
+    --------
+    >>> diagnose("mse", [([1.0, 2.0], [2.0, 4.0]), ([0.0], [3.0])], [5.0, 9.0])
+    'exactly n times too large: did you sum instead of averaging?'
+    >>> diagnose("mse", [([1.0, 2.0], [2.0, 4.0])], [2.5]) is None
+    True
+    """
+    from lossbook.exercises.registry import get
+
+    return diagnose_exercise(get(exercise_id), inputs, outputs)

@@ -1,0 +1,214 @@
+"""What ``check`` returns: :class:`CheckResult`, rendered as stable text and compact HTML.
+
+Both renderings are deterministic: no timings, object ids, addresses or paths, and
+numbers rounded, so nbval can compare the ``text/plain`` and ``text/html`` outputs of
+check cells. The verdict is never told by colour alone: a symbol and a word say it too.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# Okabe–Ito hues, darkened where needed for text contrast on white (WCAG AA). The
+# exercise engine sits below lossbook.figures, so it cannot import the palette there.
+_STYLE = {
+    "passed": ("✔", "Passed", "#0072B2"),
+    "failed": ("✘", "Not yet", "#B34700"),
+    "error": ("⚠", "Error", "#B34700"),
+    "timeout": ("⏱", "Stopped", "#8A5A00"),
+    "not-attempted": ("…", "Not attempted", "#595959"),
+}
+STATUSES = tuple(_STYLE)
+
+
+def format_value(value: Any, *, max_items: int = 8) -> str:
+    """Short, rounded, deterministic text for an input or output value."""
+    if value is None:
+        return "None"
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (tuple, list)) and not all(isinstance(v, (int, float, np.number)) for v in value):
+        inner = ", ".join(format_value(v, max_items=max_items) for v in value)
+        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+    try:
+        arr = np.asarray(value)
+    except Exception:  # noqa: BLE001 - anything the learner returned
+        return f"<{type(value).__name__}>"
+    if arr.dtype.kind not in "biufc":
+        return f"<{type(value).__name__}>"
+    if arr.dtype.kind == "f":
+        arr = np.round(arr, 4) + 0.0  # + 0.0 turns -0.0 into 0.0
+    prefix = "list " if isinstance(value, list) else ""
+    if arr.ndim == 0:
+        v = arr.item()
+        return prefix + (f"{v:.6g}" if isinstance(v, float) else str(v))
+    with np.printoptions(precision=4, suppress=True, threshold=max_items, edgeitems=3, linewidth=76,
+                         floatmode="maxprec", legacy=False):
+        return prefix + np.array2string(arr, separator=", ")
+
+
+def _order_of_magnitude(x: float) -> str:
+    """``below 1e-08`` style bound, stable across machines (the exact digits are not)."""
+    if x <= 1e-12:
+        return "below 1e-12"
+    return f"below 1e{int(np.ceil(np.log10(x))):+03d}"
+
+
+def _hang(prefix: str, text: str) -> str:
+    """``prefix`` + ``text``, continuation lines aligned under the text's first character."""
+    return prefix + text.replace("\n", "\n" + " " * len(prefix))
+
+
+@dataclass
+class Failure:
+    """The first failing case: its inputs, what was expected, what came back, and why."""
+
+    case_name: str
+    inputs: list[tuple[str, str]]
+    problem: str
+    expected: str | None = None
+    got: str | None = None
+    error_line: str | None = None
+    gradient_error: float | None = None
+
+
+@dataclass
+class CheckResult:
+    """The verdict of ``check(exercise_id, fn)``.
+
+    Attributes
+    ----------
+    exercise_id, title : str
+    status : {"passed", "failed", "not-attempted", "error", "timeout"}
+    n_passed, n_total : int
+        Cases passed, and cases in the exercise.
+    message : str
+        The whole verdict as plain text (what ``repr`` shows).
+    passed : bool
+    """
+
+    exercise_id: str
+    title: str
+    status: str
+    n_passed: int
+    n_total: int
+    summary: str
+    failure: Failure | None = None
+    diagnosis: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    printed: str = ""
+    gradient_error: float | None = None
+
+    def __post_init__(self):
+        if self.status not in _STYLE:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    # ------------------------------------------------------------------ text
+    def _headline(self) -> str:
+        symbol, word, _ = _STYLE[self.status]
+        return f"{symbol} {word} — {self.exercise_id}: {self.summary}"
+
+    def _gradient_note(self) -> str | None:
+        if self.gradient_error is None:
+            return None
+        return (f"Relative error against a numeric gradient {_order_of_magnitude(self.gradient_error)} "
+                "on every case (CS231n: below 1e-7 means right).")
+
+    def _hint_line(self) -> str | None:
+        if self.status in ("failed", "error", "timeout"):
+            return f'Stuck? hint("{self.exercise_id}") gives a hint; run it again for the next one.'
+        return None
+
+    @property
+    def message(self) -> str:
+        lines = [self._headline()]
+        f = self.failure
+        if f is not None:
+            lines.append(f"Failing case: {f.case_name}")
+            lines += [_hang(f"    {name} = ", text) for name, text in f.inputs]
+            lines.append(f"  {f.problem}")
+            if f.error_line:
+                lines.append(f"    {f.error_line}")
+            if f.expected is not None:
+                lines.append(_hang("  expected: ", f.expected))
+            if f.got is not None:
+                lines.append(_hang("  got:      ", f.got))
+            if f.gradient_error is not None:
+                lines.append(f"  relative error against a numeric gradient: {f.gradient_error:.1e} "
+                             "(CS231n: above 1e-2 means wrong, below 1e-7 means right)")
+        if self.diagnosis:
+            lines.append(f"Diagnosis: {self.diagnosis}")
+        note = self._gradient_note() if self.passed else None
+        if note:
+            lines.append(note)
+        lines += [f"Warning: {w}" for w in self.warnings]
+        if self.printed.strip():
+            lines.append("Your function printed:")
+            lines += [f"    {line}" for line in self.printed.rstrip().splitlines()[:20]]
+        hint = self._hint_line()
+        if hint:
+            lines.append(hint)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(self.message)
+
+    # ------------------------------------------------------------------ HTML
+    def _repr_html_(self) -> str:
+        symbol, word, colour = _STYLE[self.status]
+        e = html.escape
+        parts = [
+            f'<div class="lossbook-check lossbook-check-{self.status}" role="status" '
+            f'style="border-left:4px solid {colour};padding:4px 10px;margin:2px 0;line-height:1.4">',
+            f'<div><span style="color:{colour};font-weight:bold">{symbol} {word}</span> '
+            f'<code>{e(self.exercise_id)}</code>: {e(self.summary)}</div>',
+        ]
+        f = self.failure
+        if f is not None:
+            rows = "".join(f"<tr><td><code>{e(n)}</code></td><td><pre style='margin:0'>{e(t)}</pre></td></tr>"
+                           for n, t in f.inputs)
+            parts.append(f"<div>Failing case: <b>{e(f.case_name)}</b></div>")
+            if rows:
+                parts.append(f'<table style="margin:2px 0 2px 12px;font-size:90%">{rows}</table>')
+            parts.append(f"<div>{e(f.problem)}</div>")
+            if f.error_line:
+                parts.append(f"<pre style='margin:0 0 0 12px'>{e(f.error_line)}</pre>")
+            if f.expected is not None or f.got is not None:
+                cells = "".join(f"<tr><td>{label}</td><td><pre style='margin:0'>{e(v)}</pre></td></tr>"
+                                for label, v in (("expected", f.expected), ("got", f.got)) if v is not None)
+                parts.append(f'<table style="margin:2px 0 2px 12px;font-size:90%">{cells}</table>')
+            if f.gradient_error is not None:
+                parts.append(f"<div>Relative error against a numeric gradient: {f.gradient_error:.1e} "
+                             "(CS231n: above 1e-2 means wrong, below 1e-7 means right)</div>")
+        if self.diagnosis:
+            parts.append(f"<div><b>Diagnosis:</b> {e(self.diagnosis)}</div>")
+        note = self._gradient_note() if self.passed else None
+        if note:
+            parts.append(f"<div>{e(note)}</div>")
+        parts += [f"<div><b>Warning:</b> {e(w)}</div>" for w in self.warnings]
+        if self.printed.strip():
+            text = "\n".join(self.printed.rstrip().splitlines()[:20])
+            parts.append(f"<details><summary>Your function printed</summary><pre>{e(text)}</pre></details>")
+        hint = self._hint_line()
+        if hint:
+            parts.append(f'<div style="color:#595959">{e(hint)}</div>')
+        parts.append("</div>")
+        return "".join(parts)

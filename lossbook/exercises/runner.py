@@ -1,0 +1,369 @@
+"""Run the learner's function on the cases, isolated, with a timeout.
+
+Isolation
+---------
+Where the platform can fork (Linux and other POSIX systems except macOS), the cases run
+in a **forked child process**: the learner's function, their ``print`` output and
+whatever it breaks live and die there. The parent waits at most ``timeout`` seconds for
+the whole run, then kills the child's process group (``SIGKILL``). That stops ``while
+True:`` loops even when the learner's code swallows every exception (``except
+BaseException: pass``), and a learner's ``sys.exit``, ``os._exit`` or a crash ends only
+the child. The kernel stays usable. Forking is cheap (copy-on-write): a few milliseconds.
+
+Forking a process with live BLAS/OpenMP threads can leave a lock held in the child.
+OpenBLAS shuts its thread pool down in the child (``pthread_atfork``) and the cases are
+too small for numpy to use threads, so this does not arise for the course's code; the
+child also sets ``OMP_NUM_THREADS=1`` etc. for anything first loaded there. If a library
+that does deadlock after fork (e.g. OpenMP used in the parent before the check) makes a
+correct function time out, set ``LOSSBOOK_CHECK_ISOLATION=inprocess``.
+
+Fallback (``LOSSBOOK_CHECK_ISOLATION=inprocess``, and by default on Windows and macOS,
+where fork is unavailable or unsafe with the system frameworks): the cases run in the
+current process. The timeout is a ``SIGALRM`` interval timer when available in the main
+thread, else a watchdog thread that raises :class:`CheckTimeout` asynchronously in the
+running thread. Both stop plain loops and loops in ``except Exception`` blocks, but NOT
+code that swallows ``BaseException`` or sits inside one long C call: isolation is only
+complete with fork.
+
+The learner's function always receives deep copies of the inputs; arguments it changed
+are reported (mutation warning).
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import ctypes
+import io
+import os
+import pickle
+import select
+import signal
+import struct
+import sys
+import threading
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from lossbook.exercises.model import Case
+
+#: Seconds a whole check may take before the learner's function is stopped.
+DEFAULT_TIMEOUT = 5.0
+#: Most characters of the learner's printed output kept and shown.
+MAX_STDOUT = 2000
+_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+class CheckTimeout(BaseException):
+    """Raised into the learner's code by the in-process fallback when time is up.
+
+    A ``BaseException`` so that ``except Exception`` in the learner's code does not swallow it.
+    """
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """An exception the learner's function raised, reduced to plain text."""
+
+    type: str
+    message: str
+    lineno: int | None = None
+    line: str | None = None
+
+    @property
+    def not_implemented(self) -> bool:
+        return self.type == "NotImplementedError"
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """Stands in for an output that cannot cross the process boundary (not picklable)."""
+
+    type_name: str
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+@dataclass
+class CaseOutcome:
+    """What happened on one case: a value or an error, and any arguments mutated."""
+
+    index: int
+    value: Any = None
+    error: ErrorInfo | None = None
+    mutated: tuple[str, ...] = ()
+
+
+@dataclass
+class RunResult:
+    """Everything the run produced. ``outcomes`` holds the cases that finished, in order."""
+
+    outcomes: list[CaseOutcome] = field(default_factory=list)
+    timed_out_case: int | None = None
+    crashed: str | None = None
+    crashed_case: int | None = None
+    stdout: str = ""
+    isolation: str = "fork"
+
+
+# --------------------------------------------------------------------------- the case loop
+def _learner_frame(exc: BaseException, fn: Callable) -> tuple[int | None, str | None]:
+    """The innermost traceback line in the learner's file (line number, source text)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    code = getattr(fn, "__code__", None)
+    filename = getattr(code, "co_filename", None)
+    mine = [f for f in frames if f.filename == filename] if filename else []
+    if not mine:
+        here = os.path.dirname(__file__)
+        mine = [f for f in frames if not f.filename.startswith(here)][:1]
+    if not mine:
+        return None, None
+    frame = mine[-1]
+    return frame.lineno, (frame.line or "").strip() or None
+
+
+def _error_info(exc: BaseException, fn: Callable) -> ErrorInfo:
+    lineno, line = _learner_frame(exc, fn)
+    message = str(exc)
+    if len(message) > 300:
+        message = message[:297] + "..."
+    return ErrorInfo(type(exc).__name__, message, lineno, line)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        try:
+            return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                    and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
+        except TypeError:
+            return False
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def _run_one(fn: Callable, case: Case, index: int, arg_names: Sequence[str]) -> CaseOutcome:
+    args = copy.deepcopy(case.args)
+    kwargs = copy.deepcopy(dict(case.kwargs))
+    try:
+        value = fn(*args, **kwargs)
+    except CheckTimeout:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the learner's code may raise anything, even SystemExit
+        return CaseOutcome(index, error=_error_info(exc, fn))
+    mutated = tuple(
+        arg_names[i] if i < len(arg_names) else f"argument {i + 1}"
+        for i, (before, after) in enumerate(zip(case.args, args)) if not _same(before, after)
+    ) + tuple(k for k in kwargs if not _same(case.kwargs[k], kwargs[k]))
+    return CaseOutcome(index, value=value, mutated=mutated)
+
+
+def _portable(value: Any) -> Any:
+    """The value itself when it pickles, else an :class:`Opaque` stand-in."""
+    try:
+        pickle.dumps(value)
+        return value
+    except Exception:
+        try:
+            text = repr(value)
+        except Exception:
+            text = f"<{type(value).__name__}>"
+        return Opaque(type(value).__name__, text[:200])
+
+
+# --------------------------------------------------------------------------- fork isolation
+def _send(fd: int, message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(struct.pack("!I", len(data)) + data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _no_input(*args, **kwargs):
+    raise RuntimeError("input() cannot be used inside a function being checked")
+
+
+def _child(fd: int, fn: Callable, cases: Sequence[Case], arg_names: Sequence[str]) -> None:
+    import builtins
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    builtins.input = _no_input  # the kernel's input() talks to the frontend over sockets the child must not touch
+    for name in _THREAD_ENV:
+        os.environ[name] = "1"
+    buffer = io.StringIO()
+    sys.stdout = sys.stderr = buffer  # the parent's streams may hold locks of threads that no longer exist
+    for index, case in enumerate(cases):
+        _send(fd, ("start", index))
+        outcome = _run_one(fn, case, index, arg_names)
+        outcome.value = _portable(outcome.value)
+        _send(fd, ("outcome", outcome))
+        if outcome.error is not None and outcome.error.not_implemented:
+            break
+    _send(fd, ("stdout", buffer.getvalue()[:MAX_STDOUT]))
+    _send(fd, ("done", None))
+
+
+def _kill(pid: int) -> None:
+    for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        with contextlib.suppress(OSError):
+            kill()
+
+
+def _describe_exit(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        return f"the process running your function crashed ({name})"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+    return f"your function ended the process (exit status {code}; os._exit?)"
+
+
+def _run_forked(fn: Callable, cases: Sequence[Case], arg_names: Sequence[str], timeout: float) -> RunResult:
+    read_fd, write_fd = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python >= 3.12 warns about fork with threads
+        pid = os.fork()
+    if pid == 0:  # the child: never returns
+        try:
+            os.close(read_fd)
+            os.setpgid(0, 0)
+            _child(write_fd, fn, cases, arg_names)
+        except BaseException:  # noqa: BLE001
+            pass
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)
+    result = RunResult(isolation="fork")
+    running, done, buf = None, False, b""
+    deadline = time.monotonic() + timeout
+    try:
+        while not done:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                result.timed_out_case = running if running is not None else len(result.outcomes)
+                break
+            ready, _, _ = select.select([read_fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                break
+            buf += chunk
+            while len(buf) >= 4:
+                (size,) = struct.unpack("!I", buf[:4])
+                if len(buf) < 4 + size:
+                    break
+                kind, payload = pickle.loads(buf[4:4 + size])
+                buf = buf[4 + size:]
+                if kind == "start":
+                    running = payload
+                elif kind == "outcome":
+                    result.outcomes.append(payload)
+                    running = None
+                elif kind == "stdout":
+                    result.stdout = payload
+                elif kind == "done":
+                    done = True
+    finally:
+        os.close(read_fd)
+        if not done:
+            _kill(pid)
+        _, status = os.waitpid(pid, 0)
+    if not done and result.timed_out_case is None:
+        result.crashed = _describe_exit(status)
+        result.crashed_case = running
+    return result
+
+
+# --------------------------------------------------------------------------- in-process fallback
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise :class:`CheckTimeout` in this thread after ``seconds`` (SIGALRM, else a watchdog thread)."""
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        def on_alarm(signum, frame):
+            raise CheckTimeout()
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return
+    target = threading.get_ident()
+    finished = threading.Event()
+
+    def watchdog():
+        if not finished.wait(seconds):
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(CheckTimeout))
+
+    thread = threading.Thread(target=watchdog, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        thread.join()
+
+
+def _run_inprocess(fn: Callable, cases: Sequence[Case], arg_names: Sequence[str], timeout: float) -> RunResult:
+    result = RunResult(isolation="in-process")
+    buffer = io.StringIO()
+    index = 0
+    try:
+        with _time_limit(timeout), contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            for index, case in enumerate(cases):
+                outcome = _run_one(fn, case, index, arg_names)
+                result.outcomes.append(outcome)
+                if outcome.error is not None and outcome.error.not_implemented:
+                    break
+    except CheckTimeout:
+        result.timed_out_case = index
+    result.stdout = buffer.getvalue()[:MAX_STDOUT]
+    return result
+
+
+# --------------------------------------------------------------------------- entry point
+def default_isolation() -> str:
+    """``"fork"`` or ``"inprocess"``: ``$LOSSBOOK_CHECK_ISOLATION``, else by platform."""
+    chosen = os.environ.get("LOSSBOOK_CHECK_ISOLATION", "").strip().lower()
+    if chosen in ("fork", "inprocess"):
+        return chosen
+    if chosen:
+        warnings.warn(f"LOSSBOOK_CHECK_ISOLATION={chosen!r} is not 'fork' or 'inprocess'; using the platform default",
+                      stacklevel=2)
+    return "fork" if hasattr(os, "fork") and sys.platform != "darwin" else "inprocess"
+
+
+def run_cases(fn: Callable, cases: Sequence[Case], arg_names: Sequence[str] = (), *,
+              timeout: float | None = None, isolation: str | None = None) -> RunResult:
+    """Call ``fn`` on every case (copies of the inputs), within ``timeout`` seconds in all.
+
+    Stops early after a ``NotImplementedError`` (the starter code). See the module
+    docstring for how the isolation works on each platform.
+    """
+    timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
+    if timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
+    isolation = isolation or default_isolation()
+    if isolation == "fork":
+        return _run_forked(fn, cases, arg_names, timeout)
+    if isolation == "inprocess":
+        return _run_inprocess(fn, cases, arg_names, timeout)
+    raise ValueError(f"isolation must be 'fork' or 'inprocess'; got {isolation!r}")

@@ -1,0 +1,400 @@
+"""The base class every explorer derives from, and small helpers for controls.
+
+An explorer is a figure built once, a few keyboard-operable controls, and a live text
+readout. Moving a control calls :meth:`Explorer.update`, which asks the subclass for the
+numbers of the new state (computed with the ``lossbook`` math), puts them on the existing
+artists in place, rewrites the readout and asks the canvas to redraw (``draw_idle``).
+Nothing is rebuilt, so an update costs one matplotlib draw.
+
+Writing an explorer
+-------------------
+Subclass :class:`Explorer` and implement five hooks; the base class does the rest
+(canvas, readout widget, layout, observers, display)::
+
+    import numpy as np
+    from lossbook import losses
+    from lossbook.explorers.base import Explorer, float_slider, fmt
+    from lossbook.figures import style
+
+
+    class SquaredError(Explorer):
+        title = "Squared error of one prediction"
+        instructions = "Move the prediction; the loss is (y - ŷ)²."
+
+        def _build_controls(self):
+            return {"y_pred": float_slider("prediction ŷ", 0.5, -3.0, 3.0, 0.05)}
+
+        def _build_figure(self):
+            fig, ax = style.new_figure(figsize=(6, 4), dpi=style.EXPLORER_DPI)
+            r = np.linspace(-4, 4, 201)
+            with style.course_style():
+                ax.plot(r, r**2, **style.LOSS_STYLES["mse"].line())
+                (self._dot,) = ax.plot([0], [0], **style.LOSS_STYLES["mse"].points())
+            style.label_axes(ax, title=self.title, xlabel="residual", ylabel="loss")
+            return fig
+
+        def state(self):
+            y_pred = self.controls["y_pred"].value
+            loss = float(losses.mse([1.0], [y_pred]))
+            return {"y_pred": y_pred, "residual": 1.0 - y_pred, "loss": loss}
+
+        def _show(self, s):                       # artists only, in place
+            self._dot.set_data([s["residual"]], [s["loss"]])
+
+        def _readout_lines(self, s):              # plain text, one number per line
+            return [f"prediction ŷ = {fmt(s['y_pred'])}", f"loss = {fmt(s['loss'])}"]
+
+        def _changing_artists(self):              # optional: enables blitting
+            return [self._dot]
+
+
+    def squared_error():                          # the factory the notebooks call
+        return SquaredError()
+
+Rules the tests hold every explorer to: controls are ``FloatSlider`` / ``IntSlider`` /
+``Dropdown`` / ``Checkbox`` made with the helpers below (keyboard-operable,
+``continuous_update=True``, a readable ``description``); ``_show`` never creates or
+removes figures or axes; every number in the readout comes from ``state()`` formatted
+with :func:`fmt`, so a test can rebuild the expected text from the ``lossbook`` math.
+Use :meth:`Explorer.hold` to change several controls with a single redraw.
+
+Fast redraws (blitting)
+-----------------------
+A full matplotlib draw re-renders every tick label and costs tens of milliseconds on a
+slow machine. If ``_changing_artists()`` lists the artists that ``_show`` modifies, the
+base class marks them animated, keeps a copy of everything else (captured on every full
+draw) and, on an update, pastes that background, draws only those artists and sends the
+frame at once. Until the first full draw has happened (no front end yet), or when
+``_show`` changed something else and called :meth:`Explorer.request_full_redraw`, the
+update falls back to ``canvas.draw_idle()``. Everything not listed must stay unchanged
+after the figure is built.
+"""
+from __future__ import annotations
+
+import html
+import math
+from contextlib import contextmanager
+
+import ipywidgets as widgets
+
+__all__ = ["Explorer", "attach_canvas", "float_slider", "int_slider", "dropdown",
+           "checkbox", "fmt"]
+
+_CONTROL_LAYOUT = {"width": "340px"}
+_CONTROL_STYLE = {"description_width": "150px"}
+
+
+def fmt(value, digits: int = 4) -> str:
+    """Format a number for a readout: ``digits`` significant digits, honest about inf/nan.
+
+    >>> fmt(0.123456), fmt(1234567.0), fmt(float("inf")), fmt(float("nan")), fmt(-0.0)
+    ('0.1235', '1.235e+06', 'inf', 'nan', '0')
+    """
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value == 0:
+        return "0"
+    return f"{value:.{digits}g}"
+
+
+def float_slider(description: str, value: float, min: float, max: float, step: float,
+                 readout_format: str = ".2f") -> widgets.FloatSlider:
+    """A keyboard-operable float slider (arrow keys move it by ``step``)."""
+    return widgets.FloatSlider(value=value, min=min, max=max, step=step,
+                               description=description, readout_format=readout_format,
+                               continuous_update=True, layout=dict(_CONTROL_LAYOUT),
+                               style=dict(_CONTROL_STYLE))
+
+
+def int_slider(description: str, value: int, min: int, max: int,
+               step: int = 1) -> widgets.IntSlider:
+    """A keyboard-operable integer slider."""
+    return widgets.IntSlider(value=value, min=min, max=max, step=step,
+                             description=description, continuous_update=True,
+                             layout=dict(_CONTROL_LAYOUT), style=dict(_CONTROL_STYLE))
+
+
+def dropdown(description: str, options, value) -> widgets.Dropdown:
+    """A drop-down (a native ``<select>``: arrow keys change it)."""
+    return widgets.Dropdown(options=options, value=value, description=description,
+                            layout=dict(_CONTROL_LAYOUT), style=dict(_CONTROL_STYLE))
+
+
+def checkbox(description: str, value: bool) -> widgets.Checkbox:
+    """A checkbox (space toggles it)."""
+    return widgets.Checkbox(value=value, description=description, indent=False,
+                            layout=dict(_CONTROL_LAYOUT))
+
+
+class _ImageCanvas:
+    """Stand-in when ipympl is not installed: an Agg canvas shown as an ``Image`` widget.
+
+    Same calls as the ipympl canvas for what the explorers use (``draw``,
+    ``draw_idle``); each draw re-renders the PNG into ``self.widget``.
+    """
+
+    def __init__(self, figure):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self._agg = FigureCanvasAgg(figure)
+        self.figure = figure
+        self.widget = widgets.Image(format="png")
+
+    def draw(self):
+        import io
+
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png")
+        self.widget.value = buffer.getvalue()
+
+    draw_idle = draw
+
+    def __getattr__(self, name):
+        return getattr(self._agg, name)
+
+
+_FAST_CANVAS = {}
+
+
+def _fast_canvas_class(canvas_class):
+    """ipympl's canvas with a cheaper PNG encoding of each frame.
+
+    Every frame the browser receives is a PNG of the changed pixels. Matplotlib encodes
+    it with zlib's default level (6), which costs more than drawing a blitted update;
+    level 1 is about 2.5× faster and the frames (mostly zeros) stay a few kB. The logic
+    is otherwise matplotlib's ``FigureCanvasWebAggCore.get_diff_image``.
+    """
+    if canvas_class not in _FAST_CANVAS:
+        import numpy as np
+
+        def get_diff_image(self):
+            if not self._png_is_old:
+                return None
+            from io import BytesIO
+
+            from PIL import Image
+
+            pixels = np.asarray(self.get_renderer().buffer_rgba())
+            buff = pixels.view(np.uint32).squeeze(2)
+            if (self._force_full or buff.shape != self._last_buff.shape
+                    or (pixels[:, :, 3] != 255).any()):
+                self.set_image_mode("full")
+                output = buff
+            else:
+                self.set_image_mode("diff")
+                output = np.where(buff != self._last_buff, buff, 0)
+            self._last_buff = buff.copy()
+            self._force_full = False
+            self._png_is_old = False
+            data = output.view(dtype=np.uint8).reshape((*output.shape, 4))
+            with BytesIO() as png:
+                Image.fromarray(data).save(png, format="png", compress_level=1)
+                return png.getvalue()
+
+        _FAST_CANVAS[canvas_class] = type("Canvas", (canvas_class,),
+                                          {"get_diff_image": get_diff_image,
+                                           "__module__": canvas_class.__module__})
+    return _FAST_CANVAS[canvas_class]
+
+
+def attach_canvas(figure):
+    """Give ``figure`` an ipympl canvas without touching pyplot; return ``(canvas, widget)``.
+
+    The canvas gets a figure manager (ipympl sends images through it) that is *not*
+    registered with pyplot, so nothing global changes. Header, footer and toolbar are
+    hidden and resizing is off: an explorer's figure has a fixed size. Without ipympl,
+    the figure is rendered by Agg into an ``ipywidgets.Image`` instead.
+    """
+    try:
+        from ipympl.backend_nbagg import Canvas, FigureManager
+    except ImportError:
+        canvas = _ImageCanvas(figure)
+        return canvas, canvas.widget
+    import warnings
+
+    canvas = _fast_canvas_class(Canvas)(figure)
+    with warnings.catch_warnings():
+        # ipympl 0.10's Toolbar passes the canvas on to traitlets, which warns; harmless.
+        warnings.filterwarnings("ignore", "Passing unrecognized arguments",
+                                DeprecationWarning)
+        FigureManager(canvas, 0)  # sets canvas.manager; draw() sends frames through it
+    canvas.header_visible = False
+    canvas.footer_visible = False
+    canvas.toolbar_visible = False
+    canvas.resizable = False
+    canvas.capture_scroll = False
+    return canvas, canvas
+
+
+def _freeze_layout(figure) -> None:
+    """Run the constrained layout once, then keep it: layout on every draw costs time.
+
+    Explorers keep their axis limits fixed, so the first layout stays right.
+    """
+    engine = figure.get_layout_engine()
+    if engine is not None and type(engine).__name__ != "PlaceHolderLayoutEngine":
+        figure.draw_without_rendering()
+        figure.set_layout_engine("none")
+
+
+class Explorer:
+    """Base class of the course's explorers (see the module docstring for a subclass).
+
+    Attributes
+    ----------
+    controls : dict[str, ipywidgets.Widget]
+        The controls, by name; setting ``.value`` triggers :meth:`update`.
+    figure : matplotlib.figure.Figure
+        Built once by ``_build_figure``; updates change its artists in place.
+    canvas : ipympl.backend_nbagg.Canvas
+        The figure's interactive canvas (an Agg/Image stand-in without ipympl).
+    readout : ipywidgets.HTML
+        The live text readout (CSS class ``lossbook-readout``, ``aria-live="polite"``).
+    readout_text : str
+        The readout as plain text, one line per number.
+    widget : ipywidgets.Box
+        Everything laid out together (CSS class ``lossbook-explorer``).
+    """
+
+    #: Heading above the explorer (also used as the figure's accessible name).
+    title: str = ""
+    #: One or two sentences telling the learner what to try.
+    instructions: str = ""
+
+    def __init__(self):
+        self._holding = False
+        self._pending = False
+        self.controls: dict[str, widgets.Widget] = dict(self._build_controls())
+        self._check_controls()
+        self.figure = self._build_figure()
+        self.canvas, canvas_widget = attach_canvas(self.figure)
+        _freeze_layout(self.figure)
+        self._background = None
+        self._background_renderer = None
+        self._full_redraw = False
+        self._animated = [] if isinstance(self.canvas, _ImageCanvas) else list(
+            self._changing_artists())
+        for artist in self._animated:
+            artist.set_animated(True)
+        if self._animated:
+            self.canvas.mpl_connect("draw_event", self._on_full_draw)
+        self.readout = widgets.HTML(layout={"min_width": "300px"})
+        self.readout.add_class("lossbook-readout")
+        self.readout_text = ""
+        header = widgets.HTML(
+            f"<h3 style='margin:0.2em 0'>{html.escape(self.title)}</h3>"
+            + (f"<p style='margin:0.2em 0'>{html.escape(self.instructions)}</p>"
+               if self.instructions else ""))
+        side = widgets.VBox([*self.controls.values(), self.readout],
+                            layout={"min_width": "340px", "padding": "0 0 0 8px"})
+        body = widgets.HBox([canvas_widget, side],
+                            layout={"flex_flow": "row wrap", "align_items": "flex-start"})
+        self.widget = widgets.VBox([header, body])
+        self.widget.add_class("lossbook-explorer")
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.update()
+
+    # -- hooks for subclasses -------------------------------------------------------
+    def _build_controls(self) -> dict:
+        """Return the controls, by name (use the helpers of this module)."""
+        raise NotImplementedError(f"{type(self).__name__} must define _build_controls()")
+
+    def _build_figure(self):
+        """Build the figure once, keep handles to the artists that change, return it."""
+        raise NotImplementedError(f"{type(self).__name__} must define _build_figure()")
+
+    def state(self) -> dict:
+        """The key numbers for the current control values, from the ``lossbook`` math."""
+        raise NotImplementedError(f"{type(self).__name__} must define state()")
+
+    def _show(self, state: dict) -> None:
+        """Put ``state`` on the existing artists (``set_data`` etc.); create nothing."""
+        raise NotImplementedError(f"{type(self).__name__} must define _show(state)")
+
+    def _readout_lines(self, state: dict) -> list[str]:
+        """The readout as lines of plain text, numbers formatted with :func:`fmt`."""
+        raise NotImplementedError(f"{type(self).__name__} must define _readout_lines(state)")
+
+    def _changing_artists(self) -> list:
+        """The artists ``_show`` changes; listing them turns on blitting (optional)."""
+        return []
+
+    def request_full_redraw(self) -> None:
+        """Call from ``_show`` when something outside ``_changing_artists()`` changed."""
+        self._full_redraw = True
+
+    # -- machinery ------------------------------------------------------------------
+    def _check_controls(self) -> None:
+        for name, control in self.controls.items():
+            if not isinstance(control, widgets.ValueWidget):
+                raise TypeError(f"{type(self).__name__}.controls[{name!r}] is a "
+                                f"{type(control).__name__}; controls must be value widgets "
+                                "(use float_slider, int_slider, dropdown or checkbox).")
+
+    def _on_change(self, _change=None) -> None:
+        if self._holding:
+            self._pending = True
+        else:
+            self.update()
+
+    @contextmanager
+    def hold(self):
+        """Change several controls and redraw once, at the end of the ``with`` block."""
+        self._holding, self._pending = True, False
+        try:
+            yield self
+        finally:
+            self._holding = False
+            if self._pending:
+                self.update()
+
+    def update(self) -> None:
+        """Recompute the state, update artists and readout in place, redraw.
+
+        The redraw is a blit of the changing artists when a background is available,
+        otherwise ``canvas.draw_idle()`` (see "Fast redraws" in the module docstring).
+        """
+        state = self.state()
+        self._show(state)
+        lines = self._readout_lines(state)
+        self.readout_text = "\n".join(lines)
+        body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+        self.readout.value = (
+            "<div role='status' aria-live='polite' "
+            f"aria-label='{html.escape(self.title)}: readout' "
+            "style='font-family:monospace;font-size:15px;line-height:1.5'>"
+            f"{body}</div>")
+        self._redraw()
+
+    def _on_full_draw(self, event) -> None:
+        """After a full draw: keep the background, then draw the changing artists on it."""
+        renderer = event.renderer
+        if renderer is self.canvas.get_renderer():
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+            self._background_renderer = renderer
+        for artist in self._animated:
+            artist.draw(renderer)
+
+    def _redraw(self) -> None:
+        """Blit the changing artists over the saved background, else ``draw_idle``."""
+        full, self._full_redraw = self._full_redraw, False
+        if (full or self._background is None
+                or self.canvas.get_renderer() is not self._background_renderer):
+            self.canvas.draw_idle()
+            return
+        self.canvas.restore_region(self._background)
+        for artist in self._animated:
+            self.figure.draw_artist(artist)
+        self.canvas.blit(self.figure.bbox)  # ipympl: sends the changed pixels now
+
+    def _ipython_display_(self, **kwargs):
+        from IPython.display import display
+
+        display(self.widget)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} explorer: {self.readout_text!r}>"

@@ -1,0 +1,271 @@
+r"""Figure for lesson 07: how MSE, MAE and Huber line fits react to a growing share of outliers.
+
+The training data come from :func:`lossbook.data.regression_1d` (``y = 2x + 1 + noise``,
+seeded) with a chosen fraction of the points shifted up by a chosen size; the test data
+are a second, clean sample of the same line. Each loss gets the line that minimises its
+cost *exactly* (not a few steps of gradient descent, so the comparison is fair):
+
+- MSE: least squares, the normal equations.
+- MAE: a line minimising :math:`\frac1n\sum|y_i - a - bx_i|` passes through two of the
+  data points (a linear programme has an optimal vertex), so all lines through two
+  points are tried and the cheapest is kept.
+- Huber: Newton's method on the piecewise-quadratic Huber cost, with a backtracking line
+  search, from the MAE line; it stops when the gradient (from
+  :func:`lossbook.losses.huber_grad`) vanishes.
+
+Left panel: the data (outliers marked), the true line and the three fits. Right panel:
+each fit's mean squared error on the clean test data (log scale), the number written on
+each bar.
+
+>>> plot = build(outlier_fraction=0.2, outlier_size=15.0)
+>>> [ax.get_title() for ax in plot.figure.axes]
+['Line fits with outliers in the data', 'Error on clean test data']
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lossbook import data as datasets
+from lossbook import losses
+from lossbook.figures import style
+
+__all__ = ["ALT_TEXT", "LOSSES", "Experiment", "OutlierExperimentFigure", "build",
+           "experiment", "fit_line", "training_data", "test_data"]
+
+#: The compared losses, in plotting order.
+LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
+#: The truth every data set is drawn from.
+SLOPE, INTERCEPT, NOISE = 2.0, 1.0, 1.0
+N_TRAIN, N_TEST = 60, 200
+TRAIN_SEED, TEST_SEED = 0, 1
+X_RANGE = (-3.0, 3.0)
+Y_LIMITS = (-8.0, 40.0)
+ERROR_LIMITS = (0.5, 1000.0)
+
+ALT_TEXT = (
+    "Two panels. Left: 60 data points scattered around the line y = 2x + 1 (dotted), some "
+    "of them outliers shifted upwards (marked with crosses), and three fitted lines: MSE "
+    "(solid), MAE (dashed) and Huber (dash-dotted). As the fraction or size of the "
+    "outliers grows, the MSE line is pulled up towards them while the MAE and Huber lines "
+    "stay close to the bulk of the points. Right: a bar for each loss with its mean "
+    "squared error on clean test data, on a logarithmic axis; the MSE bar grows with the "
+    "outliers, the MAE and Huber bars stay near the noise level of 1."
+)
+
+
+def training_data(outlier_fraction: float, outlier_size: float):
+    """The training set: :func:`lossbook.data.regression_1d` with seed 0."""
+    return datasets.regression_1d(n=N_TRAIN, slope=SLOPE, intercept=INTERCEPT, noise=NOISE,
+                                  outlier_fraction=outlier_fraction,
+                                  outlier_size=outlier_size, x_range=X_RANGE,
+                                  seed=TRAIN_SEED)
+
+
+def test_data():
+    """The clean test set: same line, no outliers, seed 1."""
+    return datasets.regression_1d(n=N_TEST, slope=SLOPE, intercept=INTERCEPT, noise=NOISE,
+                                  x_range=X_RANGE, seed=TEST_SEED)
+
+
+test_data.__test__ = False  # not a pytest test, despite the name
+
+
+def _least_squares(x, y):
+    xm, ym = x.mean(), y.mean()
+    dx = x - xm
+    slope = float(dx @ (y - ym) / (dx @ dx))
+    return slope, float(ym - slope * xm)
+
+
+def _mae_line(x, y):
+    i, j = np.triu_indices(x.size, k=1)
+    keep = x[i] != x[j]
+    i, j = i[keep], j[keep]
+    slopes = (y[j] - y[i]) / (x[j] - x[i])
+    intercepts = y[i] - slopes * x[i]
+    pred = intercepts[:, None] + slopes[:, None] * x[None, :]
+    cost = losses.mae(np.broadcast_to(y, pred.shape), pred, reduction="none").mean(axis=1)
+    best = int(np.argmin(cost))
+    return float(slopes[best]), float(intercepts[best])
+
+
+def _huber_line(x, y, delta, start, max_iter=100):
+    def cost(theta):
+        return losses.huber(y, theta[1] + theta[0] * x, delta=delta)
+
+    theta = np.array(start, dtype=float)
+    design = np.column_stack([x, np.ones_like(x)])
+    tol = 1e-13 * (1.0 + np.abs(design).max()) * max(1.0, delta)
+    for _ in range(max_iter):
+        pred = theta[1] + theta[0] * x
+        grad = design.T @ losses.huber_grad(y, pred, delta=delta)
+        if np.max(np.abs(grad)) <= tol:
+            break
+        r = np.abs(y - pred)
+        inside = r <= delta
+        # Newton: the Hessian of the cost is the quadratic part (points inside δ). With
+        # fewer than two distinct x inside it is singular; then use the IRLS weights
+        # δ/|r| for the outside points, a quadratic bound on the cost that still descends.
+        weight = inside.astype(float)
+        if np.unique(x[inside]).size < 2:
+            weight = np.where(inside, 1.0, delta / np.maximum(r, delta))
+        hessian = (design * weight[:, None]).T @ design / x.size
+        step = np.linalg.solve(hessian, grad)
+        current, t = cost(theta), 1.0
+        while cost(theta - t * step) > current and t > 1e-10:
+            t *= 0.5
+        if t <= 1e-10:
+            break
+        theta = theta - t * step
+    return float(theta[0]), float(theta[1])
+
+
+def fit_line(x, y, loss: str, delta: float = 1.0) -> tuple[float, float]:
+    r"""The line ``ŷ = slope·x + intercept`` minimising ``loss`` (mean over the points).
+
+    Parameters
+    ----------
+    x, y : ndarray of shape (n,)
+        The points (at least two distinct x).
+    loss : {"mse", "mae", "huber"}
+    delta : float, default 1.0
+        Huber's δ (ignored by the other losses).
+
+    Returns
+    -------
+    slope, intercept : float
+
+    Examples
+    --------
+    >>> x = np.array([0.0, 1.0, 2.0, 3.0]); y = np.array([1.0, 3.0, 5.0, 20.0])
+    >>> fit_line(x, y, "mae")          # through the three points on y = 2x + 1
+    (2.0, 1.0)
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if loss == "mse":
+        return _least_squares(x, y)
+    if loss == "mae":
+        return _mae_line(x, y)
+    if loss == "huber":
+        # from the MAE line: it passes through two points, so Newton starts with a
+        # non-singular Hessian
+        return _huber_line(x, y, delta, start=_mae_line(x, y))
+    raise ValueError(f"fit_line: loss must be one of {LOSSES}, got {loss!r}")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One run: the data, each loss's fitted line and its error on the clean test data."""
+
+    outlier_fraction: float
+    outlier_size: float
+    delta: float
+    x: np.ndarray
+    y: np.ndarray
+    is_outlier: np.ndarray
+    lines: dict            # loss -> (slope, intercept)
+    test_mse: dict         # loss -> mean squared error on the clean test data
+
+    @property
+    def winner(self) -> str:
+        """The loss whose line has the lowest test error."""
+        return min(LOSSES, key=lambda name: self.test_mse[name])
+
+
+def experiment(outlier_fraction: float, outlier_size: float, delta: float = 1.0) -> Experiment:
+    """Fit every loss of :data:`LOSSES` to the training data, score it on the test data."""
+    train, test = training_data(outlier_fraction, outlier_size), test_data()
+    x, y = train.x, train.y
+    lines, test_mse = {}, {}
+    for name in LOSSES:
+        slope, intercept = fit_line(x, y, name, delta)
+        lines[name] = (slope, intercept)
+        test_mse[name] = float(losses.mse(test.y, intercept + slope * test.x))
+    return Experiment(outlier_fraction, outlier_size, delta, x, y, train.is_outlier,
+                      lines, test_mse)
+
+
+_NAMES = {"mse": "MSE", "mae": "MAE", "huber": "Huber"}
+_HATCHES = {"mse": "", "mae": "//", "huber": ".."}
+
+
+class OutlierExperimentFigure:
+    """The built figure and the artists an update changes.
+
+    Attributes
+    ----------
+    figure : matplotlib.figure.Figure
+    data_ax, error_ax : Axes
+    inliers, outliers : Line2D
+        The training points, split by whether they were shifted.
+    fits : dict of Line2D
+        One fitted line per loss.
+    bars : dict of Rectangle
+        One bar per loss (height: test MSE).
+    bar_labels : dict of Text
+        The number above each bar.
+    """
+
+    def __init__(self, outlier_fraction, outlier_size, delta):
+        self.figure, (self.data_ax, self.error_ax) = style.new_figure(
+            figsize=(10.0, 5.0), dpi=style.EXPLORER_DPI, ncols=2, width_ratios=(1.6, 1.0))
+        ax = self.data_ax
+        self._x_line = np.array(X_RANGE)
+        with style.course_style():
+            (self.inliers,) = ax.plot([], [], linestyle="none", marker="o", markersize=6,
+                                      color=style.DATA_COLOR, alpha=0.8, label="data")
+            (self.outliers,) = ax.plot([], [], linestyle="none", marker="X", markersize=9,
+                                       color=style.HIGHLIGHT, label="outliers")
+            ax.plot(self._x_line, INTERCEPT + SLOPE * self._x_line, color="black",
+                    linestyle=":", linewidth=1.5, label="true line y = 2x + 1")
+            self.fits = {name: ax.plot(self._x_line, self._x_line, **style.LOSS_STYLES[name]
+                                       .line(label=f"{_NAMES[name]} fit"))[0]
+                         for name in LOSSES}
+            ax.set_xlim(X_RANGE[0] - 0.2, X_RANGE[1] + 0.2)
+            ax.set_ylim(*Y_LIMITS)
+            style.label_axes(ax, title="Line fits with outliers in the data",
+                             xlabel="x", ylabel="y")
+            ax.legend(loc="upper left", fontsize=11)
+
+            positions = np.arange(len(LOSSES))
+            bars = self.error_ax.bar(
+                positions, np.ones(len(LOSSES)),
+                color=[style.LOSS_STYLES[name].color for name in LOSSES],
+                hatch=[_HATCHES[name] for name in LOSSES], edgecolor="black")
+            self.bars = dict(zip(LOSSES, bars))
+            self.bar_labels = {name: self.error_ax.text(p, 1.0, "", ha="center",
+                                                        va="bottom", fontsize=12)
+                               for p, name in zip(positions, LOSSES)}
+            self.error_ax.axhline(NOISE ** 2, color="black", linestyle=":", linewidth=1.5,
+                                  label="noise level σ² = 1")
+            self.error_ax.grid(False, axis="x")
+            self.error_ax.set_yscale("log")
+            self.error_ax.set_ylim(*ERROR_LIMITS)
+            self.error_ax.set_xticks(positions, [_NAMES[name] for name in LOSSES])
+            style.label_axes(self.error_ax, title="Error on clean test data",
+                             xlabel="loss used for fitting",
+                             ylabel="test mean squared error")
+            self.error_ax.legend(loc="upper right", fontsize=11)
+        self.show(experiment(outlier_fraction, outlier_size, delta))
+
+    def show(self, run: Experiment) -> None:
+        """Put one :class:`Experiment` on the artists in place."""
+        self.inliers.set_data(run.x[~run.is_outlier], run.y[~run.is_outlier])
+        self.outliers.set_data(run.x[run.is_outlier], run.y[run.is_outlier])
+        for name in LOSSES:
+            slope, intercept = run.lines[name]
+            self.fits[name].set_ydata(intercept + slope * self._x_line)
+            height = run.test_mse[name]
+            self.bars[name].set_height(height)
+            label = self.bar_labels[name]
+            label.set_y(min(height * 1.1, ERROR_LIMITS[1] / 1.6))
+            label.set_text(f"{height:.3g}")
+
+
+def build(outlier_fraction: float = 0.1, outlier_size: float = 10.0,
+          delta: float = 1.0) -> OutlierExperimentFigure:
+    """Build the outlier-experiment figure for one setting (see the module docstring)."""
+    return OutlierExperimentFigure(outlier_fraction, outlier_size, delta)

@@ -1,0 +1,291 @@
+r"""Figure for lesson 06: L1 vs L2 coefficient paths and the diamond-vs-circle picture.
+
+Both penalties are added to the mean squared error of a linear model, as in
+:func:`lossbook.train.regularized_cost` (the bias is not penalised):
+
+.. math:: J_1(w, b) = \frac1n\lVert y - Xw - b\rVert^2 + \lambda\lVert w\rVert_1, \qquad
+          J_2(w, b) = \frac1n\lVert y - Xw - b\rVert^2 + \lambda\lVert w\rVert_2^2 .
+
+With centred data the best bias is :math:`\bar y - \bar x^\top w`, leaving
+:math:`\frac1n\lVert y_c - X_c w\rVert^2 = w^\top G w - 2 w^\top q + \text{const}` with
+:math:`G = X_c^\top X_c / n`, :math:`q = X_c^\top y_c / n`. Then
+
+- ridge (L2) has the closed form :math:`w = (G + \lambda I)^{-1} q`;
+- lasso (L1) is solved by coordinate descent: each coordinate in turn is set to
+  :math:`w_j = S(q_j - \sum_{k\ne j} G_{jk} w_k,\; \lambda/2) / G_{jj}`, where ``S`` is
+  :func:`lossbook.regularization.soft_threshold` (exact zeros come from here), until
+  nothing moves.
+
+Left: the coefficient paths of both penalties against λ (log axis), with the current λ
+marked. Right: a two-feature problem with correlated features: contours of its
+least-squares cost, the L1 diamond :math:`\lVert w\rVert_1 \le t_1` and the L2 circle
+:math:`\lVert w\rVert_2 \le t_2` whose sizes are those of the penalised solutions at the
+current λ (a penalised solution is also the constrained one for that size), the
+solutions themselves and the cost contour through each — the diamond is met at a
+corner, where a coefficient is exactly 0.
+
+>>> plot = build(lam=1.0)
+>>> [ax.get_title() for ax in (plot.l1_ax, plot.l2_ax, plot.plane_ax)]
+['L1 (lasso) coefficient paths', 'L2 (ridge) coefficient paths', 'L1 diamond vs L2 circle']
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lossbook import data as datasets
+from lossbook import regularization
+from lossbook.figures import style
+
+__all__ = ["ALT_TEXT", "LOG_LAMBDA_RANGE", "Problem", "paths_problem", "plane_problem",
+           "lasso", "ridge", "RegularizationPathsFigure", "build"]
+
+#: log₁₀ λ spans this range on the slider and the path plots.
+LOG_LAMBDA_RANGE = (-3.0, 2.0)
+N_PATH = 201
+#: True coefficients of the path problem: three of six are 0.
+PATH_COEF = (3.0, -2.0, 0.0, 1.5, 0.0, 0.0)
+#: The two-feature problem: x₂' = 0.7·x₁ + √0.51·x₂ is correlated with x₁ (ρ ≈ 0.7).
+PLANE_MIX = np.array([[1.0, 0.7], [0.0, np.sqrt(0.51)]])
+PLANE_COEF = (2.0, 0.3)
+PLANE_LIMITS = (-0.6, 2.6)
+
+ALT_TEXT = (
+    "Three panels. Top left: the six lasso (L1) coefficients against the penalty strength "
+    "lambda on a logarithmic axis; as lambda grows they shrink and drop to exactly zero one "
+    "after another, the three truly irrelevant ones first. Bottom left: the ridge (L2) "
+    "coefficients shrink smoothly towards zero but none becomes exactly zero. A vertical "
+    "line marks the current lambda. Right: for a problem with two correlated features, "
+    "elliptical contours of the least-squares cost around its minimum (a star), the L1 "
+    "diamond and the L2 circle sized to the current lambda, and the lasso and ridge "
+    "solutions where the contours touch them: the lasso solution sits on a corner of the "
+    "diamond, on an axis, so one coefficient is exactly zero; the ridge solution touches "
+    "the round circle off the axes."
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A centred least-squares problem: ``G = XᵀX/n``, ``q = Xᵀy/n`` (data centred)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    G: np.ndarray
+    q: np.ndarray
+    const: float           # mean of the centred y², so cost(w) = wᵀGw − 2wᵀq + const
+
+    @classmethod
+    def from_data(cls, X, y):
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+        Xc, yc = X - X.mean(axis=0), y - y.mean()
+        n = X.shape[0]
+        return cls(X, y, Xc.T @ Xc / n, Xc.T @ yc / n, float(yc @ yc / n))
+
+    def cost(self, w) -> np.ndarray:
+        """Mean squared error at weights ``w`` (rows) with the best bias."""
+        w = np.asarray(w, dtype=float)
+        return (np.einsum("...i,ij,...j->...", w, self.G, w)
+                - 2.0 * w @ self.q + self.const)
+
+    def bias(self, w) -> np.ndarray:
+        """The best (unpenalised) bias for weights ``w``: ȳ − x̄ᵀw."""
+        return self.y.mean() - np.asarray(w) @ self.X.mean(axis=0)
+
+
+def paths_problem() -> Problem:
+    """Six features, three of them irrelevant (:func:`lossbook.data.regression`, seed 2)."""
+    d = datasets.regression(n=50, n_features=len(PATH_COEF), coef=PATH_COEF, noise=1.5,
+                            seed=2)
+    return Problem.from_data(d.X, d.y)
+
+
+def plane_problem() -> Problem:
+    """Two correlated features: ``X = Z·M`` for uniform ``Z`` from
+    :func:`lossbook.data.regression` (seed 3), so ``y = X·PLANE_COEF + noise``."""
+    d = datasets.regression(n=50, n_features=2, coef=PLANE_MIX @ np.array(PLANE_COEF),
+                            noise=1.0, seed=3)
+    return Problem.from_data(d.X @ PLANE_MIX, d.y)
+
+
+def lasso(problem: Problem, lams, tol: float = 1e-13, max_sweeps: int = 10_000) -> np.ndarray:
+    r"""Lasso weights for every λ in ``lams`` by coordinate descent (see module docstring).
+
+    All λ are solved together, one coordinate at a time for all of them, using
+    :math:`S(z, t) = t\,S(z/t, 1)` so that one call of
+    :func:`lossbook.regularization.soft_threshold` serves every λ.
+
+    Returns an array of shape ``(len(lams), d)``.
+    """
+    lams = np.atleast_1d(np.asarray(lams, dtype=float))
+    if np.any(lams <= 0):
+        raise ValueError("lasso: every lam must be > 0; use the least-squares solution "
+                         "for lam = 0")
+    G, q = problem.G, problem.q
+    W = np.zeros((lams.size, q.size))
+    half = lams / 2.0
+    for _ in range(max_sweeps):
+        biggest = 0.0
+        for j in range(q.size):
+            rho = q[j] - W @ G[j] + G[j, j] * W[:, j]
+            new = half * regularization.soft_threshold(rho / half, 1.0) / G[j, j]
+            biggest = max(biggest, float(np.max(np.abs(new - W[:, j]))))
+            W[:, j] = new
+        if biggest <= tol:
+            break
+    return W
+
+
+def ridge(problem: Problem, lams) -> np.ndarray:
+    r"""Ridge weights :math:`(G + \lambda I)^{-1} q` for every λ; shape ``(len(lams), d)``."""
+    lams = np.atleast_1d(np.asarray(lams, dtype=float))
+    eye = np.eye(problem.q.size)
+    systems = problem.G[None, :, :] + lams[:, None, None] * eye
+    return np.linalg.solve(systems, np.broadcast_to(problem.q, (lams.size, problem.q.size))
+                           [..., None])[..., 0]
+
+
+def _contour_through(problem: Problem, w, n: int = 181) -> np.ndarray:
+    """Points of the cost's level set through ``w``: an ellipse around the minimum."""
+    w_hat = np.linalg.solve(problem.G, problem.q)
+    d = np.asarray(w) - w_hat
+    k = float(d @ problem.G @ d)
+    L = np.linalg.cholesky(problem.G)
+    angles = np.linspace(0.0, 2.0 * np.pi, n)
+    circle = np.vstack([np.cos(angles), np.sin(angles)])
+    # (w−ŵ)ᵀ G (w−ŵ) = k  with  G = L Lᵀ:  w = ŵ + √k L⁻ᵀ u, |u| = 1
+    return (w_hat[:, None] + np.sqrt(k) * np.linalg.solve(L.T, circle)).T
+
+
+def _diamond(t: float) -> np.ndarray:
+    return np.array([[t, 0.0], [0.0, t], [-t, 0.0], [0.0, -t]])
+
+
+class RegularizationPathsFigure:
+    """The built figure and the artists an update changes.
+
+    Attributes
+    ----------
+    figure : matplotlib.figure.Figure
+    l1_ax, l2_ax, plane_ax : Axes
+    lams : ndarray
+        The λ grid of the paths.
+    l1_paths, l2_paths : ndarray of shape (len(lams), 6)
+        The plotted paths.
+    markers : dict
+        ``"l1"``/``"l2"``: the vertical line at λ and the dots at the current weights.
+    diamond : Polygon; circle : Line2D
+        The constraint regions at the current λ.
+    solutions, touching : dict of Line2D
+        The constrained optima and the cost contour through each (``"l1"``, ``"l2"``).
+    """
+
+    def __init__(self, lam: float):
+        from matplotlib.figure import Figure
+
+        self.problem, self.plane = paths_problem(), plane_problem()
+        self.lams = np.logspace(*LOG_LAMBDA_RANGE, N_PATH)
+        self.l1_paths = lasso(self.problem, self.lams)
+        self.l2_paths = ridge(self.problem, self.lams)
+        self.plane_ols = np.linalg.solve(self.plane.G, self.plane.q)
+        self._circle = np.linspace(0.0, 2.0 * np.pi, 121)
+        with style.course_style():
+            self.figure = Figure(figsize=(10.5, 5.6), dpi=style.EXPLORER_DPI,
+                                 layout="constrained")
+            axd = self.figure.subplot_mosaic([["l1", "plane"], ["l2", "plane"]],
+                                             width_ratios=(1.15, 1.0))
+            self.l1_ax, self.l2_ax, self.plane_ax = axd["l1"], axd["l2"], axd["plane"]
+            self.markers = {}
+            for key, ax, paths in (("l1", self.l1_ax, self.l1_paths),
+                                   ("l2", self.l2_ax, self.l2_paths)):
+                for j in range(paths.shape[1]):
+                    ax.plot(self.lams, paths[:, j], color=style.COLOR_CYCLE[j],
+                            linestyle=style.LINESTYLE_CYCLE[j], linewidth=2.0,
+                            label=f"w{j + 1} (true {PATH_COEF[j]:g})")
+                vline = ax.axvline(lam, color="black", linewidth=1.5, linestyle="-", alpha=0.7)
+                (dots,) = ax.plot([lam] * paths.shape[1], paths[0], linestyle="none",
+                                  marker="o", markersize=6, color="black", zorder=5)
+                self.markers[key] = (vline, dots)
+                ax.axhline(0.0, color=style.DATA_COLOR, linewidth=0.8)
+                ax.set_xscale("log")
+                ax.set_xlim(self.lams[0], self.lams[-1])
+                ax.set_ylim(-2.6, 4.4)
+            style.label_axes(self.l1_ax, title="L1 (lasso) coefficient paths",
+                             xlabel="penalty strength λ", ylabel="weight")
+            style.label_axes(self.l2_ax, title="L2 (ridge) coefficient paths",
+                             xlabel="penalty strength λ", ylabel="weight")
+            self.l1_ax.legend(loc="upper right", fontsize=9, ncols=2)
+            self._build_plane()
+        self.show(lam)
+
+    def _build_plane(self):
+        ax, plane, ols = self.plane_ax, self.plane, self.plane_ols
+        lo, hi = np.full(2, PLANE_LIMITS[0]), np.full(2, PLANE_LIMITS[1])
+        g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 120), np.linspace(lo[1], hi[1], 120))
+        cost = plane.cost(np.stack([g1, g2], axis=-1))
+        levels = plane.cost(ols) + np.array([0.05, 0.2, 0.5, 1.0, 2.0, 3.5, 5.5]) * \
+            float(plane.q @ ols)
+        ax.contour(g1, g2, cost, levels=levels, colors=style.GRID_COLOR, linewidths=1.2)
+        ax.plot([ols[0]], [ols[1]], linestyle="none", marker="*", markersize=14,
+                color="black", label="least squares (λ = 0)", zorder=6)
+        l1, l2 = style.LOSS_STYLES["l1"], style.LOSS_STYLES["l2"]
+        self.diamond = ax.fill(*_diamond(1.0).T, facecolor=l1.color, alpha=0.25,
+                               edgecolor=l1.color, linestyle=l1.linestyle, linewidth=2.0,
+                               label="L1 diamond ‖w‖₁ ≤ t₁")[0]
+        (self.circle,) = ax.plot(np.cos(self._circle), np.sin(self._circle),
+                                 **l2.line(label="L2 circle ‖w‖₂ ≤ t₂", linewidth=2.0))
+        self.touching = {
+            key: ax.plot([], [], color=s.color, linestyle=":", linewidth=1.5)[0]
+            for key, s in (("l1", l1), ("l2", l2))}
+        self.solutions = {
+            key: ax.plot([], [], **s.points(label=f"{s.label} solution", markersize=10,
+                                            markeredgecolor="black", zorder=7))[0]
+            for key, s in (("l1", l1), ("l2", l2))}
+        ax.axhline(0.0, color=style.DATA_COLOR, linewidth=0.8)
+        ax.axvline(0.0, color=style.DATA_COLOR, linewidth=0.8)
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ax.set_aspect("equal", adjustable="box")
+        style.label_axes(ax, title="L1 diamond vs L2 circle",
+                         xlabel="weight w₁", ylabel="weight w₂")
+        ax.legend(loc="upper right", fontsize=10)
+
+    def solve(self, lam: float) -> dict:
+        """The numbers for penalty strength ``lam``: ``{"l1", "l2"}`` weights of the path
+        problem, ``{"plane_l1", "plane_l2"}`` of the two-feature problem and the
+        constraint sizes ``t1 = ‖w‖₁`` (lasso) and ``t2 = ‖w‖₂`` (ridge) there."""
+        p1 = lasso(self.plane, lam)[0]
+        p2 = ridge(self.plane, lam)[0]
+        return {"lam": float(lam), "l1": lasso(self.problem, lam)[0],
+                "l2": ridge(self.problem, lam)[0], "plane_l1": p1, "plane_l2": p2,
+                "t1": float(np.abs(p1).sum()), "t2": float(np.sqrt(p2 @ p2))}
+
+    def show(self, solved) -> dict:
+        """Put a penalty strength (a number) or a :meth:`solve` result on the artists in
+        place; return the :meth:`solve` result."""
+        if not isinstance(solved, dict):
+            solved = self.solve(solved)
+        lam = solved["lam"]
+        for key in ("l1", "l2"):
+            w = solved[key]
+            vline, dots = self.markers[key]
+            vline.set_xdata([lam, lam])
+            dots.set_data(np.full(w.size, lam), w)
+        self.diamond.set_xy(_diamond(solved["t1"]))
+        t2 = solved["t2"]
+        self.circle.set_data(t2 * np.cos(self._circle), t2 * np.sin(self._circle))
+        for key in ("l1", "l2"):
+            w = solved[f"plane_{key}"]
+            self.solutions[key].set_data([w[0]], [w[1]])
+            ring = _contour_through(self.plane, w)
+            self.touching[key].set_data(ring[:, 0], ring[:, 1])
+        return solved
+
+
+def build(lam: float = 0.1) -> RegularizationPathsFigure:
+    """Build the regularization figure at penalty strength ``lam > 0``."""
+    if not lam > 0:
+        raise ValueError(f"regularization_paths.build: lam must be > 0, got {lam!r}; "
+                         "the paths are drawn on a log axis")
+    return RegularizationPathsFigure(lam)

@@ -1,0 +1,216 @@
+"""Margin (hinge-type) losses for classifiers that output scores.
+
+Binary losses take labels in {-1, +1} and real-valued scores ``s`` (the decision
+function, e.g. ``w·x + b``) of the same shape; the *margin* of an example is
+``y·s``: positive when it is classified correctly, at least 1 when it is also outside
+the margin. ``multiclass_hinge`` takes class indices ``(n,)`` and a score matrix
+``(n, C)``.
+
+Gradients have the shape of the scores; with ``reduction="mean"`` they carry the 1/n.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lossbook._validation import (
+    as_class_indices, as_float_array, check_2d_scores, check_pair, check_reduction,
+    check_scalar, check_signed_labels, reduce, reduce_grad,
+)
+
+__all__ = [
+    "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
+    "multiclass_hinge", "multiclass_hinge_grad",
+]
+
+
+def _signed_pair(y_true, scores, reduction, func):
+    y, s = check_pair(y_true, scores, func, reduction, pred_name="scores")
+    check_signed_labels(y, "y_true", func)
+    return y, s
+
+
+def hinge(y_true, scores, reduction="mean"):
+    r"""Hinge loss (the soft-margin SVM loss).
+
+    .. math:: L_i = \max(0,\; 1 - y_i s_i), \qquad y_i \in \{-1, +1\}
+
+    Zero for examples classified correctly with margin ``y·s ≥ 1``; grows linearly
+    for points inside the margin or on the wrong side. Same as scikit-learn's
+    ``hinge_loss(y_true, pred_decision)`` for two classes.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Labels, only -1 and +1 (convert 0/1 labels with ``y = 2*y - 1``).
+    scores : array_like
+        Decision values ``s``, same shape.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> hinge([1, -1, 1], [2.0, -0.5, -1.0], reduction="none")
+    array([0. , 0.5, 2. ])
+    """
+    y, s = _signed_pair(y_true, scores, reduction, "hinge")
+    return reduce(np.maximum(0.0, 1.0 - y * s), reduction)
+
+
+def hinge_grad(y_true, scores, reduction="mean"):
+    r"""Subgradient of :func:`hinge` with respect to the scores.
+
+    .. math:: \frac{\partial L_i}{\partial s_i} = \begin{cases}
+                 -y_i & y_i s_i < 1 \\ 0 & y_i s_i \ge 1 \end{cases}
+
+    At the kink (margin exactly 1) the subgradient 0 is chosen: a point exactly on
+    the margin is not pushed further. Divided by ``n`` for ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> hinge_grad([1, -1, 1], [2.0, -0.5, 1.0], reduction="sum")
+    array([0., 1., 0.])
+    """
+    y, s = _signed_pair(y_true, scores, reduction, "hinge_grad")
+    inside = y * s < 1.0
+    return reduce_grad(np.where(inside, -y, 0.0), reduction, s.size)
+
+
+def squared_hinge(y_true, scores, reduction="mean"):
+    r"""Squared hinge loss (L2-SVM loss).
+
+    .. math:: L_i = \max(0,\; 1 - y_i s_i)^2, \qquad y_i \in \{-1, +1\}
+
+    Differentiable everywhere, and penalises large violations more than the hinge.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Labels, only -1 and +1.
+    scores : array_like
+        Decision values, same shape.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> squared_hinge([1, -1, 1], [2.0, -0.5, -1.0], reduction="none")
+    array([0.  , 0.25, 4.  ])
+    """
+    y, s = _signed_pair(y_true, scores, reduction, "squared_hinge")
+    violation = np.maximum(0.0, 1.0 - y * s)
+    return reduce(violation * violation, reduction)
+
+
+def squared_hinge_grad(y_true, scores, reduction="mean"):
+    r"""Gradient of :func:`squared_hinge` with respect to the scores.
+
+    .. math:: \frac{\partial L_i}{\partial s_i} = -2\,y_i \max(0,\; 1 - y_i s_i)
+
+    Continuous, 0 at the margin from both sides. Divided by ``n`` for
+    ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> squared_hinge_grad([1, -1], [0.0, 0.0], reduction="sum")
+    array([-2.,  2.])
+    """
+    y, s = _signed_pair(y_true, scores, reduction, "squared_hinge_grad")
+    violation = np.maximum(0.0, 1.0 - y * s)
+    return reduce_grad(-2.0 * y * violation, reduction, s.size)
+
+
+def _multiclass_inputs(y_true, scores, margin, reduction, func):
+    check_reduction(reduction, func)
+    s = check_2d_scores(as_float_array(scores, "scores", func), "scores", func)
+    margin = check_scalar(margin, "margin", func, low=0.0,
+                          fix="margin is the required score gap, e.g. margin=1.0")
+    y_arr = np.asarray(y_true)
+    if y_arr.ndim != s.ndim - 1:
+        raise ValueError(
+            f"{func}: y_true must be class indices, one per row of scores (shape "
+            f"{s.shape[:-1]}), got shape {y_arr.shape}; for one-hot rows pass "
+            "y_true.argmax(axis=-1)"
+        )
+    y = as_class_indices(y_arr, s.shape[-1], "y_true", func)
+    if y.shape != s.shape[:-1]:
+        raise ValueError(
+            f"{func}: y_true must hold one class index per row of scores, got "
+            f"y_true.shape={y.shape} and scores.shape={s.shape}; pass "
+            f"{s.shape[0] if s.ndim == 2 else 1} labels"
+        )
+    return y, s, margin
+
+
+def _margins(y, s, margin):
+    """``max(0, s_j − s_y + margin)`` for every class, with the true class set to 0."""
+    correct = np.take_along_axis(s, y[..., None], axis=-1)
+    m = np.maximum(0.0, s - correct + margin)
+    np.put_along_axis(m, y[..., None], 0.0, axis=-1)
+    return m
+
+
+def multiclass_hinge(y_true, scores, margin=1.0, reduction="mean"):
+    r"""Multi-class hinge loss (Weston–Watkins; the CS231n SVM loss).
+
+    .. math:: L_i = \sum_{j \ne y_i} \max(0,\; s_{ij} - s_{i y_i} + \Delta)
+
+    Every wrong class whose score comes within ``Δ`` (``margin``) of the correct
+    class's score adds to the loss. The sum over wrong classes is **not** divided by
+    the number of classes ``C`` (CS231n convention); PyTorch's ``multi_margin_loss``
+    divides by ``C``, so it equals this loss divided by ``C``. (scikit-learn's
+    multi-class ``hinge_loss`` is the different Crammer–Singer loss, which takes the
+    maximum over wrong classes instead of the sum.)
+
+    Parameters
+    ----------
+    y_true : array_like of int
+        Class indices, shape ``(n,)`` (or a scalar for one example).
+    scores : array_like
+        Class scores, shape ``(n, C)`` (or ``(C,)``).
+    margin : float, default 1.0
+        ``Δ ≥ 0``.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` gives one loss per row; ``"mean"`` divides by the number of rows.
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> multiclass_hinge([0], [[3.2, 5.1, -1.7]], reduction="none")
+    array([2.9])
+    """
+    y, s, margin = _multiclass_inputs(y_true, scores, margin, reduction, "multiclass_hinge")
+    return reduce(_margins(y, s, margin).sum(axis=-1), reduction)
+
+
+def multiclass_hinge_grad(y_true, scores, margin=1.0, reduction="mean"):
+    r"""Subgradient of :func:`multiclass_hinge` with respect to the scores.
+
+    .. math::
+        \frac{\partial L_i}{\partial s_{ij}} = \mathbb 1[s_{ij} - s_{iy_i} + \Delta > 0]
+        \;(j \ne y_i), \qquad
+        \frac{\partial L_i}{\partial s_{iy_i}} = -\sum_{j \ne y_i}
+        \mathbb 1[s_{ij} - s_{iy_i} + \Delta > 0]
+
+    At a kink (a wrong class exactly at the margin) the subgradient 0 is chosen for
+    that class. Divided by the number of rows for ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> multiclass_hinge_grad([0], [[3.2, 5.1, -1.7]], reduction="sum")
+    array([[-1.,  1.,  0.]])
+    """
+    y, s, margin = _multiclass_inputs(y_true, scores, margin, reduction,
+                                      "multiclass_hinge_grad")
+    active = (_margins(y, s, margin) > 0).astype(s.dtype)
+    np.put_along_axis(active, y[..., None], -active.sum(axis=-1, keepdims=True), axis=-1)
+    n_rows = s.shape[0] if s.ndim == 2 else 1
+    return reduce_grad(active, reduction, n_rows)

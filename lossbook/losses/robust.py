@@ -1,0 +1,195 @@
+"""Losses beyond the basics (lesson 08): focal loss and Barron's general robust loss."""
+from __future__ import annotations
+
+import numpy as np
+
+from lossbook._validation import (
+    check_binary_labels, check_pair, check_probabilities, check_scalar, reduce,
+    reduce_grad,
+)
+from lossbook.losses.classification import EPS
+
+__all__ = ["focal_loss", "focal_loss_grad", "barron", "barron_grad"]
+
+
+def _focal_inputs(y_true, p, gamma, alpha, eps, reduction, func):
+    y, p = check_pair(y_true, p, func, reduction, pred_name="p")
+    check_binary_labels(y, "y_true", func)
+    check_probabilities(p, "p", func, fix="pass probabilities (e.g. sigmoid(z))")
+    gamma = check_scalar(gamma, "gamma", func, low=0.0,
+                         fix="gamma is the focusing exponent; gamma=0 gives cross-entropy, "
+                             "the paper uses gamma=2")
+    if alpha is None:
+        a_pos = a_neg = 1.0
+    else:
+        a_pos = check_scalar(alpha, "alpha", func, low=0.0, high=1.0,
+                             fix="alpha is the weight of the positive class, e.g. 0.25; "
+                                 "pass alpha=None for no class weighting")
+        a_neg = 1.0 - a_pos
+    eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
+                       fix="eps is the clipping margin, e.g. eps=1e-12")
+    return y, np.clip(p, eps, 1.0 - eps), gamma, a_pos, a_neg
+
+
+def focal_loss(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
+    r"""Binary focal loss (Lin et al., 2017, "Focal Loss for Dense Object Detection").
+
+    With ``p_t = p`` for positives and ``1 − p`` for negatives,
+
+    .. math:: \mathrm{FL}(p_t) = -\alpha_t (1 - p_t)^{\gamma} \log p_t
+
+    i.e. ``L_i = −[α y (1−p)^γ log p + (1−α)(1−y) p^γ log(1−p)]``. The factor
+    ``(1 − p_t)^γ`` shrinks the loss of examples that are already classified well, so
+    training focuses on the hard ones. ``γ = 0`` and ``alpha=None`` give
+    :func:`~lossbook.losses.binary_cross_entropy`. ``p`` is clipped to
+    ``[eps, 1 − eps]`` as there.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Labels, only 0 and 1.
+    p : array_like
+        Predicted probability of class 1, same shape.
+    gamma : float, default 2.0
+        Focusing exponent ``γ ≥ 0``.
+    alpha : float in [0, 1] or None, default None
+        Weight ``α`` of the positive class (``1 − α`` for the negative); ``None``
+        weights both classes 1.
+    eps : float, default 1e-12
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> focal_loss([1, 1], [0.5, 0.1], gamma=2.0, reduction="none")
+    array([0.1732868 , 1.86509393])
+    """
+    y, p, gamma, a_pos, a_neg = _focal_inputs(y_true, p, gamma, alpha, eps, reduction,
+                                              "focal_loss")
+    positive = a_pos * y * (1.0 - p) ** gamma * np.log(p)
+    negative = a_neg * (1.0 - y) * p ** gamma * np.log1p(-p)
+    return reduce(-(positive + negative), reduction)
+
+
+def focal_loss_grad(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
+    r"""Gradient of :func:`focal_loss` with respect to ``p``.
+
+    .. math::
+        \frac{\partial L}{\partial p} =
+        \alpha y \left[\gamma (1-p)^{\gamma-1}\log p - \frac{(1-p)^\gamma}{p}\right]
+        + (1-\alpha)(1-y)\left[\frac{p^\gamma}{1-p} - \gamma p^{\gamma-1}\log(1-p)\right]
+
+    evaluated at the clipped ``p``. Divided by ``n`` for ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> focal_loss_grad([1, 0], [0.5, 0.5], gamma=0.0, reduction="sum")
+    array([-2.,  2.])
+    """
+    y, p, gamma, a_pos, a_neg = _focal_inputs(y_true, p, gamma, alpha, eps, reduction,
+                                              "focal_loss_grad")
+    q = 1.0 - p
+    # gamma * x**(gamma-1) written as a product so that gamma = 0 gives exactly 0.
+    d_pos = gamma * q ** (gamma - 1.0) * np.log(p) - q ** gamma / p if gamma else -1.0 / p
+    d_neg = p ** gamma / q - gamma * p ** (gamma - 1.0) * np.log1p(-p) if gamma else 1.0 / q
+    return reduce_grad(a_pos * y * d_pos + a_neg * (1.0 - y) * d_neg, reduction, p.size)
+
+
+def _barron_inputs(y_true, y_pred, alpha, c, reduction, func):
+    y, p = check_pair(y_true, y_pred, func, reduction)
+    if isinstance(alpha, (float, np.floating)) and np.isinf(alpha):
+        if alpha > 0:
+            raise ValueError(
+                f"{func}: alpha must be finite or -inf, got inf; the loss diverges as "
+                "alpha -> +inf: pass a finite alpha (e.g. 2 for L2) or -np.inf (Welsch)"
+            )
+    else:
+        alpha = check_scalar(alpha, "alpha", func,
+                             fix="alpha is the shape parameter: 2 = L2, 1 = pseudo-Huber, "
+                                 "0 = Cauchy, -2 = Geman-McClure, -np.inf = Welsch")
+    c = check_scalar(c, "c", func, low=0.0, low_open=True,
+                     fix="c is the scale of the quadratic bowl near 0, e.g. c=1.0")
+    return y, p, float(alpha), c
+
+
+def barron(y_true, y_pred, alpha, c=1.0, reduction="mean"):
+    r"""Barron's general and adaptive robust loss (Barron, CVPR 2019).
+
+    With ``x = (ŷ − y) / c``,
+
+    .. math::
+        \rho(x, \alpha) = \frac{|\alpha - 2|}{\alpha}
+        \left[\left(\frac{x^2}{|\alpha - 2|} + 1\right)^{\alpha/2} - 1\right]
+
+    and its limits ``α = 2``: ``½x²`` (L2); ``α = 0``: ``log(½x² + 1)`` (Cauchy);
+    ``α → −∞``: ``1 − exp(−½x²)`` (Welsch). ``α = 1`` is the pseudo-Huber/Charbonnier
+    loss ``√(x²+1) − 1``, ``α = −2`` Geman–McClure. Smaller ``α`` means more robust:
+    large residuals cost less and less. The general case is computed as
+    ``|α−2|/α · expm1(α/2 · log1p(x²/|α−2|))``, accurate also for ``α`` near 0 and 2.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Targets and predictions of the same shape.
+    alpha : float
+        Shape parameter, any finite value or ``-np.inf``.
+    c : float, default 1.0
+        Scale ``c > 0``: the width of the quadratic bowl around 0.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> barron([0.0, 0.0], [1.0, 10.0], alpha=2.0, reduction="none")
+    array([ 0.5, 50. ])
+    >>> barron([0.0, 0.0], [1.0, 10.0], alpha=-np.inf, reduction="none")
+    array([0.39346934, 1.        ])
+    """
+    y, p, alpha, c = _barron_inputs(y_true, y_pred, alpha, c, reduction, "barron")
+    x2 = ((p - y) / c) ** 2
+    if alpha == 2.0:
+        rho = 0.5 * x2
+    elif alpha == 0.0:
+        rho = np.log1p(0.5 * x2)
+    elif alpha == -np.inf:
+        rho = -np.expm1(-0.5 * x2)
+    else:
+        b = abs(alpha - 2.0)
+        rho = b / alpha * np.expm1(0.5 * alpha * np.log1p(x2 / b))
+    return reduce(rho, reduction)
+
+
+def barron_grad(y_true, y_pred, alpha, c=1.0, reduction="mean"):
+    r"""Gradient of :func:`barron` with respect to ``y_pred``.
+
+    .. math::
+        \frac{\partial \rho}{\partial \hat y} = \frac{x}{c}
+        \left(\frac{x^2}{|\alpha-2|} + 1\right)^{\alpha/2 - 1}, \qquad x = \frac{\hat y - y}{c}
+
+    with limits ``x/c`` (α = 2), ``2x / (c(x² + 2))`` (α = 0) and
+    ``(x/c)·exp(−½x²)`` (α = −∞). Divided by ``n`` for ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> barron_grad([0.0, 0.0], [1.0, 10.0], alpha=0.0, reduction="sum")
+    array([0.66666667, 0.19607843])
+    """
+    y, p, alpha, c = _barron_inputs(y_true, y_pred, alpha, c, reduction, "barron_grad")
+    x = (p - y) / c
+    x2 = x * x
+    if alpha == 2.0:
+        g = x / c
+    elif alpha == 0.0:
+        g = 2.0 * x / (c * (x2 + 2.0))
+    elif alpha == -np.inf:
+        g = x / c * np.exp(-0.5 * x2)
+    else:
+        b = abs(alpha - 2.0)
+        g = x / c * np.exp((0.5 * alpha - 1.0) * np.log1p(x2 / b))
+    return reduce_grad(g, reduction, x.size)

@@ -1,0 +1,115 @@
+"""nbval configuration of the course notebooks: what CI compares, and that nothing volatile hides in it.
+
+nbval runs with ``--nbval-lax``: a cell's output is compared only when the cell is tagged
+``nbval-check-output``. In solutions/ that is every check cell (a failing reference
+solution fails CI) and every hidden-test cell (their stored outputs are the grader's
+expected outputs, so they must be reproducible). exercises/ stores no outputs, so nothing
+there may carry the tag.
+"""
+from __future__ import annotations
+
+import configparser
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lossbook import notebook_roles as roles
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+ADDOPTS = shlex.split(PYPROJECT["addopts"])
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
+
+
+def _option(name: str) -> str | None:
+    for option in ADDOPTS:
+        if option == name:
+            return ""
+        if option.startswith(name + "="):
+            return option.split("=", 1)[1]
+    return None
+
+
+def _sanitizer_patterns() -> list[tuple[re.Pattern, str]]:
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / _option("--nbval-sanitize-with"))
+    return [(re.compile(parser[section]["regex"]), parser[section]["replace"]) for section in parser.sections()]
+
+
+def _compared_outputs(path: Path):
+    """(cell id, text) of every stored output nbval compares in a notebook."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if roles.CHECK_OUTPUT_TAG in roles.tags_of(cell):
+            for output in cell.get("outputs", []):
+                for key, value in {"text": output.get("text"), **output.get("data", {})}.items():
+                    if isinstance(value, str):
+                        yield f"{path.name}:{cell.id}:{key}", value
+
+
+def test_pytest_runs_every_notebook_folder_with_nbval():
+    assert {"notebooks", "solutions", "exercises"} <= set(PYPROJECT["testpaths"])
+    assert _option("--nbval-lax") == ""
+    assert _option("--nbval-current-env") == ""
+    assert int(_option("--nbval-cell-timeout")) > 0
+    assert _option("--nbval-sanitize-with") == "tests/sanitize.cfg"
+    assert (ROOT / "tests" / "sanitize.cfg").is_file()
+
+
+def test_sanitizer_patterns_are_valid_and_active():
+    patterns = _sanitizer_patterns()
+    assert patterns
+    text = "<function f at 0x7f3a2b1c> /tmp/pytest-of-root/x.ipynb"
+    for regex, replace in patterns:
+        text = regex.sub(replace, text)
+    assert "0x7f3a2b1c" not in text and "/tmp/pytest-of-root" not in text
+
+
+def test_solutions_and_exercises_exist():
+    assert len(SOLUTIONS) == 8
+    assert [path.name for path in EXERCISES] == [path.name for path in SOLUTIONS]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_every_check_and_hidden_test_cell_in_solutions_is_compared(path):
+    nb = nbformat.read(path, as_version=4)
+    graded = roles.cells_with_role(nb, roles.CHECK) + roles.cells_with_role(nb, roles.HIDDEN_TESTS)
+    assert graded
+    for _, cell in graded:
+        assert roles.CHECK_OUTPUT_TAG in roles.tags_of(cell), cell.id
+        assert cell.outputs, f"{cell.id}: no stored output to compare; run tools.run_notebooks"
+    for cell in nb.cells:
+        assert not {"nbval-skip", "nbval-ignore-output", "raises-exception"} & set(roles.tags_of(cell)), cell.id
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_compared_outputs_need_no_sanitizing(path):
+    """Compared outputs are stable as they are: no addresses, paths or timings for a sanitizer to hide,
+    and no sanitizer pattern that could mask a wrong number in them."""
+    patterns = _sanitizer_patterns()
+    outputs = list(_compared_outputs(path))
+    assert outputs
+    for where, text in outputs:
+        for regex, _ in patterns:
+            assert not regex.search(text), f"{where}: sanitizer {regex.pattern!r} rewrites {text!r}"
+        assert not re.search(r"\d+(\.\d+)?\s*(ms|µs|seconds?)\b", text), f"{where}: a timing in compared output"
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.stem)
+def test_exercises_compare_nothing(path):
+    """Released notebooks have no stored outputs; a tagged cell would fail nbval by design."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        assert roles.CHECK_OUTPUT_TAG not in roles.tags_of(cell), cell.id
+        if cell.cell_type == "code":
+            assert cell.outputs == [], cell.id
