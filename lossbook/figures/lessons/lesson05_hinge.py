@@ -64,7 +64,7 @@ def svm_figure(X, y, w, b, *, title: str = "A linear soft-margin SVM", tol: floa
     if w.shape != (2,) or not np.any(w):
         raise ValueError(f"svm_figure: w must be two numbers, not both 0, got {w!r}")
     margin = y * (X @ w + b)
-    fig, ax = style.new_figure(figsize=(6.5, 5.5))
+    fig, ax = style.new_figure(figsize=(9.0, 5.5))
     with style.course_style():
         for label, cls in zip((-1, 1), style.CLASS_STYLES):
             pts = X[y == label]
@@ -85,5 +85,5 @@ def svm_figure(X, y, w, b, *, title: str = "A linear soft-margin SVM", tol: floa
         ax.set_ylim(lo[1], hi[1])
         ax.set_aspect("equal")
         style.label_axes(ax, title=title, xlabel="feature x₁", ylabel="feature x₂")
-        ax.legend(loc="best", fontsize=10)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=11)
     return fig

@@ -1,0 +1,158 @@
+"""Every exercise: the data is complete, the reference and the stored solution pass,
+wrong implementations fail, every named misconception is diagnosed, the starter is
+"not attempted"."""
+from __future__ import annotations
+
+import difflib
+import re
+
+import numpy as np
+import pytest
+
+import lossbook.exercises as ex
+from lossbook.exercises.checking import run_check
+
+LESSONS = ("01_loss_vs_cost", "02_mse", "03_mae_huber", "04_cross_entropy", "05_hinge",
+           "06_regularization", "07_choosing_a_loss", "08_beyond")
+EXPECTED_IDS = {
+    "01_loss_vs_cost": ["squared_errors", "cost"],
+    "02_mse": ["mse", "mse_grad"],
+    "03_mae_huber": ["mae", "huber", "huber_grad"],
+    "04_cross_entropy": ["binary_cross_entropy", "binary_cross_entropy_with_logits", "bce_with_logits_grad",
+                         "softmax", "softmax_cross_entropy", "softmax_cross_entropy_grad"],
+    "05_hinge": ["hinge", "hinge_grad", "multiclass_hinge"],
+    "06_regularization": ["l1_penalty", "l2_penalty", "regularized_cost"],
+    "07_choosing_a_loss": ["gradient_descent_step"],
+    "08_beyond": ["quantile", "log_cosh"],
+}
+EXERCISES = ex.EXERCISES
+IDS = [e.id for e in EXERCISES]
+
+
+def _define(code: str, name: str):
+    namespace = {"np": np}
+    exec(compile(code, f"<{name}>", "exec"), namespace)  # noqa: S102 - the catalog's own code
+    return namespace[name]
+
+
+def test_registry_is_the_issue_table_in_lesson_order():
+    assert {lesson: [e.id for e in exs] for lesson, exs in ex.by_lesson().items()} == EXPECTED_IDS
+    assert [e.lesson for e in EXERCISES] == sorted(e.lesson for e in EXERCISES)
+    assert list(ex.by_lesson()) == list(LESSONS)
+
+
+def test_unknown_id_lists_valid_ids_and_suggests_the_closest():
+    with pytest.raises(KeyError) as info:
+        ex.get("mse_grd")
+    message = str(info.value)
+    assert "did you mean 'mse_grad'?" in message
+    assert all(i in message for i in IDS)
+    with pytest.raises(ValueError):
+        ex.get("no-such-exercise")
+    with pytest.raises(TypeError, match="must be a string"):
+        ex.get(3)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+def test_exercise_data_is_complete(exercise):
+    assert exercise.title and exercise.docstring and exercise.params
+    assert len(exercise.hints) >= 2, "hints go from a nudge to nearly the answer"
+    assert len(exercise.misconceptions) >= 2
+    assert len({m.message for m in exercise.misconceptions}) == len(exercise.misconceptions)
+    assert len(exercise.cases) >= 6
+    assert len({c.name for c in exercise.cases}) == len(exercise.cases), "case names identify the failing case"
+    assert exercise.signature == f"def {exercise.name}({exercise.params}):"
+    assert exercise.rtol <= 1e-5
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+def test_starter_is_valid_code_and_not_attempted(exercise):
+    starter = exercise.starter
+    assert starter.startswith(exercise.signature + "\n")
+    assert starter.rstrip().endswith("raise NotImplementedError")
+    fn = _define(starter, exercise.name)
+    assert fn.__doc__.strip() == exercise.docstring.strip()
+    result = run_check(exercise, fn)
+    assert result.status == "not-attempted" and not result.passed
+    assert "not attempted" in result.message
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+def test_reference_passes(exercise):
+    result = run_check(exercise, exercise.reference)
+    assert result.status == "passed", result.message
+    assert result.n_passed == result.n_total == len(exercise.cases)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+def test_stored_solution_passes(exercise):
+    result = run_check(exercise, _define(exercise.solution, exercise.name))
+    assert result.passed, result.message
+    if exercise.is_gradient:
+        assert "numeric gradient" in result.message
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+def test_every_misconception_fails_and_is_diagnosed(exercise):
+    for m in exercise.misconceptions:
+        result = run_check(exercise, m.implementation)
+        assert not result.passed, f"misconception {m.name!r} passed"
+        assert result.diagnosis == m.message, f"{m.name!r}: {result.message}"
+        assert f"Diagnosis: {m.message}" in result.message
+
+
+def _perturbations(exercise):
+    """Three wrong answers that no misconception declares: a small relative error, an
+    offset, and values that ignore the input."""
+    ref = exercise.reference
+
+    def scale(*a, **k):
+        out = ref(*a, **k)
+        if exercise.output == "step":
+            return np.asarray(out[0]) * 1.001, out[1]
+        return type(out)(np.asarray(out) * 1.001 + 1e-3) if np.ndim(out) == 0 else np.asarray(out) * 1.001 + 1e-3
+
+    def offset(*a, **k):
+        out = ref(*a, **k)
+        if exercise.output == "step":
+            return out[0], out[1] + 0.01
+        return float(out) + 0.01 if np.ndim(out) == 0 else np.asarray(out) + 0.01
+
+    def constant(*a, **k):
+        out = ref(*a, **k)
+        if exercise.output == "step":
+            return np.ones_like(np.asarray(out[0])), 1.0
+        return 0.5 if np.ndim(out) == 0 else np.full(np.shape(out), 0.5)
+
+    return scale, offset, constant
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+def test_three_wrong_implementations_fail(exercise):
+    for wrong in _perturbations(exercise):
+        result = run_check(exercise, wrong)
+        assert result.status == "failed", (wrong.__name__, result.message)
+        assert result.failure is not None and result.failure.expected is not None
+        assert 0 <= result.n_passed < result.n_total
+
+
+@pytest.mark.parametrize("exercise", [e for e in EXERCISES if e.is_gradient], ids=lambda e: e.id)
+def test_gradient_exercises_report_the_cs231n_relative_error(exercise):
+    def wrong(*args, **kwargs):
+        out = exercise.reference(*args, **kwargs)
+        if exercise.output == "step":
+            return np.asarray(out[0]) - 0.3 * args[4], out[1]
+        return np.asarray(out) * 1.5
+
+    result = run_check(exercise, wrong)
+    assert result.failure.gradient_error is not None and result.failure.gradient_error > 1e-2
+    assert re.search(r"relative error against a numeric gradient: \d\.\de[+-]\d\d", result.message)
+
+
+def test_hints_escalate_to_nearly_the_answer():
+    # The last hint shows code, the first does not: the order is nudge -> nearly the answer.
+    for exercise in EXERCISES:
+        assert "return" in exercise.hints[-1], exercise.id
+        assert "return" not in exercise.hints[0], exercise.id
+        first, last = exercise.hints[0], exercise.hints[-1]
+        assert difflib.SequenceMatcher(None, first, last).ratio() < 0.8
