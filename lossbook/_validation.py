@@ -132,9 +132,14 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str,
 
 
 def check_probabilities(p: np.ndarray, name: str, func: str, fix: str | None = None) -> None:
-    """Raise ``ValueError`` unless every entry of ``p`` lies in [0, 1]."""
+    """Raise ``ValueError`` unless every entry of ``p`` lies in [0, 1] (so is also finite).
+
+    Two reductions (min and max) check both the range and finiteness (NaN makes the
+    comparisons fail); callers can skip :func:`check_finite` for ``p``.
+    """
     if p.min() >= 0.0 and p.max() <= 1.0:
         return
+    check_finite(p, name, func)
     outside = p[(p < 0.0) | (p > 1.0)]
     raise ValueError(
         f"{func}: {name} must hold probabilities in [0, 1], got values "
@@ -144,12 +149,20 @@ def check_probabilities(p: np.ndarray, name: str, func: str, fix: str | None = N
     )
 
 
-def check_rows_sum_to_one(p: np.ndarray, name: str, func: str, atol: float = 1e-6) -> None:
-    """Raise ``ValueError`` unless every row (last axis) of ``p`` sums to 1."""
+def check_rows_sum_to_one(p: np.ndarray, name: str, func: str, atol: float | None = None) -> None:
+    """Raise ``ValueError`` unless every row (last axis) of ``p`` sums to 1.
+
+    The tolerance is 1e-6, or more for low precision (float32 softmax outputs over
+    many classes are off by a few units in the last place per class). Row sums are
+    finite only if every entry is, so this also checks finiteness.
+    """
+    if atol is None:
+        atol = max(1e-6, 4 * p.shape[-1] * float(np.finfo(p.dtype).eps))
     sums = p.sum(axis=-1)
-    bad = np.abs(sums - 1.0) > atol
+    bad = ~(np.abs(sums - 1.0) <= atol)
     if not bad.any():
         return
+    check_finite(p, name, func)
     raise ValueError(
         f"{func}: each row of {name} must sum to 1 (a probability distribution over "
         f"classes), got row sums {_preview(sums[bad])}; normalise with "
@@ -159,8 +172,9 @@ def check_rows_sum_to_one(p: np.ndarray, name: str, func: str, atol: float = 1e-
 
 def check_signed_labels(y: np.ndarray, name: str, func: str) -> None:
     """Labels for margin losses: only -1 and +1."""
-    if (np.abs(y) == 1.0).all():
+    if (np.abs(y) == 1.0).all():  # also rules out NaN/inf
         return
+    check_finite(y, name, func)
     values = np.unique(y)
     if set(values.tolist()) <= {0.0, 1.0}:
         fix = "convert 0/1 labels with y = 2*y - 1"
@@ -173,8 +187,9 @@ def check_signed_labels(y: np.ndarray, name: str, func: str) -> None:
 
 def check_binary_labels(y: np.ndarray, name: str, func: str) -> None:
     """Labels for focal-type losses: only 0 and 1."""
-    if ((y == 0.0) | (y == 1.0)).all():
+    if ((y == 0.0) | (y == 1.0)).all():  # also rules out NaN/inf
         return
+    check_finite(y, name, func)
     values = np.unique(y)
     if set(values.tolist()) <= {-1.0, 1.0}:
         fix = "convert -1/+1 labels with y = (y + 1) / 2"
@@ -291,15 +306,16 @@ def reduce_grad(grad: np.ndarray, reduction: str, n: int) -> np.ndarray:
 
 
 def check_pair(y_true, y_pred, func: str, reduction: str = "mean",
-               pred_name: str = "y_pred"):
+               pred_name: str = "y_pred", finite: bool = True):
     """The common first line of an element-wise loss: two same-shape finite arrays.
 
     Scalars become arrays of one element (one example), so that the losses can
-    work in place on the arrays they compute.
+    work in place on the arrays they compute. ``finite=False`` leaves the NaN/inf
+    check to the caller (e.g. :func:`check_probabilities`, which implies it).
     """
     check_reduction(reduction, func)
-    t = as_float_array(y_true, "y_true", func)
-    p = as_float_array(y_pred, pred_name, func)
+    t = as_float_array(y_true, "y_true", func, finite=finite)
+    p = as_float_array(y_pred, pred_name, func, finite=finite)
     check_same_shape(t, p, "y_true", pred_name, func)
     if p.ndim == 0:
         t, p = t.reshape(1), p.reshape(1)

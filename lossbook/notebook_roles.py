@@ -147,6 +147,25 @@ def exercise_cells(nb: Mapping[str, Any]) -> dict[str, ExerciseCells]:
     return found
 
 
+def points_by_exercise(nb: Mapping[str, Any]) -> dict[str, float]:
+    """Total points of each exercise's hidden-test cells (cells without valid points count 0).
+
+    >>> nb = {"cells": [
+    ...     {"metadata": {"lossbook": {"role": "hidden-tests", "exercise": "mse", "points": 1}}},
+    ...     {"metadata": {"lossbook": {"role": "hidden-tests", "exercise": "mse", "points": 2}}},
+    ...     {"metadata": {"lossbook": {"role": "check", "exercise": "mae"}}},
+    ... ]}
+    >>> points_by_exercise(nb)
+    {'mse': 3}
+    """
+    totals: dict[str, float] = {}
+    for _, cell in cells_with_role(nb, HIDDEN_TESTS):
+        exercise = exercise_of(cell)
+        if exercise is not None:
+            totals[exercise] = totals.get(exercise, 0) + (points_of(cell) or 0)
+    return totals
+
+
 def iter_role_cells(nb: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
     """``(index, cell)`` of every cell that has lossbook cell metadata."""
     for index, cell in enumerate(nb.get("cells", [])):

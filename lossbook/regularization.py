@@ -67,6 +67,16 @@ def l1_grad(w, lam):
     gradient descent with it oscillates around 0 rather than landing on it, which is
     why lasso solvers use :func:`soft_threshold` instead.
 
+    Parameters
+    ----------
+    w, lam
+        As for :func:`l1`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``w``.
+
     Examples
     --------
     >>> l1_grad([1.0, -2.0, 0.0], lam=0.1)
@@ -111,6 +121,16 @@ def l2_grad(w, lam):
     r"""Gradient of :func:`l2`.
 
     .. math:: \frac{\partial \Omega}{\partial w_j} = 2 \lambda w_j
+
+    Parameters
+    ----------
+    w, lam
+        As for :func:`l2`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``w``.
 
     Examples
     --------
@@ -162,6 +182,16 @@ def elastic_net_grad(w, lam, l1_ratio=0.5):
               = \lambda \bigl[\rho \operatorname{sign}(w_j) + 2 (1 - \rho) w_j\bigr]
 
     with subgradient 0 for the L1 part at ``w_j = 0``.
+
+    Parameters
+    ----------
+    w, lam, l1_ratio
+        As for :func:`elastic_net`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``w``.
 
     Examples
     --------

@@ -9,8 +9,8 @@ solution notebook
 - removes the hidden-test cells;
 - clears every output and execution count;
 - keeps the notebook and cell metadata (lesson, roles, tags, cell ids), except the
-  ``nbval-check-output`` tag of check cells: it tells nbval to compare the reference
-  solution's stored check output, and a released copy has no stored output to compare.
+  ``nbval-check-output`` tag (on check cells): it tells nbval to compare the reference
+  solution's stored output, and a released copy has no stored output to compare.
 
 The result is a pure function of the solution notebook and the exercise registry, so
 releasing twice writes the same bytes. Files are written atomically (a temporary file in
@@ -140,12 +140,12 @@ def release_notebook(nb, registry: Registry = default_registry):
             continue
         if role == roles.ANSWER:
             cell.source = _starter(cell, registry(roles.exercise_of(cell)))
-        if role == roles.CHECK:
-            tags = [tag for tag in cell.metadata.get("tags", []) if tag != roles.CHECK_OUTPUT_TAG]
+        if roles.CHECK_OUTPUT_TAG in roles.tags_of(cell):
+            tags = [tag for tag in roles.tags_of(cell) if tag != roles.CHECK_OUTPUT_TAG]
             if tags:
                 cell.metadata["tags"] = tags
             else:
-                cell.metadata.pop("tags", None)
+                del cell.metadata["tags"]
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
@@ -172,7 +172,8 @@ def plan(solutions: Path, out: Path, registry: Registry = default_registry) -> l
 
     solutions, out = Path(solutions), Path(out)
     if not solutions.is_dir():
-        raise ReleaseError([f"--solutions {str(solutions)!r} is not a folder; pass the folder of solution notebooks"])
+        raise ReleaseError([f"--solutions {str(solutions)!r} is not a folder (looked for {solutions.resolve()}); "
+                            "run from the course's root folder or pass --solutions DIR"])
     if out.exists() and not out.is_dir():
         raise ReleaseError([f"--out {str(out)!r} exists and is not a folder; pass a folder for the exercise notebooks"])
     if out.resolve() == solutions.resolve():

@@ -1,16 +1,87 @@
-"""``lossbook grade``: grade a folder of learners' notebooks into a gradebook."""
+"""``lossbook grade``: grade learners' notebooks into a gradebook.
+
+Each submission runs in a fresh kernel inside an operating-system sandbox (bubblewrap);
+nbval compares its hidden-test outputs with the solutions' stored outputs. Exit status: 0
+when every submission got a gradebook row (whatever its score or status); 2 when nothing
+could be graded (no sandbox without ``--no-sandbox``, no solutions, bad arguments).
+"""
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
-HELP = "grade a folder of learners' notebooks into a gradebook"
+HELP = "grade learners' notebooks into a gradebook (sandboxed, hidden tests checked by nbval)"
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("grade", help=HELP, description=HELP)
+    parser = subparsers.add_parser(
+        "grade", help=HELP, description=HELP + ". SUBMISSIONS are notebook files or folders of "
+        "<learner>/<lesson>.ipynb.")
+    parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSIONS",
+                        help="notebook files, or folders holding <learner>/<lesson>.ipynb")
+    parser.add_argument("--out", type=Path, required=True, metavar="CSV",
+                        help="the gradebook (rows of the learners graded now are replaced, others kept)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="submissions graded at once (default: the number of cores)")
+    parser.add_argument("--timeout", type=_positive, default=10.0, metavar="S",
+                        help="seconds per cell before the kernel is interrupted (default 10)")
+    parser.add_argument("--submission-timeout", type=_positive, default=None, metavar="S",
+                        help="seconds per submission in all (default: max(60, 6 x --timeout))")
+    parser.add_argument("--memory", type=int, default=None, metavar="MB",
+                        help="address-space limit per kernel in MB (default 1536)")
+    parser.add_argument("--feedback", type=Path, default=None, metavar="DIR",
+                        help="write each learner's feedback into DIR/<learner>/<lesson>.md")
+    parser.add_argument("--feedback-format", choices=("md", "html"), default="md",
+                        help="feedback as Markdown (default) or HTML")
+    parser.add_argument("--solutions", type=Path, default=None, metavar="DIR",
+                        help="solution notebooks with hidden tests (default: the course's solutions/)")
+    parser.add_argument("--learner", default=None, metavar="ID",
+                        help="learner id for every submission (default: folder name or file stem)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="grade without an operating-system sandbox (UNSAFE: learners' code runs "
+                             "with your rights); every gradebook row says so")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    print("lossbook grade: not available in this version yet", file=sys.stderr)
-    return 2
+    from lossbook.grading import SandboxUnavailable, grade, summary_table
+    from lossbook.grading.sandbox import Limits
+
+    if args.jobs < 1:
+        print("lossbook grade: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    missing = [str(p) for p in args.submissions if not p.exists()]
+    if missing:
+        print(f"lossbook grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    limits = Limits(memory_mb=args.memory) if args.memory else None
+    if args.no_sandbox:
+        print("lossbook grade: WARNING: --no-sandbox: learners' code runs unconfined, with your rights",
+              file=sys.stderr)
+    try:
+        results = grade(args.submissions, args.out, solutions=args.solutions, jobs=args.jobs,
+                        cell_timeout=args.timeout, submission_timeout=args.submission_timeout,
+                        no_sandbox=args.no_sandbox, learner=args.learner, limits=limits,
+                        feedback=args.feedback, feedback_format=args.feedback_format)
+    except SandboxUnavailable as error:
+        print(f"lossbook grade: {error}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:
+        print(f"lossbook grade: {error}", file=sys.stderr)
+        return 2
+    if not results:
+        print("lossbook grade: no notebooks (*.ipynb) found in the given paths", file=sys.stderr)
+        return 2
+    print(summary_table(results))
+    print(f"\n{len(results)} submissions graded; gradebook: {args.out}")
+    if args.feedback:
+        print(f"feedback: {args.feedback}")
+    return 0

@@ -76,11 +76,10 @@ class Hint:
     def _repr_html_(self) -> str:
         e = html.escape
         head, _, body = self.message.partition("\n")
+        # The last hint is (nearly) code: show it as code.
+        body_html = f"<code>{e(body)}</code>" if self.number == self.total else e(body)
         return (f'<div class="lossbook-hint" style="border-left:4px solid #56B4E9;padding:4px 10px">'
-                f'<div style="color:#595959">💡 {e(head)}</div><div><code>{e(body)}</code></div></div>'
-                if body.startswith(("return", "def ")) else
-                f'<div class="lossbook-hint" style="border-left:4px solid #56B4E9;padding:4px 10px">'
-                f'<div style="color:#595959">💡 {e(head)}</div><div>{e(body)}</div></div>')
+                f'<div style="color:#595959">{e(head)}</div><div>{body_html}</div></div>')
 
 
 def hint(exercise_id: str) -> Hint:

@@ -8,6 +8,7 @@ gradient, and the diagnosis (:mod:`~lossbook.exercises.diagnosis`).
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 from typing import Any, Callable
 
@@ -20,7 +21,7 @@ from lossbook.exercises.model import Case, Exercise
 
 #: A learner's gradient passes the numeric check below this CS231n relative error
 #: (kinks and round-off in the finite difference stay well under it; real bugs are ≥ 1e-2).
-GRADIENT_RTOL = 1e-4
+GRADIENT_RTOL = 1e-4  # the pass note in _gradient_note states this number
 
 
 def default_timeout() -> float:
@@ -64,6 +65,12 @@ def gradient_error(exercise: Exercise, index: int, got: Any) -> float | None:
     return float(relative_error(np.asarray(analytic, dtype=float), _numeric_gradient(exercise, index)))
 
 
+def _gradient_note(exercise: Exercise) -> str:
+    kinks = any(not case.numeric_gradient for case in exercise.cases)
+    return (f"Also agrees with a numeric gradient: CS231n relative error below 1e-4 on every case"
+            f"{' away from the kinks' if kinks else ''}.")
+
+
 def _inputs(exercise: Exercise, case: Case) -> list[tuple[str, str]]:
     names = exercise.param_names
     shown = [(names[i] if i < len(names) else f"arg{i + 1}", format_value(a)) for i, a in enumerate(case.args)]
@@ -89,6 +96,21 @@ def _wrong_callable(exercise: Exercise, fn: Any) -> CheckResult:
                        f"not its result (got a {what})")
 
 
+def _signature_problem(exercise: Exercise, fn: Callable) -> str | None:
+    """Why ``fn`` cannot be called the way the cases call it (a missing parameter), or None."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # builtins and ufuncs may have no inspectable signature
+        return None
+    for case in exercise.cases:
+        try:
+            signature.bind(*case.args, **case.kwargs)
+        except TypeError as exc:
+            return (f"your function cannot be called as {exercise.name}({exercise.params}) ({exc}); "
+                    f"define it as: {exercise.signature}")
+    return None
+
+
 def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
               isolation: str | None = None) -> CheckResult:
     """Run ``fn`` on every case of ``exercise`` and build the verdict (see :func:`lossbook.exercises.api.check`)."""
@@ -96,6 +118,9 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
         return _wrong_callable(exercise, fn)
     cases = exercise.cases
     n_total = len(cases)
+    problem = _signature_problem(exercise, fn)
+    if problem:
+        return CheckResult(exercise.id, exercise.title, "error", 0, n_total, problem)
     run = runner.run_cases(fn, cases, exercise.param_names,
                            timeout=default_timeout() if timeout is None else timeout, isolation=isolation)
     outcomes = run.outcomes
@@ -111,11 +136,11 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
     gradient_errors: list[float] = []
     inputs, values = [], []
     mutated: list[str] = []
+    warned: list[str] = []
     for outcome in outcomes:
         case = cases[outcome.index]
-        for name in outcome.mutated:
-            if name not in mutated:
-                mutated.append(name)
+        mutated += [name for name in outcome.mutated if name not in mutated]
+        warned += [text for text in outcome.warned if text not in warned]
         if outcome.error is not None:
             if failure is None:
                 problem, line = _error_problem(exercise, outcome.error)
@@ -181,8 +206,10 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
             if run.crashed is None else f"the process running your function ended ({n_passed} of {n_total} cases passed)."
     warnings = [f"your function changed its input {name} (it was given a copy, so nothing was lost; "
                 "a loss should not modify its arguments)" for name in mutated]
+    warnings += [f"Python warned while running your function: {text}" for text in warned[:3]]
     return CheckResult(
         exercise.id, exercise.title, status, n_passed, n_total, summary, failure=failure,
         diagnosis=diagnosis, warnings=warnings, printed=run.stdout,
         gradient_error=max(gradient_errors) if status == "passed" and gradient_errors else None,
+        gradient_note=_gradient_note(exercise) if status == "passed" and gradient_errors else None,
     )

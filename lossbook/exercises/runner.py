@@ -98,6 +98,7 @@ class CaseOutcome:
     value: Any = None
     error: ErrorInfo | None = None
     mutated: tuple[str, ...] = ()
+    warned: tuple[str, ...] = ()
 
 
 @dataclass
@@ -152,17 +153,21 @@ def _same(a: Any, b: Any) -> bool:
 def _run_one(fn: Callable, case: Case, index: int, arg_names: Sequence[str]) -> CaseOutcome:
     args = copy.deepcopy(case.args)
     kwargs = copy.deepcopy(dict(case.kwargs))
-    try:
-        value = fn(*args, **kwargs)
-    except CheckTimeout:
-        raise
-    except BaseException as exc:  # noqa: BLE001 - the learner's code may raise anything, even SystemExit
-        return CaseOutcome(index, error=_error_info(exc, fn))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value = fn(*args, **kwargs)
+        except CheckTimeout:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - the learner's code may raise anything, even SystemExit
+            return CaseOutcome(index, error=_error_info(exc, fn))
+    # Category and message only: a warning's file and line would put paths in the feedback.
+    warned = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     mutated = tuple(
         arg_names[i] if i < len(arg_names) else f"argument {i + 1}"
         for i, (before, after) in enumerate(zip(case.args, args)) if not _same(before, after)
     ) + tuple(k for k in kwargs if not _same(case.kwargs[k], kwargs[k]))
-    return CaseOutcome(index, value=value, mutated=mutated)
+    return CaseOutcome(index, value=value, mutated=mutated, warned=warned)
 
 
 def _portable(value: Any) -> Any:
@@ -193,7 +198,9 @@ def _no_input(*args, **kwargs):
 
 def _child(fd: int, fn: Callable, cases: Sequence[Case], arg_names: Sequence[str]) -> None:
     import builtins
+    import faulthandler
 
+    faulthandler.disable()  # a crash is reported by the parent; no dump on the kernel's stderr
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     builtins.input = _no_input  # the kernel's input() talks to the frontend over sockets the child must not touch
     for name in _THREAD_ENV:

@@ -62,6 +62,9 @@ class BarronExplorer(Explorer):
     def _show(self, s):
         self._plot.show(s["alpha"], s["c"])
 
+    def _changing_artists(self):
+        return self._plot.changing_artists()
+
     def _readout_lines(self, s):
         name = f" ({s['name']})" if s["name"] else ""
         lines = [f"α = {fmt(s['alpha'])}{name}", f"c = {fmt(s['c'])}"]

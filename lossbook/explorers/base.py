@@ -156,15 +156,39 @@ class _ImageCanvas:
         return getattr(self._agg, name)
 
 
+def _png_rgba(pixels) -> bytes:
+    """Encode an (h, w, 4) uint8 array as a PNG: no row filters, zlib level 1.
+
+    Each frame sent to the browser is mostly zeros (only changed pixels are kept), for
+    which this is several times faster than PIL's encoder with its per-row filters.
+    """
+    import struct
+    import zlib
+
+    import numpy as np
+
+    height, width, _ = pixels.shape
+    rows = np.zeros((height, width * 4 + 1), dtype=np.uint8)  # byte 0 of a row: filter 0
+    rows[:, 1:] = pixels.reshape(height, width * 4)
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + tag + body
+                + struct.pack(">I", zlib.crc32(tag + body)))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(memoryview(rows), 1)) + chunk(b"IEND", b""))
+
+
 _FAST_CANVAS = {}
 
 
 def _fast_canvas_class(canvas_class):
     """ipympl's canvas with a cheaper PNG encoding of each frame.
 
-    Every frame the browser receives is a PNG of the changed pixels. Matplotlib encodes
-    it with zlib's default level (6), which costs more than drawing a blitted update;
-    level 1 is about 2.5× faster and the frames (mostly zeros) stay a few kB. The logic
+    Every frame the browser receives is a PNG of the changed pixels, and matplotlib's
+    encoding (PIL, zlib level 6, adaptive row filters) costs more than drawing a blitted
+    update. :func:`_png_rgba` produces the same pixels several times faster. The logic
     is otherwise matplotlib's ``FigureCanvasWebAggCore.get_diff_image``.
     """
     if canvas_class not in _FAST_CANVAS:
@@ -173,10 +197,6 @@ def _fast_canvas_class(canvas_class):
         def get_diff_image(self):
             if not self._png_is_old:
                 return None
-            from io import BytesIO
-
-            from PIL import Image
-
             pixels = np.asarray(self.get_renderer().buffer_rgba())
             buff = pixels.view(np.uint32).squeeze(2)
             if (self._force_full or buff.shape != self._last_buff.shape
@@ -189,10 +209,7 @@ def _fast_canvas_class(canvas_class):
             self._last_buff = buff.copy()
             self._force_full = False
             self._png_is_old = False
-            data = output.view(dtype=np.uint8).reshape((*output.shape, 4))
-            with BytesIO() as png:
-                Image.fromarray(data).save(png, format="png", compress_level=1)
-                return png.getvalue()
+            return _png_rgba(output.view(dtype=np.uint8).reshape((*output.shape, 4)))
 
         _FAST_CANVAS[canvas_class] = type("Canvas", (canvas_class,),
                                           {"get_diff_image": get_diff_image,

@@ -66,6 +66,9 @@ class HingeMarginExplorer(Explorer):
     def _show(self, s):
         self._plot.show(s["angle"], s["bias"], s["norm"])
 
+    def _changing_artists(self):
+        return self._plot.changing_artists()
+
     def _readout_lines(self, s):
         w = s["w"]
         return [

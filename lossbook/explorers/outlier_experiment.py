@@ -52,6 +52,9 @@ class OutlierExperimentExplorer(Explorer):
     def _show(self, s):
         self._plot.show(s["run"])
 
+    def _changing_artists(self):
+        return self._plot.changing_artists()
+
     def _readout_lines(self, s):
         lines = [f"outliers: {s['n_outliers']} of {s['n']} points, shifted by "
                  f"{fmt(s['outlier_size'])}",

@@ -50,6 +50,9 @@ class RegularizationPathsExplorer(Explorer):
     def _show(self, s):
         self._plot.show(s)
 
+    def _changing_artists(self):
+        return self._plot.changing_artists()
+
     def _readout_lines(self, s):
         d = s["n_weights"]
         return [

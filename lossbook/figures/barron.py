@@ -94,10 +94,10 @@ class BarronFigure:
         The residuals every curve is sampled at.
     """
 
-    def __init__(self, alpha: float, c: float):
+    def __init__(self, alpha: float, c: float, dpi: float = style.EXPLORER_DPI):
         self.r = np.linspace(*R_RANGE, N_SAMPLES)
         self.figure, (self.loss_ax, self.weight_ax) = style.new_figure(
-            figsize=(9.0, 5.0), dpi=style.EXPLORER_DPI, ncols=2)
+            figsize=(9.0, 5.0), dpi=dpi, ncols=2)
         self.reference_loss, self.reference_weight = [], []
         with style.course_style():
             for (ref_alpha, label), key in zip(REFERENCE_ALPHAS, _REFERENCE_STYLES):
@@ -127,6 +127,11 @@ class BarronFigure:
                                loc="outside lower center", ncols=4, fontsize=11)
         self.show(alpha, c)
 
+    def changing_artists(self) -> list:
+        """Every artist :meth:`show` changes, in drawing order (for blitting)."""
+        return [*self.reference_loss, *self.reference_weight, self.current_loss,
+                self.current_weight, self.probes]
+
     def show(self, alpha: float, c: float) -> dict:
         """Redraw every curve for shape ``alpha`` and scale ``c`` in place.
 
@@ -150,10 +155,14 @@ class BarronFigure:
         return shown
 
 
-def build(alpha: float = 1.0, c: float = 1.0) -> BarronFigure:
+def build(alpha: float = 1.0, c: float = 1.0,
+          dpi: float = style.EXPLORER_DPI) -> BarronFigure:
     """Build the Barron figure for shape ``alpha`` and scale ``c`` (see module docstring).
+
+    ``dpi``: ``style.EXPLORER_DPI`` for the explorer, ``style.STATIC_DPI`` for a static
+    figure in a lesson.
 
     Returns a :class:`BarronFigure`; its ``.figure`` is the matplotlib Figure and
     ``.show(alpha, c)`` updates it in place.
     """
-    return BarronFigure(alpha, c)
+    return BarronFigure(alpha, c, dpi)

@@ -65,8 +65,12 @@ def scores(X, angle: float, bias: float, norm: float) -> np.ndarray:
 def margin_losses(m) -> dict[str, np.ndarray]:
     """The four losses of the right panel at margins ``m``, from :mod:`lossbook.losses`.
 
-    >>> {k: v.round(4).tolist() for k, v in margin_losses(np.array([0.0, 2.0])).items()}
-    {'zero_one': [1.0, 0.0], 'hinge': [1.0, 0.0], 'squared_hinge': [1.0, 0.0], 'logistic': [1.0, 0.1831]}
+    >>> for name, values in margin_losses(np.array([0.0, 2.0])).items():
+    ...     print(name, values.round(4))
+    zero_one [1. 0.]
+    hinge [1. 0.]
+    squared_hinge [1. 0.]
+    logistic [1.     0.1831]
     """
     m = np.asarray(m, dtype=float)
     ones = np.ones_like(m)
@@ -103,14 +107,14 @@ class HingeMarginFigure:
         Each class's margins on the hinge curve.
     """
 
-    def __init__(self, X, y, angle, bias, norm):
+    def __init__(self, X, y, angle, bias, norm, dpi=style.EXPLORER_DPI):
         self.X, self.y = np.asarray(X, dtype=float), np.asarray(y)
         center = (self.X.min(axis=0) + self.X.max(axis=0)) / 2
         half = float(np.max(self.X.max(axis=0) - self.X.min(axis=0))) / 2 + 0.5
         lo, hi = center - half, center + half
         self._half_length = 2.0 * float(np.hypot(*(hi - lo))) + 10.0
         self.figure, (self.data_ax, self.loss_ax) = style.new_figure(
-            figsize=(10.0, 5.6), dpi=style.EXPLORER_DPI, ncols=2, width_ratios=(1.0, 1.1))
+            figsize=(10.0, 5.6), dpi=dpi, ncols=2, width_ratios=(1.0, 1.1))
         ax = self.data_ax
         with style.course_style():
             self.band = ax.fill([0, 1, 1, 0], [0, 0, 1, 1], color=style.OKABE_ITO["yellow"],
@@ -158,6 +162,11 @@ class HingeMarginFigure:
             self.loss_ax.legend(loc="upper right", fontsize=10)
         self.show(angle, bias, norm)
 
+    def changing_artists(self) -> list:
+        """Every artist :meth:`show` changes, in drawing order (for blitting)."""
+        return [self.band, self.boundary, *self.margin_lines, self.inside, self.wrong,
+                *self.margin_marks]
+
     def show(self, angle: float, bias: float, norm: float) -> dict:
         """Put the classifier ``(angle in degrees, bias, ‖w‖)`` on the artists in place.
 
@@ -184,9 +193,14 @@ class HingeMarginFigure:
         return {"w": w, "scores": f, "margins": m}
 
 
-def build(X, y, angle: float = 53.0, bias: float = 0.0, norm: float = 1.0) -> HingeMarginFigure:
+def build(X, y, angle: float = 53.0, bias: float = 0.0, norm: float = 1.0,
+          dpi: float = style.EXPLORER_DPI) -> HingeMarginFigure:
     """Build the hinge-margin figure for points ``X`` (n, 2), labels ``y`` in {-1, +1} and
-    the classifier ``w = norm·(cos angle°, sin angle°)``, ``b = bias``."""
+    the classifier ``w = norm·(cos angle°, sin angle°)``, ``b = bias``.
+
+    ``dpi``: ``style.EXPLORER_DPI`` for the explorer, ``style.STATIC_DPI`` for a static
+    figure in a lesson.
+    """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -197,4 +211,4 @@ def build(X, y, angle: float = 53.0, bias: float = 0.0, norm: float = 1.0) -> Hi
                          "convert 0/1 labels with lossbook.data.to_plus_minus_one")
     if not norm > 0:
         raise ValueError(f"hinge_margin.build: norm must be > 0, got {norm!r}")
-    return HingeMarginFigure(X, y, angle, bias, norm)
+    return HingeMarginFigure(X, y, angle, bias, norm, dpi)

@@ -145,6 +145,12 @@ def fit_line(x, y, loss: str, delta: float = 1.0) -> tuple[float, float]:
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ValueError(f"fit_line: x and y must be 1-D arrays of the same length, got "
+                         f"shapes {x.shape} and {y.shape}")
+    if np.unique(x).size < 2:
+        raise ValueError("fit_line: x must hold at least two different values; a line "
+                         "through points that all share one x is not defined")
     if loss == "mse":
         return _least_squares(x, y)
     if loss == "mae":
@@ -209,9 +215,9 @@ class OutlierExperimentFigure:
         The number above each bar.
     """
 
-    def __init__(self, outlier_fraction, outlier_size, delta):
+    def __init__(self, outlier_fraction, outlier_size, delta, dpi=style.EXPLORER_DPI):
         self.figure, (self.data_ax, self.error_ax) = style.new_figure(
-            figsize=(10.0, 5.0), dpi=style.EXPLORER_DPI, ncols=2, width_ratios=(1.6, 1.0))
+            figsize=(10.0, 5.4), dpi=dpi, ncols=2, width_ratios=(1.6, 1.0))
         ax = self.data_ax
         self._x_line = np.array(X_RANGE)
         with style.course_style():
@@ -228,7 +234,10 @@ class OutlierExperimentFigure:
             ax.set_ylim(*Y_LIMITS)
             style.label_axes(ax, title="Line fits with outliers in the data",
                              xlabel="x", ylabel="y")
-            ax.legend(loc="upper left", fontsize=11)
+            # outside the axes: the blitted points and lines would be drawn over it
+            handles, labels = ax.get_legend_handles_labels()
+            self.figure.legend(handles, labels, loc="outside lower center", ncols=6,
+                               fontsize=11)
 
             positions = np.arange(len(LOSSES))
             bars = self.error_ax.bar(
@@ -239,8 +248,8 @@ class OutlierExperimentFigure:
             self.bar_labels = {name: self.error_ax.text(p, 1.0, "", ha="center",
                                                         va="bottom", fontsize=12)
                                for p, name in zip(positions, LOSSES)}
-            self.error_ax.axhline(NOISE ** 2, color="black", linestyle=":", linewidth=1.5,
-                                  label="noise level σ² = 1")
+            self.noise_line = self.error_ax.axhline(NOISE ** 2, color="black", linestyle=":",
+                                                    linewidth=1.5, label="noise level σ² = 1")
             self.error_ax.grid(False, axis="x")
             self.error_ax.set_yscale("log")
             self.error_ax.set_ylim(*ERROR_LIMITS)
@@ -250,6 +259,12 @@ class OutlierExperimentFigure:
                              ylabel="test mean squared error")
             self.error_ax.legend(loc="upper right", fontsize=11)
         self.show(experiment(outlier_fraction, outlier_size, delta))
+
+    def changing_artists(self) -> list:
+        """Every artist :meth:`show` changes, in drawing order (for blitting); the noise
+        line is listed so that it stays drawn on top of the bars."""
+        return [self.inliers, self.outliers, *self.fits.values(), *self.bars.values(),
+                self.noise_line, *self.bar_labels.values()]
 
     def show(self, run: Experiment) -> None:
         """Put one :class:`Experiment` on the artists in place."""
@@ -266,6 +281,10 @@ class OutlierExperimentFigure:
 
 
 def build(outlier_fraction: float = 0.1, outlier_size: float = 10.0,
-          delta: float = 1.0) -> OutlierExperimentFigure:
-    """Build the outlier-experiment figure for one setting (see the module docstring)."""
-    return OutlierExperimentFigure(outlier_fraction, outlier_size, delta)
+          delta: float = 1.0, dpi: float = style.EXPLORER_DPI) -> OutlierExperimentFigure:
+    """Build the outlier-experiment figure for one setting (see the module docstring).
+
+    ``dpi``: ``style.EXPLORER_DPI`` for the explorer, ``style.STATIC_DPI`` for a static
+    figure in a lesson.
+    """
+    return OutlierExperimentFigure(outlier_fraction, outlier_size, delta, dpi)

@@ -109,21 +109,25 @@ def plane_problem() -> Problem:
     return Problem.from_data(d.X @ PLANE_MIX, d.y)
 
 
-def lasso(problem: Problem, lams, tol: float = 1e-13, max_sweeps: int = 10_000) -> np.ndarray:
+def lasso(problem: Problem, lams, start=None, tol: float = 1e-13,
+          max_sweeps: int = 10_000) -> np.ndarray:
     r"""Lasso weights for every λ in ``lams`` by coordinate descent (see module docstring).
 
     All λ are solved together, one coordinate at a time for all of them, using
     :math:`S(z, t) = t\,S(z/t, 1)` so that one call of
     :func:`lossbook.regularization.soft_threshold` serves every λ.
 
-    Returns an array of shape ``(len(lams), d)``.
+    ``start`` (shape ``(len(lams), d)``, optional) is where the descent starts: a
+    solution for a nearby λ makes it converge in a few sweeps. Returns an array of shape
+    ``(len(lams), d)``.
     """
     lams = np.atleast_1d(np.asarray(lams, dtype=float))
     if np.any(lams <= 0):
         raise ValueError("lasso: every lam must be > 0; use the least-squares solution "
                          "for lam = 0")
     G, q = problem.G, problem.q
-    W = np.zeros((lams.size, q.size))
+    W = np.zeros((lams.size, q.size)) if start is None else \
+        np.array(start, dtype=float).reshape(lams.size, q.size)
     half = lams / 2.0
     for _ in range(max_sweeps):
         biggest = 0.0
@@ -181,17 +185,18 @@ class RegularizationPathsFigure:
         The constrained optima and the cost contour through each (``"l1"``, ``"l2"``).
     """
 
-    def __init__(self, lam: float):
+    def __init__(self, lam: float, dpi: float = style.EXPLORER_DPI):
         from matplotlib.figure import Figure
 
         self.problem, self.plane = paths_problem(), plane_problem()
         self.lams = np.logspace(*LOG_LAMBDA_RANGE, N_PATH)
         self.l1_paths = lasso(self.problem, self.lams)
         self.l2_paths = ridge(self.problem, self.lams)
+        self._plane_l1_paths = lasso(self.plane, self.lams)
         self.plane_ols = np.linalg.solve(self.plane.G, self.plane.q)
         self._circle = np.linspace(0.0, 2.0 * np.pi, 121)
         with style.course_style():
-            self.figure = Figure(figsize=(10.5, 5.6), dpi=style.EXPLORER_DPI,
+            self.figure = Figure(figsize=(10.5, 6.0), dpi=dpi,
                                  layout="constrained")
             axd = self.figure.subplot_mosaic([["l1", "plane"], ["l2", "plane"]],
                                              width_ratios=(1.15, 1.0))
@@ -210,13 +215,17 @@ class RegularizationPathsFigure:
                 ax.axhline(0.0, color=style.DATA_COLOR, linewidth=0.8)
                 ax.set_xscale("log")
                 ax.set_xlim(self.lams[0], self.lams[-1])
-                ax.set_ylim(-2.6, 4.4)
+                ax.set_ylim(-2.6, 3.6)
             style.label_axes(self.l1_ax, title="L1 (lasso) coefficient paths",
                              xlabel="penalty strength λ", ylabel="weight")
             style.label_axes(self.l2_ax, title="L2 (ridge) coefficient paths",
                              xlabel="penalty strength λ", ylabel="weight")
-            self.l1_ax.legend(loc="upper right", fontsize=9, ncols=2)
             self._build_plane()
+            # legends outside the axes: blitted artists would be drawn over them
+            handles, labels = self.l1_ax.get_legend_handles_labels()
+            more, more_labels = self.plane_ax.get_legend_handles_labels()
+            self.figure.legend([*handles, *more], [*labels, *more_labels],
+                               loc="outside lower center", ncols=6, fontsize=10)
         self.show(lam)
 
     def _build_plane(self):
@@ -249,15 +258,21 @@ class RegularizationPathsFigure:
         ax.set_aspect("equal", adjustable="box")
         style.label_axes(ax, title="L1 diamond vs L2 circle",
                          xlabel="weight w₁", ylabel="weight w₂")
-        ax.legend(loc="upper right", fontsize=10)
+
+    def changing_artists(self) -> list:
+        """Every artist :meth:`show` changes, in drawing order (for blitting)."""
+        return [self.diamond, self.circle, *self.touching.values(),
+                *self.solutions.values(), *(a for pair in self.markers.values() for a in pair)]
 
     def solve(self, lam: float) -> dict:
         """The numbers for penalty strength ``lam``: ``{"l1", "l2"}`` weights of the path
         problem, ``{"plane_l1", "plane_l2"}`` of the two-feature problem and the
         constraint sizes ``t1 = ‖w‖₁`` (lasso) and ``t2 = ‖w‖₂`` (ridge) there."""
-        p1 = lasso(self.plane, lam)[0]
+        # warm start from the precomputed path at the nearest λ of the grid
+        k = int(np.argmin(np.abs(np.log(self.lams) - np.log(lam))))
+        p1 = lasso(self.plane, lam, start=self._plane_l1_paths[k])[0]
         p2 = ridge(self.plane, lam)[0]
-        return {"lam": float(lam), "l1": lasso(self.problem, lam)[0],
+        return {"lam": float(lam), "l1": lasso(self.problem, lam, start=self.l1_paths[k])[0],
                 "l2": ridge(self.problem, lam)[0], "plane_l1": p1, "plane_l2": p2,
                 "t1": float(np.abs(p1).sum()), "t2": float(np.sqrt(p2 @ p2))}
 
@@ -283,9 +298,13 @@ class RegularizationPathsFigure:
         return solved
 
 
-def build(lam: float = 0.1) -> RegularizationPathsFigure:
-    """Build the regularization figure at penalty strength ``lam > 0``."""
+def build(lam: float = 0.1, dpi: float = style.EXPLORER_DPI) -> RegularizationPathsFigure:
+    """Build the regularization figure at penalty strength ``lam > 0``.
+
+    ``dpi``: ``style.EXPLORER_DPI`` for the explorer, ``style.STATIC_DPI`` for a static
+    figure in a lesson.
+    """
     if not lam > 0:
         raise ValueError(f"regularization_paths.build: lam must be > 0, got {lam!r}; "
                          "the paths are drawn on a log axis")
-    return RegularizationPathsFigure(lam)
+    return RegularizationPathsFigure(lam, dpi)

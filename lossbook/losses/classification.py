@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from lossbook._validation import (
-    as_class_indices, as_float_array, check_2d_scores, check_pair, check_probabilities,
+    as_class_indices, as_float_array, check_2d_scores, check_finite, check_pair,
+    check_probabilities,
     check_reduction, check_rows_sum_to_one, check_scalar, reduce,
     reduce_grad,
 )
@@ -106,8 +107,7 @@ def log_softmax(z, axis=-1):
     array([-0.69314718, -0.69314718])
     """
     z = as_float_array(z, "z", "log_softmax")
-    shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return z - _logsumexp(z, axis)
 
 
 def softmax(z, axis=-1):
@@ -134,15 +134,28 @@ def softmax(z, axis=-1):
     array([0.25, 0.25, 0.5 ])
     """
     z = as_float_array(z, "z", "softmax")
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    return _softmax(z, axis)
+
+
+def _logsumexp(z, axis=-1):
+    """``log Σ_j exp(z_j)`` along ``axis`` (kept as a size-1 axis), shifted by the max."""
+    m = z.max(axis=axis, keepdims=True)
+    e = np.exp(z - m)
+    return m + np.log(e.sum(axis=axis, keepdims=True))
+
+
+def _softmax(z, axis=-1):
+    e = z - z.max(axis=axis, keepdims=True)
+    np.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
 
 
 # ---------------------------------------------------------------------------
 # Binary cross-entropy
 # ---------------------------------------------------------------------------
 def _bce_inputs(y_true, p, eps, reduction, func):
-    y_true, p = check_pair(y_true, p, func, reduction, pred_name="p")
+    y_true, p = check_pair(y_true, p, func, reduction, pred_name="p", finite=False)
     check_probabilities(y_true, "y_true", func, fix=_TARGET_FIX)
     check_probabilities(p, "p", func, fix=_PROB_FIX)
     eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
@@ -193,6 +206,16 @@ def binary_cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
     gradient stays informative at ``p = 0`` or ``1``). Divided by ``n`` for
     ``reduction="mean"``.
 
+    Parameters
+    ----------
+    y_true, p, eps, reduction
+        As for :func:`binary_cross_entropy`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``p``.
+
     Examples
     --------
     >>> binary_cross_entropy_grad([1, 0], [0.5, 0.5], reduction="sum")
@@ -229,9 +252,17 @@ def binary_cross_entropy_with_logits(y_true, z, reduction="mean"):
     >>> binary_cross_entropy_with_logits([1.0, 0.0], [1e4, 1e4], reduction="none")
     array([    0., 10000.])
     """
-    y, z = check_pair(y_true, z, "binary_cross_entropy_with_logits", reduction, pred_name="z")
-    check_probabilities(y, "y_true", "binary_cross_entropy_with_logits", fix=_TARGET_FIX)
-    return reduce(np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z))), reduction)
+    func = "binary_cross_entropy_with_logits"
+    y, z = check_pair(y_true, z, func, reduction, pred_name="z", finite=False)
+    check_probabilities(y, "y_true", func, fix=_TARGET_FIX)
+    check_finite(z, "z", func)
+    softplus_tail = np.abs(z)
+    np.negative(softplus_tail, out=softplus_tail)
+    np.exp(softplus_tail, out=softplus_tail)
+    np.log1p(softplus_tail, out=softplus_tail)  # log(1 + e^{-|z|}), computed in place
+    softplus_tail += np.maximum(z, 0.0)
+    softplus_tail -= z * y
+    return reduce(softplus_tail, reduction)
 
 
 def binary_cross_entropy_with_logits_grad(y_true, z, reduction="mean"):
@@ -242,14 +273,25 @@ def binary_cross_entropy_with_logits_grad(y_true, z, reduction="mean"):
     Divided by ``n`` for ``reduction="mean"``. Also available as
     ``bce_with_logits_grad``.
 
+    Parameters
+    ----------
+    y_true, z, reduction
+        As for :func:`binary_cross_entropy_with_logits`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``z``.
+
     Examples
     --------
     >>> binary_cross_entropy_with_logits_grad([1.0, 0.0], [0.0, 0.0], reduction="sum")
     array([-0.5,  0.5])
     """
     func = "binary_cross_entropy_with_logits_grad"
-    y, z = check_pair(y_true, z, func, reduction, pred_name="z")
+    y, z = check_pair(y_true, z, func, reduction, pred_name="z", finite=False)
     check_probabilities(y, "y_true", func, fix=_TARGET_FIX)
+    check_finite(z, "z", func)
     return reduce_grad(sigmoid(z) - y, reduction, z.size)
 
 
@@ -259,8 +301,8 @@ bce_with_logits_grad = binary_cross_entropy_with_logits_grad
 # ---------------------------------------------------------------------------
 # Multi-class cross-entropy
 # ---------------------------------------------------------------------------
-def _target_rows(y_true, pred: np.ndarray, func: str, pred_name: str) -> np.ndarray:
-    """Targets as probability rows shaped like ``pred`` (class indices → one-hot)."""
+def _targets(y_true, pred: np.ndarray, func: str, pred_name: str):
+    """Targets as ``(indices, None)`` for class indices, ``(None, Y)`` for rows like ``pred``."""
     n_classes = pred.shape[-1]
     y_arr = np.asarray(y_true)
     if y_arr.ndim == pred.ndim - 1:
@@ -271,7 +313,7 @@ def _target_rows(y_true, pred: np.ndarray, func: str, pred_name: str) -> np.ndar
                 f"{pred_name}, got y_true.shape={idx.shape} and {pred_name}.shape="
                 f"{pred.shape}; pass {pred.shape[0] if pred.ndim == 2 else 1} labels"
             )
-        return np.eye(n_classes, dtype=pred.dtype)[idx]
+        return idx, None
     y = as_float_array(y_true, "y_true", func)
     if y.shape != pred.shape:
         raise ValueError(
@@ -281,7 +323,18 @@ def _target_rows(y_true, pred: np.ndarray, func: str, pred_name: str) -> np.ndar
         )
     check_probabilities(y, "y_true", func, fix="one-hot or probability rows have entries in [0, 1]")
     check_rows_sum_to_one(y, "y_true", func)
-    return y
+    return None, y
+
+
+def _pick(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[i, idx[i]]`` for every row ``i`` (the entry of each row's correct class)."""
+    return np.take_along_axis(a, idx[..., None], axis=-1)[..., 0]
+
+
+def _subtract_at(a: np.ndarray, idx: np.ndarray, values) -> None:
+    """In place: ``a[i, idx[i]] -= values[i]``."""
+    new = _pick(a, idx) - values
+    np.put_along_axis(a, idx[..., None], np.asarray(new)[..., None], axis=-1)
 
 
 def _rows(pred, func: str, pred_name: str) -> np.ndarray:
@@ -289,14 +342,33 @@ def _rows(pred, func: str, pred_name: str) -> np.ndarray:
     return check_2d_scores(pred, pred_name, func)
 
 
+def _probability_rows(p, eps, reduction, func):
+    check_reduction(reduction, func)
+    p = check_2d_scores(as_float_array(p, "p", func, finite=False), "p", func)
+    # Row sums near 1 (which also rules out NaN/inf) and no negative entry: then no
+    # entry exceeds 1 either, so p.max() need not be computed.
+    check_rows_sum_to_one(p, "p", func)
+    if not p.min() >= 0.0:
+        check_probabilities(p, "p", func, fix="if these are raw scores (logits), use "
+                                              "softmax_cross_entropy, or apply softmax first")
+    eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
+                       fix="eps is the clipping margin, e.g. eps=1e-12")
+    return p, eps
+
+
+def _n_rows(pred: np.ndarray) -> int:
+    return pred.shape[0] if pred.ndim == 2 else 1
+
+
 def cross_entropy(y_true, p, eps=EPS, reduction="mean"):
     r"""Cross-entropy between target distributions and predicted probabilities.
 
     .. math:: L_i = -\sum_{k=1}^{C} Y_{ik} \log p_{ik}
 
-    With class indices ``y_i`` (one-hot ``Y``) this is ``−log p_{i, y_i}``: the
-    negative log-probability given to the correct class. ``p`` is clipped to
-    ``[eps, 1]`` before the log (see :data:`EPS`).
+    With class indices ``y_i`` (one-hot ``Y``) only the correct class's term is left:
+    ``L_i = −log p_{i, y_i}``, the negative log-probability given to the correct class
+    (that is what is computed then). ``p`` is clipped to ``[eps, 1]`` before the log
+    (see :data:`EPS`).
 
     Parameters
     ----------
@@ -321,15 +393,10 @@ def cross_entropy(y_true, p, eps=EPS, reduction="mean"):
     >>> cross_entropy([[1, 0, 0], [0, 0, 1]], p, reduction="none")
     array([0.35667494, 0.22314355])
     """
-    func = "cross_entropy"
-    check_reduction(reduction, func)
-    p = _rows(p, func, "p")
-    check_probabilities(p, "p", func, fix="if these are raw scores (logits), use "
-                                          "softmax_cross_entropy, or apply softmax first")
-    check_rows_sum_to_one(p, "p", func)
-    eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
-                       fix="eps is the clipping margin, e.g. eps=1e-12")
-    Y = _target_rows(y_true, p, func, "p")
+    p, eps = _probability_rows(p, eps, reduction, "cross_entropy")
+    idx, Y = _targets(y_true, p, "cross_entropy", "p")
+    if idx is not None:
+        return reduce(-np.log(np.maximum(_pick(p, idx), eps)), reduction)
     return reduce(-(Y * np.log(np.maximum(p, eps))).sum(axis=-1), reduction)
 
 
@@ -338,35 +405,43 @@ def cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
 
     .. math:: \frac{\partial L_i}{\partial p_{ik}} = -\frac{Y_{ik}}{p_{ik}}
 
-    (``p`` treated as free variables, evaluated at the clipped ``p``). Divided by the
-    number of rows for ``reduction="mean"``.
+    (``p`` treated as free variables, evaluated at the clipped ``p``): with class
+    indices, ``−1/p_{i,y_i}`` in the correct class's column and 0 elsewhere. Divided
+    by the number of rows for ``reduction="mean"``.
+
+    Parameters
+    ----------
+    y_true, p, eps, reduction
+        As for :func:`cross_entropy`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``p``.
 
     Examples
     --------
     >>> cross_entropy_grad([0], [[0.5, 0.25, 0.25]], reduction="sum")
-    array([[-2., -0., -0.]])
+    array([[-2.,  0.,  0.]])
     """
-    func = "cross_entropy_grad"
+    p, eps = _probability_rows(p, eps, reduction, "cross_entropy_grad")
+    idx, Y = _targets(y_true, p, "cross_entropy_grad", "p")
+    if idx is not None:
+        grad = np.zeros_like(p)
+        _subtract_at(grad, idx, 1.0 / np.maximum(_pick(p, idx), eps))
+    else:
+        grad = -Y / np.maximum(p, eps)
+    return reduce_grad(grad, reduction, _n_rows(p))
+
+
+def _logit_rows(y_true, z, label_smoothing, reduction, func):
     check_reduction(reduction, func)
-    p = _rows(p, func, "p")
-    check_probabilities(p, "p", func, fix="if these are raw scores (logits), use "
-                                          "softmax_cross_entropy_grad, or apply softmax first")
-    check_rows_sum_to_one(p, "p", func)
-    eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
-                       fix="eps is the clipping margin, e.g. eps=1e-12")
-    Y = _target_rows(y_true, p, func, "p")
-    n_rows = p.shape[0] if p.ndim == 2 else 1
-    return reduce_grad(-Y / np.maximum(p, eps), reduction, n_rows)
-
-
-def _smoothed_targets(y_true, z, label_smoothing, func):
+    z = _rows(z, func, "z")
     eps = check_scalar(label_smoothing, "label_smoothing", func, low=0.0, high=1.0,
                        fix="label_smoothing is the probability mass spread over all "
                            "classes, e.g. 0.1")
-    Y = _target_rows(y_true, z, func, "z")
-    if eps:
-        Y = (1.0 - eps) * Y + eps / z.shape[-1]
-    return Y
+    idx, Y = _targets(y_true, z, func, "z")
+    return z, eps, idx, Y
 
 
 def softmax_cross_entropy(y_true, z, label_smoothing=0.0, reduction="mean"):
@@ -374,10 +449,12 @@ def softmax_cross_entropy(y_true, z, label_smoothing=0.0, reduction="mean"):
 
     .. math:: L_i = -\sum_{k} Y_{ik} \log\operatorname{softmax}(z_i)_k
               = \operatorname{logsumexp}(z_i) - \sum_k Y_{ik} z_{ik}
-              \quad (\textstyle\sum_k Y_{ik} = 1)
 
-    using :func:`log_softmax`. With ``label_smoothing = ε`` the targets become
-    ``(1 − ε) Y + ε / C`` (PyTorch's ``cross_entropy(label_smoothing=ε)``).
+    (the right-hand form, used here, holds because each target row sums to 1; the
+    log-sum-exp is computed with the row maximum subtracted, so nothing overflows).
+    With class indices the sum is just ``z_{i,y_i}``. With
+    ``label_smoothing = ε`` the targets become ``(1 − ε) Y + ε / C`` (PyTorch's
+    ``cross_entropy(label_smoothing=ε)``).
 
     Parameters
     ----------
@@ -399,11 +476,12 @@ def softmax_cross_entropy(y_true, z, label_smoothing=0.0, reduction="mean"):
     >>> softmax_cross_entropy([0, 1], [[2.0, 0.0], [1e4, -1e4]], reduction="none")
     array([1.26928011e-01, 2.00000000e+04])
     """
-    func = "softmax_cross_entropy"
-    check_reduction(reduction, func)
-    z = _rows(z, func, "z")
-    Y = _smoothed_targets(y_true, z, label_smoothing, func)
-    return reduce(-(Y * log_softmax(z)).sum(axis=-1), reduction)
+    z, eps, idx, Y = _logit_rows(y_true, z, label_smoothing, reduction,
+                                 "softmax_cross_entropy")
+    target_score = _pick(z, idx) if idx is not None else (Y * z).sum(axis=-1)
+    if eps:
+        target_score = (1.0 - eps) * target_score + eps * z.mean(axis=-1)
+    return reduce(_logsumexp(z)[..., 0] - target_score, reduction)
 
 
 def softmax_cross_entropy_grad(y_true, z, label_smoothing=0.0, reduction="mean"):
@@ -414,14 +492,28 @@ def softmax_cross_entropy_grad(y_true, z, label_smoothing=0.0, reduction="mean")
     (with ``Y`` label-smoothed when asked). Divided by the number of rows for
     ``reduction="mean"``.
 
+    Parameters
+    ----------
+    y_true, z, label_smoothing, reduction
+        As for :func:`softmax_cross_entropy`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``z``.
+
     Examples
     --------
     >>> softmax_cross_entropy_grad([0], [[0.0, 0.0]], reduction="sum")
     array([[-0.5,  0.5]])
     """
-    func = "softmax_cross_entropy_grad"
-    check_reduction(reduction, func)
-    z = _rows(z, func, "z")
-    Y = _smoothed_targets(y_true, z, label_smoothing, func)
-    n_rows = z.shape[0] if z.ndim == 2 else 1
-    return reduce_grad(softmax(z) - Y, reduction, n_rows)
+    z, eps, idx, Y = _logit_rows(y_true, z, label_smoothing, reduction,
+                                 "softmax_cross_entropy_grad")
+    grad = _softmax(z)
+    if idx is not None:
+        _subtract_at(grad, idx, 1.0 - eps)
+    else:
+        grad -= (1.0 - eps) * Y
+    if eps:
+        grad -= eps / z.shape[-1]
+    return reduce_grad(grad, reduction, _n_rows(z))

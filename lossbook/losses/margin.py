@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from lossbook._validation import (
-    as_class_indices, as_float_array, check_2d_scores, check_pair, check_reduction,
+    as_class_indices, as_float_array, check_2d_scores, check_finite, check_pair,
+    check_reduction,
     check_scalar, check_signed_labels, reduce, reduce_grad,
 )
 
@@ -24,8 +25,9 @@ __all__ = [
 
 
 def _signed_pair(y_true, scores, reduction, func):
-    y, s = check_pair(y_true, scores, func, reduction, pred_name="scores")
+    y, s = check_pair(y_true, scores, func, reduction, pred_name="scores", finite=False)
     check_signed_labels(y, "y_true", func)
+    check_finite(s, "scores", func)
     return y, s
 
 
@@ -67,6 +69,16 @@ def hinge_grad(y_true, scores, reduction="mean"):
 
     At the kink (margin exactly 1) the subgradient 0 is chosen: a point exactly on
     the margin is not pushed further. Divided by ``n`` for ``reduction="mean"``.
+
+    Parameters
+    ----------
+    y_true, scores, reduction
+        As for :func:`hinge`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``scores``.
 
     Examples
     --------
@@ -115,6 +127,16 @@ def squared_hinge_grad(y_true, scores, reduction="mean"):
     Continuous, 0 at the margin from both sides. Divided by ``n`` for
     ``reduction="mean"``.
 
+    Parameters
+    ----------
+    y_true, scores, reduction
+        As for :func:`squared_hinge`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``scores``.
+
     Examples
     --------
     >>> squared_hinge_grad([1, -1], [0.0, 0.0], reduction="sum")
@@ -150,7 +172,9 @@ def _multiclass_inputs(y_true, scores, margin, reduction, func):
 def _margins(y, s, margin):
     """``max(0, s_j − s_y + margin)`` for every class, with the true class set to 0."""
     correct = np.take_along_axis(s, y[..., None], axis=-1)
-    m = np.maximum(0.0, s - correct + margin)
+    m = s - correct
+    m += margin
+    np.maximum(m, 0.0, out=m)  # in place: the score matrix can be large
     np.put_along_axis(m, y[..., None], 0.0, axis=-1)
     return m
 
@@ -202,6 +226,16 @@ def multiclass_hinge_grad(y_true, scores, margin=1.0, reduction="mean"):
 
     At a kink (a wrong class exactly at the margin) the subgradient 0 is chosen for
     that class. Divided by the number of rows for ``reduction="mean"``.
+
+    Parameters
+    ----------
+    y_true, scores, margin, reduction
+        As for :func:`multiclass_hinge`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``scores``.
 
     Examples
     --------

@@ -13,7 +13,7 @@ __all__ = ["focal_loss", "focal_loss_grad", "barron", "barron_grad"]
 
 
 def _focal_inputs(y_true, p, gamma, alpha, eps, reduction, func):
-    y, p = check_pair(y_true, p, func, reduction, pred_name="p")
+    y, p = check_pair(y_true, p, func, reduction, pred_name="p", finite=False)
     check_binary_labels(y, "y_true", func)
     check_probabilities(p, "p", func, fix="pass probabilities (e.g. sigmoid(z))")
     gamma = check_scalar(gamma, "gamma", func, low=0.0,
@@ -83,6 +83,16 @@ def focal_loss_grad(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean")
         + (1-\alpha)(1-y)\left[\frac{p^\gamma}{1-p} - \gamma p^{\gamma-1}\log(1-p)\right]
 
     evaluated at the clipped ``p``. Divided by ``n`` for ``reduction="mean"``.
+
+    Parameters
+    ----------
+    y_true, p, gamma, alpha, eps, reduction
+        As for :func:`focal_loss`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``p``.
 
     Examples
     --------
@@ -174,6 +184,16 @@ def barron_grad(y_true, y_pred, alpha, c=1.0, reduction="mean"):
 
     with limits ``x/c`` (α = 2), ``2x / (c(x² + 2))`` (α = 0) and
     ``(x/c)·exp(−½x²)`` (α = −∞). Divided by ``n`` for ``reduction="mean"``.
+
+    Parameters
+    ----------
+    y_true, y_pred, alpha, c, reduction
+        As for :func:`barron`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``y_pred``.
 
     Examples
     --------

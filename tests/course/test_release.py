@@ -318,3 +318,37 @@ def test_one_bad_notebook_means_nothing_is_written(tmp_path, capsys):
     nbformat.write(nb, tmp_path / "sol" / f"{LESSONS[-1]}.ipynb")
     assert main(["release", "--solutions", str(tmp_path / "sol"), "--out", str(tmp_path / "out")]) == 2
     assert not (tmp_path / "out").exists()
+
+
+# --- notebook_roles, the helpers release and the grader share -------------------------------------
+
+
+def test_roles_problems_name_each_mistake():
+    nb = _mse_notebook()
+    nb.cells.append(new_markdown_cell("x", metadata={"lossbook": {"role": "answer", "exercise": "mae"}}))
+    nb.cells.append(new_code_cell("x", metadata={"lossbook": {"role": "solution", "exercise": "mae"}}))
+    nb.cells[2].metadata["tags"] = []
+    for points in (True, -1, "2"):
+        nb.cells[3].metadata["lossbook"]["points"] = points
+        found = roles.problems(nb)
+        assert f"cell 3: hidden-tests cell without valid points (got {points!r})" in found[1]
+    assert found[0] == "cell 2: check cell not tagged 'nbval-check-output'; add the tag so nbval compares its output"
+    assert "cell 4: a answer cell must be a code cell, not 'markdown'" in found
+    assert "cell 5: unknown role 'solution'; use one of answer, check, hidden-tests" in found
+    assert "exercise 'mae': 0 check cells (cells []); need exactly one" in found
+
+
+def test_roles_lookups_on_a_solution_notebook():
+    nb = nbformat.read(SOLUTIONS / "03_mae_huber.ipynb", as_version=4)
+    cells = roles.exercise_cells(nb)
+    assert list(cells) == ["mae", "huber", "huber_grad"]
+    for exercise, where in cells.items():
+        assert [roles.role_of(nb.cells[i]) for i in where.answers + where.checks] == [roles.ANSWER, roles.CHECK]
+        assert all(roles.exercise_of(nb.cells[i]) == exercise for i in where.hidden_tests)
+    points = roles.points_by_exercise(nb)
+    assert set(points) == set(cells) and all(value >= 1 for value in points.values())
+    cell = {"metadata": {"tags": ["keep"]}}
+    roles.set_role(cell, roles.HIDDEN_TESTS, "mae", points=2)
+    assert cell["metadata"] == {"tags": ["keep"], "lossbook": {"role": "hidden-tests", "exercise": "mae", "points": 2}}
+    with pytest.raises(ValueError, match="role must be one of"):
+        roles.set_role({"metadata": {}}, "solution", "mae")

@@ -174,6 +174,26 @@ def test_hidden_outputs_are_what_any_correct_implementation_prints(exercise):
         assert _run_hidden(cell, exercise.name, notebook_answer) == expected, "notebook answer"
 
 
+def _scaled(value, factor):
+    if isinstance(value, tuple):
+        return tuple(_scaled(item, factor) for item in value)
+    return np.asarray(value, dtype=float) * factor
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=lambda e: e.id)
+@pytest.mark.parametrize("factor", [1 - 1e-9, 1 + 1e-9])
+def test_hidden_inputs_are_far_from_rounding_boundaries(exercise, factor):
+    """An answer off by a relative 1e-9 (far more than rounding differences between correct
+    implementations) prints the same text: no printed value sits near a rounding boundary."""
+    _, _, _, hidden = _cells(exercise)
+
+    def nearly_the_reference(*args, **kwargs):
+        return _scaled(exercise.reference(*args, **kwargs), factor)
+
+    for cell in hidden:
+        assert _run_hidden(cell, exercise.name, nearly_the_reference) == _stdout(cell)
+
+
 @pytest.mark.parametrize("exercise", ALL, ids=lambda e: e.id)
 def test_hidden_tests_catch_every_misconception_and_the_starter(exercise):
     _, _, _, hidden = _cells(exercise)

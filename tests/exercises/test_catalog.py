@@ -4,6 +4,7 @@ wrong implementations fail, every named misconception is diagnosed, the starter 
 from __future__ import annotations
 
 import difflib
+import inspect
 import re
 
 import numpy as np
@@ -71,7 +72,7 @@ def test_starter_is_valid_code_and_not_attempted(exercise):
     assert starter.startswith(exercise.signature + "\n")
     assert starter.rstrip().endswith("raise NotImplementedError")
     fn = _define(starter, exercise.name)
-    assert fn.__doc__.strip() == exercise.docstring.strip()
+    assert inspect.getdoc(fn) == inspect.cleandoc(exercise.docstring)
     result = run_check(exercise, fn)
     assert result.status == "not-attempted" and not result.passed
     assert "not attempted" in result.message

@@ -179,3 +179,39 @@ def test_importing_explorers_does_not_import_matplotlib_or_ipywidgets():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_frames_are_valid_pngs_of_exactly_the_pixels():
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
+    decoded = np.asarray(Image.open(io.BytesIO(base._png_rgba(pixels))).convert("RGBA"))
+    np.testing.assert_array_equal(decoded, pixels)
+
+
+def test_sent_diff_frame_rebuilds_the_new_image(frame):
+    import io
+
+    from PIL import Image
+
+    explorer = _Square()
+    before = frame(explorer)
+    frames = []
+    explorer.canvas.send_binary = frames.append
+    explorer.controls["y_pred"].value = -2.5
+    after = np.asarray(explorer.canvas.get_renderer().buffer_rgba())
+    diff = np.asarray(Image.open(io.BytesIO(frames[-1])).convert("RGBA"))
+    changed = diff.view(np.uint32).squeeze(2) != 0
+    rebuilt = np.where(changed[..., None], diff, before)   # what the browser composes
+    np.testing.assert_array_equal(rebuilt, after)
+    assert explorer.canvas._current_image_mode == "diff"
+
+
+def test_importing_an_explorer_module_keeps_the_factory():
+    import importlib
+
+    importlib.import_module("lossbook.explorers.welcome")
+    assert callable(explorers.welcome) and not isinstance(explorers.welcome, type(base))

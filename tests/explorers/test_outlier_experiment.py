@@ -132,3 +132,30 @@ def test_contract_and_updates_in_place(explorer, check_contract, in_place, sweep
     set_state(explorer, 0.35, 25.0, 1.0)
     assert not np.array_equal(frame(explorer), before)
     assert outlier_figure.ALT_TEXT
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float64, st.integers(4, 25), elements=st.floats(-1, 1)),
+       st.integers(0, 2**31 - 1), st.floats(0.25, 5.0))
+def test_fit_line_minimises_each_loss(x, seed, delta):
+    x = np.cumsum(np.abs(x) + 0.05) - 10.0       # strictly increasing: distinct x
+    y = 2.0 * x + np.random.default_rng(seed).standard_t(2, x.size)
+    slope, intercept = outlier_figure.fit_line(x, y, "mae")
+    mae = losses.mae(y, intercept + slope * x)
+    median = linear_model.QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs")
+    median.fit(x[:, None], y)
+    assert mae <= losses.mae(y, median.intercept_ + median.coef_[0] * x) + 1e-9
+    slope, intercept = outlier_figure.fit_line(x, y, "huber", delta)
+    grad = losses.huber_grad(y, intercept + slope * x, delta=delta)
+    np.testing.assert_allclose([grad @ x, grad.sum()], 0.0, atol=1e-9)
+    np.testing.assert_allclose(outlier_figure.fit_line(x, y, "mse"), np.polyfit(x, y, 1),
+                               rtol=1e-8, atol=1e-8)
+
+
+def test_fit_line_refuses_a_vertical_line():
+    with pytest.raises(ValueError, match="at least two different values"):
+        outlier_figure.fit_line([1.0, 1.0, 1.0], [0.0, 1.0, 2.0], "mse")

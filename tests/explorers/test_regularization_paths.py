@@ -24,7 +24,7 @@ def explorer():
 
 
 def sklearn_lasso(problem, lam):
-    # scikit-learn's Lasso minimises ‖y − Xw − b‖²/(2n) + α‖w‖₁: α = λ/2 for our cost
+    # scikit-learn's Lasso minimises ‖y − Xw − b‖²/(2n) + α‖w‖₁, so α = λ/2
     model = linear_model.Lasso(alpha=lam / 2, tol=1e-14, max_iter=1_000_000)
     return model.fit(problem.X, problem.y).coef_
 
@@ -63,7 +63,7 @@ def test_paths_match_scikit_learn(explorer):
             expected = reference(plot.problem, lam)
             plotted = np.array([line.get_ydata()[k] for line in lines])
             np.testing.assert_allclose(plotted, expected, atol=1e-8, err_msg=f"{key} λ={lam}")
-            assert np.all(line.get_xdata()[k] == lam for line in lines)
+            assert all(line.get_xdata()[k] == lam for line in lines)
 
 
 @pytest.mark.parametrize("log_lam", LOG_LAMS)
@@ -137,3 +137,18 @@ def test_bad_values_are_refused():
         paths_module.regularization_paths(log10_lam=3.0)
     with pytest.raises(ValueError, match="lam must be > 0"):
         paths_figure.lasso(paths_figure.plane_problem(), [0.0])
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(2, 6), st.floats(-2.5, 1.5))
+def test_lasso_and_ridge_are_optimal_on_random_problems(seed, d, log_lam):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((30, d)) @ (np.eye(d) + 0.5 * rng.random((d, d)))
+    y = X @ rng.standard_normal(d) + rng.standard_normal(30)
+    problem = paths_figure.Problem.from_data(X, y)
+    lam = 10.0 ** log_lam
+    assert_optimal(problem, paths_figure.lasso(problem, lam)[0], lam, "l1")
+    assert_optimal(problem, paths_figure.ridge(problem, lam)[0], lam, "l2")

@@ -5,7 +5,7 @@ CI installs torch (LOSSBOOK_EXTRA_PIP); on a machine without it these tests skip
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason="PyTorch cross-checks: pip install torch (CPU build); CI installs it")
 F = torch.nn.functional
 
 import lossbook.losses as L  # noqa: E402

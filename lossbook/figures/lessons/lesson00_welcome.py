@@ -26,6 +26,12 @@ def training_figure(x, y, history, shown_steps=(0, 5, 10, 40)):
     matplotlib.figure.Figure
         Left: the data and the lines ``w·x + b`` of the shown steps. Right: the cost
         ``mse(y, w·x + b)`` of every step in ``history``.
+
+    Examples
+    --------
+    >>> fig = training_figure([0.0, 1.0], [1.0, 3.0], [(0.0, 0.0), (2.0, 1.0)], shown_steps=(0, 1))
+    >>> [float(c) for c in fig.axes[1].get_lines()[0].get_ydata()]   # cost per step
+    [5.0, 0.0]
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     params = np.asarray(history, dtype=float)

@@ -20,6 +20,12 @@ def loss_and_influence(r, delta=1.0):
     -------
     dict
         ``{"mse" | "mae" | "huber": (rho, psi)}``, arrays shaped like ``r``.
+
+    Examples
+    --------
+    >>> rho, psi = loss_and_influence([-3.0, 0.5, 3.0], delta=1.0)["huber"]
+    >>> rho.tolist(), psi.tolist()
+    ([2.5, 0.125, 2.5], [-1.0, 0.5, 1.0])
     """
     r = np.asarray(r, dtype=float)
     zero = np.zeros_like(r)

@@ -16,6 +16,12 @@ def bce_curves(p):
     -------
     dict
         ``{1: -log p, 0: -log(1 − p)}`` as arrays, from ``binary_cross_entropy``.
+
+    Examples
+    --------
+    >>> curves = bce_curves([0.5])
+    >>> bool(np.isclose(curves[1][0], np.log(2)) and np.isclose(curves[0][0], np.log(2)))
+    True
     """
     p = np.asarray(p, dtype=float)
     return {label: binary_cross_entropy(np.full(p.shape, label), p, reduction="none")

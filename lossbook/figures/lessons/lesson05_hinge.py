@@ -15,6 +15,11 @@ def margin_losses(margins) -> dict[str, np.ndarray]:
     0-1: :math:`\mathbb 1[m \le 0]`; hinge :math:`\max(0, 1-m)`; squared hinge
     :math:`\max(0, 1-m)^2`; logistic in bits :math:`\log_2(1 + e^{-m})` (through (0, 1),
     like the others).
+
+    Examples
+    --------
+    >>> margin_losses([-1.0, 0.5, 2.0])["hinge"]
+    array([2. , 0.5, 0. ])
     """
     m = np.asarray(margins, dtype=float)
     ones = np.ones_like(m)

@@ -1,0 +1,243 @@
+"""Time every loss and gradient on 10⁶ and 10⁷ float64 elements, against peers.
+
+Peers, measured in the same run on the same arrays:
+
+- scikit-learn's metric where one exists (``mean_squared_error``, ``mean_absolute_error``,
+  ``mean_pinball_loss``, ``log_loss``, ``hinge_loss``);
+- PyTorch CPU (if installed): ``torch.nn.functional``'s loss, or the same formula in
+  torch ops where there is none; for a ``*_grad`` the peer is torch's forward *plus*
+  ``backward()`` (what a learner would otherwise use to get the gradient).
+
+Each figure is the median wall time of several calls (after one warm-up). Ratios are
+lossbook / peer, so below 1 means lossbook is faster. Goal (issue 2): within 1.5× of
+torch CPU. lossbook's time includes its input validation (shapes, dtype, NaN/inf,
+label sets); the peers validate less.
+
+Caveats for reading the figures:
+
+- torch uses its intra-op thread pool (``torch.get_num_threads()``, printed in the
+  header); numpy's element-wise operations are single-threaded. ``--torch-threads 1``
+  compares one core against one core.
+- OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: on some processors this machine sets them to
+  work around bugs in older OpenBLAS builds; they slow a current numpy's BLAS calls.
+  The losses here use no BLAS, so they do not change these figures. To check a BLAS-
+  heavy benchmark without them, unset both *in that command alone*
+  (``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python -m benchmarks``) and
+  check which kernel runs with threadpoolctl; never change them in tests or CI.
+- The machine may be shared: run it alone and compare ratios, not absolute times.
+
+Run: ``.venv/bin/python benchmarks/bench_losses.py [--sizes 1e6 1e7] [--only mse hinge]``
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+
+import lossbook.losses as L
+
+N_CLASSES = 10
+GOAL = 1.5
+
+
+def _time_ms(fn, repeat: int) -> float:
+    fn()  # warm-up: first-touch page faults, lazy imports, torch kernel selection
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+def _inputs(n_elements: int, seed: int = 0) -> dict:
+    g = np.random.default_rng(seed)
+    n_rows = n_elements // N_CLASSES
+    y01 = g.integers(0, 2, size=n_elements).astype(np.float64)
+    return {
+        "y": g.normal(size=n_elements),
+        "pred": g.normal(scale=2.0, size=n_elements),
+        "y01": y01,
+        "ypm": 2.0 * y01 - 1.0,
+        "prob": g.uniform(0.01, 0.99, size=n_elements),
+        "logit": g.normal(scale=3.0, size=n_elements),
+        "cls": g.integers(0, N_CLASSES, size=n_rows),
+        "scores": g.normal(scale=2.0, size=(n_rows, N_CLASSES)),
+    }
+
+
+def _rows_prob(d):
+    if "rows_prob" not in d:
+        d["rows_prob"] = L.softmax(d["scores"])
+    return d["rows_prob"]
+
+
+def _sklearn_cases():
+    try:
+        from sklearn import metrics as M
+    except ImportError:
+        return {}
+    return {
+        "mse": lambda d: M.mean_squared_error(d["y"], d["pred"]),
+        "mae": lambda d: M.mean_absolute_error(d["y"], d["pred"]),
+        "quantile": lambda d: M.mean_pinball_loss(d["y"], d["pred"], alpha=0.9),
+        "binary_cross_entropy": lambda d: M.log_loss(d["y01"], d["prob"]),
+        "cross_entropy": lambda d: M.log_loss(d["cls"], _rows_prob(d), labels=range(N_CLASSES)),
+        "hinge": lambda d: M.hinge_loss(d["ypm"], d["logit"]),
+    }
+
+
+def _torch_cases(torch):
+    F = torch.nn.functional
+    T = {}
+
+    def t(d, key):
+        cache = d.setdefault("_torch", {})
+        if key not in cache:
+            cache[key] = torch.from_numpy(_rows_prob(d) if key == "rows_prob" else d[key])
+        return cache[key]
+
+    def fwd_bwd(loss_of_x, key):
+        def run(d):
+            x = t(d, key).detach().requires_grad_()
+            loss_of_x(d, x).backward()
+            return x.grad
+        return run
+
+    fwd = {
+        "mse": (lambda d, x: F.mse_loss(x, t(d, "y")), "pred"),
+        "mae": (lambda d, x: F.l1_loss(x, t(d, "y")), "pred"),
+        "huber": (lambda d, x: F.huber_loss(x, t(d, "y"), delta=1.0), "pred"),
+        "log_cosh": (lambda d, x: torch.log(torch.cosh(x - t(d, "y"))).mean(), "pred"),
+        "quantile": (lambda d, x: torch.maximum(0.9 * (t(d, "y") - x),
+                                                -0.1 * (t(d, "y") - x)).mean(), "pred"),
+        "binary_cross_entropy": (lambda d, x: F.binary_cross_entropy(x, t(d, "y01")), "prob"),
+        "binary_cross_entropy_with_logits": (
+            lambda d, x: F.binary_cross_entropy_with_logits(x, t(d, "y01")), "logit"),
+        "cross_entropy": (lambda d, x: F.nll_loss(torch.log(x), t(d, "cls")), "rows_prob"),
+        "softmax_cross_entropy": (lambda d, x: F.cross_entropy(x, t(d, "cls")), "scores"),
+        "hinge": (lambda d, x: torch.clamp(1 - t(d, "ypm") * x, min=0).mean(), "logit"),
+        "squared_hinge": (lambda d, x: (torch.clamp(1 - t(d, "ypm") * x, min=0) ** 2).mean(),
+                          "logit"),
+        "multiclass_hinge": (lambda d, x: N_CLASSES * F.multi_margin_loss(x, t(d, "cls")),
+                             "scores"),
+    }
+    for name, (loss_of_x, key) in fwd.items():
+        T[name] = (lambda lf, k: lambda d: lf(d, t(d, k)))(loss_of_x, key)
+        T[name + "_grad"] = fwd_bwd(loss_of_x, key)
+    return T
+
+
+def _ours():
+    return {
+        "mse": lambda d: L.mse(d["y"], d["pred"]),
+        "mse_grad": lambda d: L.mse_grad(d["y"], d["pred"]),
+        "mae": lambda d: L.mae(d["y"], d["pred"]),
+        "mae_grad": lambda d: L.mae_grad(d["y"], d["pred"]),
+        "huber": lambda d: L.huber(d["y"], d["pred"]),
+        "huber_grad": lambda d: L.huber_grad(d["y"], d["pred"]),
+        "log_cosh": lambda d: L.log_cosh(d["y"], d["pred"]),
+        "log_cosh_grad": lambda d: L.log_cosh_grad(d["y"], d["pred"]),
+        "quantile": lambda d: L.quantile(d["y"], d["pred"], q=0.9),
+        "quantile_grad": lambda d: L.quantile_grad(d["y"], d["pred"], q=0.9),
+        "binary_cross_entropy": lambda d: L.binary_cross_entropy(d["y01"], d["prob"]),
+        "binary_cross_entropy_grad": lambda d: L.binary_cross_entropy_grad(d["y01"], d["prob"]),
+        "binary_cross_entropy_with_logits":
+            lambda d: L.binary_cross_entropy_with_logits(d["y01"], d["logit"]),
+        "binary_cross_entropy_with_logits_grad":
+            lambda d: L.binary_cross_entropy_with_logits_grad(d["y01"], d["logit"]),
+        "cross_entropy": lambda d: L.cross_entropy(d["cls"], _rows_prob(d)),
+        "cross_entropy_grad": lambda d: L.cross_entropy_grad(d["cls"], _rows_prob(d)),
+        "softmax_cross_entropy": lambda d: L.softmax_cross_entropy(d["cls"], d["scores"]),
+        "softmax_cross_entropy_grad":
+            lambda d: L.softmax_cross_entropy_grad(d["cls"], d["scores"]),
+        "hinge": lambda d: L.hinge(d["ypm"], d["logit"]),
+        "hinge_grad": lambda d: L.hinge_grad(d["ypm"], d["logit"]),
+        "squared_hinge": lambda d: L.squared_hinge(d["ypm"], d["logit"]),
+        "squared_hinge_grad": lambda d: L.squared_hinge_grad(d["ypm"], d["logit"]),
+        "multiclass_hinge": lambda d: L.multiclass_hinge(d["cls"], d["scores"]),
+        "multiclass_hinge_grad": lambda d: L.multiclass_hinge_grad(d["cls"], d["scores"]),
+        "focal_loss": lambda d: L.focal_loss(d["y01"], d["prob"]),
+        "focal_loss_grad": lambda d: L.focal_loss_grad(d["y01"], d["prob"]),
+        "barron": lambda d: L.barron(d["y"], d["pred"], alpha=0.5),
+        "barron_grad": lambda d: L.barron_grad(d["y"], d["pred"], alpha=0.5),
+    }
+
+
+def _fmt(ms):
+    return f"{'-':>9s}" if ms is None else f"{ms:9.1f}"
+
+
+def _ratio(a, b):
+    return "-" if a is None or b is None else f"{a / b:5.2f}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", type=float, default=[1e6, 1e7])
+    parser.add_argument("--only", nargs="+", default=None, help="function names to run")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="timed calls per figure (default 5 at 1e6, 3 at 1e7)")
+    parser.add_argument("--no-sklearn", action="store_true")
+    parser.add_argument("--torch-threads", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None and args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
+    ours = _ours()
+    sk = {} if args.no_sklearn else _sklearn_cases()
+    th = _torch_cases(torch) if torch is not None else {}
+    names = [n for n in ours if args.only is None or n in args.only]
+
+    print(f"python {platform.python_version()}, numpy {np.__version__}, "
+          f"torch {torch.__version__ if torch else 'not installed'}"
+          + (f" ({torch.get_num_threads()} threads)" if torch else "")
+          + f", cpus {os.cpu_count()}, OPENBLAS_CORETYPE="
+          f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print("times: median ms; ratios: lossbook / peer (below 1 = lossbook faster); "
+          f"goal: ≤ {GOAL}× torch")
+    header = (f"{'function':40s} {'n':>6s} {'lossbook':>9s} {'sklearn':>9s} {'torch':>9s}"
+              f" {'÷sklearn':>8s} {'÷torch':>7s}  goal")
+    print(header)
+    print("-" * len(header))
+    misses = []
+    for size in args.sizes:
+        n = int(size)
+        data = _inputs(n)
+        repeat = args.repeat or (5 if n <= 10**6 else 3)
+        for name in names:
+            ours_ms = _time_ms(lambda: ours[name](data), repeat)
+            sk_ms = None
+            if name in sk:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    sk_ms = _time_ms(lambda: sk[name](data), max(1, repeat - 2))
+            th_ms = _time_ms(lambda: th[name](data), repeat) if name in th else None
+            verdict = ""
+            if th_ms is not None:
+                verdict = "ok" if ours_ms <= GOAL * th_ms else "MISS"
+                if verdict == "MISS":
+                    misses.append(f"{name}@{n:.0e}")
+            print(f"{name:40s} {n:6.0e} {_fmt(ours_ms)} {_fmt(sk_ms)} {_fmt(th_ms)}"
+                  f" {_ratio(ours_ms, sk_ms):>8s} {_ratio(ours_ms, th_ms):>7s}  {verdict}",
+                  flush=True)
+        del data
+    if misses:
+        print(f"\nslower than {GOAL}× torch: {', '.join(misses)}")
+    else:
+        print(f"\nall within {GOAL}× torch" if th else "\ntorch not installed: no goal check")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""The grading notebook: the instructor's solution notebook with the learner's answers in it.
+
+Only the learner's **answer cells** (code cells whose metadata is ``{"role": "answer",
+"exercise": id}``) are taken from a submission; they replace the solution's answer cell
+of the same exercise, in the solution's order. Every other cell — imports, check cells,
+hidden-test cells and their stored (expected) outputs — comes from the instructor's copy,
+whatever the submission holds: edited, deleted, moved or re-tagged check and hidden
+cells change nothing. A learner with two answer cells for one exercise gets both run, in
+their order.
+
+Examples
+--------
+>>> import nbformat
+>>> from lossbook.notebook_roles import set_role
+>>> def code(src, role=None, ex=None, **extra):
+...     cell = nbformat.v4.new_code_cell(src)
+...     if role: set_role(cell, role, ex, **extra)
+...     return cell
+>>> sol = nbformat.v4.new_notebook(metadata={"lossbook": {"lesson": "02_mse"}})
+>>> sol.cells = [code("import numpy as np"), code("def mse(t, p): return 1.0", "answer", "mse"),
+...              code("show(mse(1, 2))", "hidden-tests", "mse", points=2)]
+>>> sub = nbformat.v4.new_notebook(metadata={"lossbook": {"lesson": "02_mse"}})
+>>> sub.cells = [code("def mse(t, p): return 0.0", "answer", "mse"), code("print('hi')", "hidden-tests", "mse")]
+>>> g = assemble(Solution.from_notebook(sol), sub)
+>>> [(c.role, c.source, c.from_learner) for c in g.cells]
+[(None, 'import numpy as np', False), ('answer', 'def mse(t, p): return 0.0', True), ('hidden-tests', 'show(mse(1, 2))', False)]
+>>> g.max_points
+{'mse': 2}
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lossbook import notebook_roles as roles
+
+#: Submissions larger than this are not graded (a clear status instead).
+MAX_SUBMISSION_BYTES = 20_000_000
+#: One answer cell's source larger than this is not run.
+MAX_ANSWER_CHARS = 200_000
+
+
+class SubmissionError(ValueError):
+    """A submission that cannot be graded; ``status`` goes in the gradebook."""
+
+    def __init__(self, status: str, message: str):
+        self.status = status
+        super().__init__(message)
+
+
+@dataclass
+class PlanCell:
+    """One code cell of the grading notebook."""
+
+    source: str
+    role: str | None
+    exercise: str | None
+    points: float = 0
+    expected: list = field(default_factory=list)
+    from_learner: bool = False
+    attempted: bool = True
+    number: int = 0  # 1-based number among the exercise's hidden tests
+
+
+@dataclass
+class Solution:
+    """One lesson's solution notebook, as the grader uses it."""
+
+    lesson: str
+    notebook: Any
+    digest: str
+    path: Path | None = None
+
+    @classmethod
+    def from_notebook(cls, nb, path: Path | None = None, text: str | None = None) -> "Solution":
+        import nbformat
+
+        text = text if text is not None else nbformat.writes(nb)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        return cls(roles.lesson_of(nb) or "", nb, digest, path)
+
+    @property
+    def exercises(self) -> dict[str, float]:
+        """Exercise id → total points of its hidden tests, in notebook order."""
+        points: dict[str, float] = {}
+        for exercise, cells in roles.exercise_cells(self.notebook).items():
+            total = sum(roles.points_of(self.notebook.cells[i]) or 0 for i in cells.hidden_tests)
+            points[exercise] = total
+        return points
+
+
+@dataclass
+class GradingNotebook:
+    lesson: str
+    cells: list[PlanCell]
+    max_points: dict[str, float]
+    missing: list[str]
+
+
+def load_solutions(folder: Path) -> dict[str, Solution]:
+    """Every ``*.ipynb`` in ``folder`` with hidden tests, by lesson id."""
+    import nbformat
+
+    found = {}
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"solutions folder {str(folder)!r} does not exist; pass --solutions FOLDER")
+    for path in sorted(folder.glob("*.ipynb")):
+        text = path.read_text(encoding="utf-8")
+        nb = nbformat.reads(text, as_version=4)
+        solution = Solution.from_notebook(nb, path, text)
+        if solution.lesson and roles.cells_with_role(nb, roles.HIDDEN_TESTS):
+            found[solution.lesson] = solution
+    if not found:
+        raise FileNotFoundError(f"no solution notebooks with hidden tests in {str(folder)!r}")
+    return found
+
+
+def read_submission(path: Path):
+    """The submission as a notebook node; raises :class:`SubmissionError` with a status."""
+    import nbformat
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise SubmissionError("unreadable", f"cannot read the file: {error.strerror}") from None
+    if size > MAX_SUBMISSION_BYTES:
+        raise SubmissionError("too-large", f"the file is {size / 1e6:.1f} MB; notebooks over "
+                              f"{MAX_SUBMISSION_BYTES / 1e6:.0f} MB are not graded (clear the outputs)")
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise SubmissionError("not-a-notebook", f"not notebook JSON ({type(error).__name__}: "
+                              f"{str(error)[:120]})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise SubmissionError("not-a-notebook", "valid JSON but not a notebook (no list of cells)")
+    if data.get("nbformat") != 4:
+        raise SubmissionError("wrong-nbformat", f"nbformat {data.get('nbformat')!r}; only version 4 "
+                              "notebooks (JupyterLab, Notebook 5+) are graded")
+    try:
+        return nbformat.from_dict(data)
+    except Exception as error:  # noqa: BLE001 - nbformat raises several types
+        raise SubmissionError("not-a-notebook", f"not a readable notebook ({error})") from None
+
+
+def lesson_of_submission(nb, path: Path, lessons) -> str:
+    """The submission's lesson: its metadata, checked against its file name."""
+    stem = Path(path).stem
+    named = roles.lesson_of(nb) if isinstance(nb.get("metadata"), dict) else None
+    by_name = stem if stem in lessons else None
+    if named is not None and named not in lessons:
+        raise SubmissionError("unknown-lesson", f"the notebook says it is lesson {named!r}, which has no "
+                              f"solution notebook (known: {', '.join(sorted(lessons))})")
+    if named and by_name and named != by_name:
+        raise SubmissionError("wrong-lesson", f"the file is named {Path(path).name} but the notebook is "
+                              f"lesson {named!r}: hand in the {by_name} notebook under its own name")
+    lesson = named or by_name
+    if lesson is None:
+        raise SubmissionError("unknown-lesson", "no lesson in the notebook metadata and the file name "
+                              f"{Path(path).name!r} is not a lesson; name it <lesson>.ipynb, e.g. "
+                              f"{sorted(lessons)[0]}.ipynb")
+    return lesson
+
+
+_NOT_IMPLEMENTED = re.compile(r"^\s*raise\s+NotImplementedError\b", re.MULTILINE)
+
+
+def _attempted(source: str) -> bool:
+    """False for untouched starter code (its body ends in ``raise NotImplementedError``)."""
+    return not _NOT_IMPLEMENTED.search(source)
+
+
+def _learner_answers(submission) -> dict[str, list[str]]:
+    answers: dict[str, list[str]] = {}
+    for cell in submission.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        if roles.role_of(cell) == roles.ANSWER and roles.exercise_of(cell):
+            source = roles.source_of(cell)
+            if isinstance(source, str):
+                answers.setdefault(roles.exercise_of(cell), []).append(source)
+    return answers
+
+
+def assemble(solution: Solution, submission) -> GradingNotebook:
+    """The cells to run for ``submission`` (a notebook node), built on ``solution``."""
+    answers = _learner_answers(submission)
+    cells: list[PlanCell] = []
+    missing: list[str] = []
+    numbers: dict[str, int] = {}
+    for cell in solution.notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        role, exercise = roles.role_of(cell), roles.exercise_of(cell)
+        if role == roles.ANSWER:
+            sources = answers.get(exercise)
+            if not sources:
+                missing.append(exercise)
+                continue
+            for source in sources:
+                if len(source) > MAX_ANSWER_CHARS:
+                    source = f"raise ValueError('answer cell too long ({len(source)} characters); not run')"
+                cells.append(PlanCell(source, role, exercise, from_learner=True, attempted=_attempted(source)))
+        elif role == roles.HIDDEN_TESTS:
+            numbers[exercise] = numbers.get(exercise, 0) + 1
+            cells.append(PlanCell(roles.source_of(cell), role, exercise, roles.points_of(cell) or 0,
+                                  list(cell.get("outputs", [])), number=numbers[exercise]))
+        else:
+            cells.append(PlanCell(roles.source_of(cell), role, exercise))
+    return GradingNotebook(solution.lesson, cells, solution.exercises, missing)

@@ -1,0 +1,31 @@
+"""The grading runtime folder: what sandboxed kernels see of lossbook.
+
+Made once per grading run in the grader's private temporary folder and mounted
+read-only into every sandbox: the stand-in ``lossbook`` package, a copy of the real
+``lossbook/canonical.py`` (hidden tests print with :func:`lossbook.canonical.show`), and the
+kernel bootstrap. Nothing else of the real package (no references, no exercise engine).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+STANDIN = Path(__file__).with_name("standin")
+
+
+def build_runtime(folder: Path) -> Path:
+    """Write the runtime into ``folder`` (created) and return it."""
+    import lossbook.canonical
+
+    folder = Path(folder)
+    package = folder / "lossbook"
+    package.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(STANDIN / "lossbook" / "__init__.py", package / "__init__.py")
+    shutil.copyfile(lossbook.canonical.__file__, package / "canonical.py")
+    shutil.copyfile(STANDIN / "boot.py", folder / "boot.py")
+    for path in (folder, package):
+        os.chmod(path, 0o755)
+    for path in (package / "__init__.py", package / "canonical.py", folder / "boot.py"):
+        os.chmod(path, 0o644)
+    return folder

@@ -1,0 +1,126 @@
+"""``diagnose`` is a pure function of (exercise, inputs, outputs): it works on printed,
+rounded numbers without the learner's function, as the grader uses it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lossbook import losses
+from lossbook.exercises import diagnose, get
+
+
+def _printed(value, digits=8):
+    """What a hidden-test cell prints and the grader parses back: ~8 significant digits."""
+    if np.ndim(value) == 0:
+        return float(f"{float(value):.{digits}g}")
+    return [float(f"{v:.{digits}g}") for v in np.ravel(value)]
+
+
+def _inputs(exercise_id):
+    return [case.args if not case.kwargs else {**dict(zip(get(exercise_id).param_names, case.args)), **case.kwargs}
+            for case in get(exercise_id).cases]
+
+
+def test_right_outputs_have_no_diagnosis():
+    ex = get("mse")
+    assert diagnose("mse", ex.cases, [ex.expected(c) for c in ex.cases]) is None
+    assert diagnose("mse", ex.cases, [_printed(ex.expected(c)) for c in ex.cases]) is None
+
+
+@pytest.mark.parametrize("exercise_id", ["mse", "mae", "hinge", "quantile", "log_cosh", "multiclass_hinge"])
+def test_sum_instead_of_mean_from_printed_numbers(exercise_id):
+    ex = get(exercise_id)
+    outputs = [_printed(ex.expected(c) * ex.n_examples(c)) for c in ex.cases]
+    assert diagnose(exercise_id, _inputs(exercise_id), outputs) == \
+        "exactly n times too large: did you sum instead of averaging?"
+
+
+def test_gradient_misconceptions_from_plain_tuples_and_lists():
+    inputs = [([1.0, 2.0, 3.0], [1.5, 1.0, 4.0]), ([0.0, 1.0], [2.0, -1.0]), ([5.0], [4.0])]
+    right = [losses.mse_grad(np.array(y), np.array(p)) for y, p in inputs]
+    assert diagnose("mse_grad", inputs, [list(-g) for g in right]).startswith("gradient has the wrong sign")
+    assert diagnose("mse_grad", inputs, [list(g * len(g)) for g in right]).startswith("gradient not divided by n")
+    assert diagnose("mse_grad", inputs, [list(g / 2) for g in right]).startswith("missing the factor 2")
+
+
+def test_generic_patterns_without_a_named_misconception():
+    ex = get("l2_penalty")
+    cases = ex.cases
+    # -3x the answer: no misconception says so, the constant-factor rule does.
+    assert diagnose("l2_penalty", cases, [-3 * ex.expected(c) for c in cases]) == \
+        "off by a constant factor of -3 (a sign and a constant) on every case"
+    assert diagnose("l2_penalty", cases, [4 * ex.expected(c) for c in cases]) == \
+        "off by a constant factor of 4 on every case: check the constants (a missing ½ or 2?)"
+    assert diagnose("l2_penalty", cases, [-ex.expected(c) for c in cases]) == \
+        "wrong sign: your result is exactly the negative of the answer"
+    ex = get("mae")
+    assert diagnose("mae", ex.cases, [ex.expected(c) / ex.n_examples(c) for c in ex.cases]) == \
+        "exactly n times too small: did you divide by n twice?"
+
+
+def test_right_for_1d_but_not_2d():
+    ex = get("mae")
+    outputs = [ex.expected(c) if c.ndim == 1 else ex.expected(c) * 1.7 for c in ex.cases]
+    assert diagnose("mae", ex.cases, outputs).startswith("right for 1-D input but not for 2-D")
+
+
+def test_overflow_is_named_on_large_inputs():
+    ex = get("log_cosh")
+    outputs = [np.inf if c.name.startswith("residual") else ex.expected(c) for c in ex.cases]
+    assert "overflowed" in diagnose("log_cosh", ex.cases, outputs)
+
+
+def test_misconceptions_are_found_from_outputs_alone():
+    for exercise_id, name in [("binary_cross_entropy", "no clip"), ("softmax", "no max"),
+                              ("hinge", "0/1 labels"), ("regularized_cost", "bias penalised"),
+                              ("gradient_descent_step", "bias penalised"), ("huber", "no half")]:
+        ex = get(exercise_id)
+        m = next(m for m in ex.misconceptions if m.name == name)
+        with np.errstate(all="ignore"):
+            outputs = [m.implementation(*c.args, **c.kwargs) for c in ex.cases]
+        assert diagnose(exercise_id, ex.cases, outputs) == m.message
+
+
+def test_unrecognised_mistakes_and_unusable_outputs_give_none():
+    ex = get("mse")
+    rng = np.random.default_rng(0)
+    assert diagnose("mse", ex.cases, list(rng.uniform(5, 6, len(ex.cases)))) is None
+    assert diagnose("mse", ex.cases, [None] * len(ex.cases)) is None
+    assert diagnose("mse", ex.cases, ["not a number"] * len(ex.cases)) is None
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="2 inputs but 1 outputs"):
+        diagnose("mse", [([1.0], [2.0]), ([1.0], [2.0])], [1.0])
+    with pytest.raises(ValueError, match="does not take"):
+        diagnose("mse", [{"y": [1.0], "yhat": [2.0]}], [1.0])
+    with pytest.raises(TypeError, match="inputs\\[0\\] must be"):
+        diagnose("mse", [3.0], [1.0])
+    with pytest.raises(KeyError, match="did you mean 'mse'"):
+        diagnose("mes", [], [])
+
+
+@settings(max_examples=40, deadline=None)
+@given(factor=st.sampled_from([2.0, 3.0, 0.25, 5.0, 10.0]))
+def test_a_constant_factor_is_never_mistaken_for_n(factor):
+    """Cases of different sizes tell "n times" apart from any constant factor."""
+    ex = get("quantile")
+    message = diagnose("quantile", ex.cases, [factor * ex.expected(c) for c in ex.cases])
+    assert message is not None and "constant factor" in message
+    assert "n times" not in message
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(-50, 50), min_size=2, max_size=8), st.data())
+def test_diagnose_matches_check_on_random_inputs(y, data):
+    """On any inputs, the sum-instead-of-mean outputs are diagnosed as such when n varies."""
+    y = np.array(y)
+    p = np.array(data.draw(st.lists(st.floats(-50, 50), min_size=len(y), max_size=len(y))))
+    inputs = [(y, p), (y[:1], p[:1] + 1.0)]
+    outputs = [float(np.sum((p - y) ** 2)), float((p[0] + 1.0 - y[0]) ** 2)]
+    message = diagnose("mse", inputs, outputs)
+    if np.allclose(p, y, atol=1e-3) or abs(p[0] + 1.0 - y[0]) < 1e-3:
+        return  # a zero answer scaled by n is still zero; nothing to tell apart
+    assert message == "exactly n times too large: did you sum instead of averaging?"
