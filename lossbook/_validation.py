@@ -158,7 +158,7 @@ def check_rows_sum_to_one(p: np.ndarray, name: str, func: str, atol: float | Non
     """
     if atol is None:
         atol = max(1e-6, 4 * p.shape[-1] * float(np.finfo(p.dtype).eps))
-    sums = p.sum(axis=-1)
+    sums = np.einsum("...j->...", p)  # p.sum(axis=-1), much faster for few columns
     bad = ~(np.abs(sums - 1.0) <= atol)
     if not bad.any():
         return

@@ -21,10 +21,19 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def _strip_live_outputs(cell) -> None:
+    """Drop widget views; merge consecutive stream chunks (their split depends on timing)."""
     kept = []
     for output in cell.get("outputs", []):
-        data = output.get("data", {})
-        if WIDGET_VIEW in data:
+        if WIDGET_VIEW in output.get("data", {}):
+            continue
+        previous = kept[-1] if kept else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
             continue
         kept.append(output)
     cell["outputs"] = kept

@@ -111,6 +111,31 @@ def _signature_problem(exercise: Exercise, fn: Callable) -> str | None:
     return None
 
 
+def _judge(exercise: Exercise, outcome: runner.CaseOutcome) -> Failure | float | None:
+    """One returned value: None (right), its gradient's relative error (right, checked
+    numerically), or the :class:`Failure` to show."""
+    case, got = exercise.cases[outcome.index], outcome.value
+    expected = _expected(exercise, outcome.index)
+    problem = compare.form_problem(exercise, got, expected)
+    grad_err = None
+    if problem is None:
+        grad_err = gradient_error(exercise, outcome.index, got)
+        if not compare.matches(exercise, case, got, expected):
+            problem = "Wrong value."
+        elif grad_err is not None and not grad_err < GRADIENT_RTOL:
+            problem = "The gradient disagrees with a numeric gradient of the cost."
+        elif grad_err is not None:
+            return grad_err
+        else:
+            return None
+    elif problem.startswith("returned"):
+        problem = f"Your function {problem}."
+    else:  # "new_w returned ..." / "new_b returned ..."
+        problem = f"Your {problem}."
+    return Failure(case.name, _inputs(exercise, case), problem, expected=format_value(expected),
+                   got=format_value(got), gradient_error=grad_err)
+
+
 def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
               isolation: str | None = None) -> CheckResult:
     """Run ``fn`` on every case of ``exercise`` and build the verdict (see :func:`lossbook.exercises.api.check`)."""
@@ -146,34 +171,18 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
                 problem, line = _error_problem(exercise, outcome.error)
                 failure, status = Failure(case.name, _inputs(exercise, case), problem, error_line=line), "error"
             continue
-        expected = _expected(exercise, outcome.index)
-        got = outcome.value
         inputs.append(case)
-        values.append(None if isinstance(got, runner.Opaque) else got)
-        problem = compare.form_problem(exercise, got, expected)
-        grad_err = None
-        if problem is None and not compare.matches(exercise, case, got, expected):
-            problem = "Wrong value."
-        if problem is None:
-            grad_err = gradient_error(exercise, outcome.index, got)
-            if grad_err is not None and not grad_err < GRADIENT_RTOL:
-                problem = "The gradient disagrees with a numeric gradient of the cost."
-        if problem is None:
+        values.append(None if isinstance(outcome.value, runner.Opaque) else outcome.value)
+        verdict = _judge(exercise, outcome)
+        if verdict is None:
             n_passed += 1
-            if grad_err is not None:
-                gradient_errors.append(grad_err)
+            continue
+        if isinstance(verdict, float):
+            gradient_errors.append(verdict)
+            n_passed += 1
             continue
         if failure is None:
-            if grad_err is None and compare.form_problem(exercise, got, expected) is None:
-                try:
-                    grad_err = gradient_error(exercise, outcome.index, got)
-                except Exception:  # noqa: BLE001 - a malformed gradient has no relative error
-                    grad_err = None
-            if problem.startswith(("returned", "new_w", "new_b")):
-                problem = f"Your function {problem}." if problem.startswith("returned") else f"Your {problem}."
-            failure = Failure(case.name, _inputs(exercise, case), problem,
-                              expected=format_value(expected), got=format_value(got), gradient_error=grad_err)
-            status = "failed"
+            failure, status = verdict, "failed"
 
     if run.timed_out_case is not None:
         case = cases[min(run.timed_out_case, n_total - 1)]

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import ctypes
+import functools
 import io
 import os
 import pickle
@@ -114,15 +115,30 @@ class RunResult:
 
 
 # --------------------------------------------------------------------------- the case loop
+@functools.lru_cache(maxsize=1)
+def _library_dirs() -> tuple[str, ...]:
+    """Folders whose code is not the learner's: the standard library, site-packages, lossbook."""
+    import sysconfig
+
+    paths = {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return tuple(os.path.abspath(p) + os.sep for p in paths if p)
+
+
 def _learner_frame(exc: BaseException, fn: Callable) -> tuple[int | None, str | None]:
-    """The innermost traceback line in the learner's file (line number, source text)."""
+    """The innermost traceback line in the learner's code (line number, source text).
+
+    The learner's code is any frame outside the standard library, site-packages and
+    lossbook (a helper defined in another notebook cell counts too); failing that, the
+    innermost frame in the file that defines ``fn``.
+    """
     frames = traceback.extract_tb(exc.__traceback__)
-    code = getattr(fn, "__code__", None)
-    filename = getattr(code, "co_filename", None)
-    mine = [f for f in frames if f.filename == filename] if filename else []
+    library = _library_dirs()
+    mine = [f for f in frames
+            if not f.filename.startswith("<frozen") and not os.path.abspath(f.filename).startswith(library)]
     if not mine:
-        here = os.path.dirname(__file__)
-        mine = [f for f in frames if not f.filename.startswith(here)][:1]
+        filename = getattr(getattr(fn, "__code__", None), "co_filename", None)
+        mine = [f for f in frames if f.filename == filename]
     if not mine:
         return None, None
     frame = mine[-1]

@@ -184,6 +184,10 @@ def build(logit: float = 2.0, temperature: float = 1.0, label: int = 1,
                             label="naive gives inf/nan" if start == 0 else None)
         ax_loss.set_xlim(_T_GRID[0], _T_GRID[-1])
         ax_loss.set_ylim(0.0, 2000.0)
+        ticks = [-1000, -100, -10, 0, 10, 100, 1000]
+        ax_loss.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax_loss.set_yticks([0, 1, 10, 100, 1000], ["0", "1", "10", "100", "1000"])
+        ax_loss.minorticks_off()
         ax_loss.legend(loc="upper center", fontsize=style.LEGEND_SIZE - 1)
     style.label_axes(ax_prob, title="Probability from the logit", xlabel="logit z",
                      ylabel="probability p of class 1")

@@ -126,6 +126,9 @@ def lasso(problem: Problem, lams, start=None, tol: float = 1e-13,
         raise ValueError("lasso: every lam must be > 0; use the least-squares solution "
                          "for lam = 0")
     G, q = problem.G, problem.q
+    if np.any(np.diag(G) <= 0):
+        raise ValueError("lasso: a feature is constant (zero variance after centring); "
+                         "drop it, it cannot explain anything")
     W = np.zeros((lams.size, q.size)) if start is None else \
         np.array(start, dtype=float).reshape(lams.size, q.size)
     half = lams / 2.0

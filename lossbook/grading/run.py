@@ -82,6 +82,21 @@ def _stop_reason(run: CellRun, timeout: float) -> str:
     return run.status
 
 
+def _test_reasons(tests: list[TestResult]) -> list[str]:
+    """One reason per exercise when all its tests failed alike, else one per failed test."""
+    by_exercise: dict[str, list[TestResult]] = {}
+    for test in tests:
+        by_exercise.setdefault(test.exercise, []).append(test)
+    reasons = []
+    for exercise, group in by_exercise.items():
+        distinct = {t.reason for t in group}
+        if len(distinct) == 1 and "" not in distinct:
+            reasons.append(f"{exercise}: {group[0].reason}")
+            continue
+        reasons.extend(f"{exercise} test {t.number}: {t.reason}" for t in group if t.reason)
+    return reasons
+
+
 def execute(grading: GradingNotebook, kernel, *, cell_timeout: float, submission_timeout: float,
             learner: str = "", solutions_hash: str = "", sandboxed: bool = True) -> SubmissionResult:
     """Run ``grading`` in ``kernel`` (a ready :class:`SandboxedKernel`); kills it at the end."""
@@ -139,9 +154,7 @@ def execute(grading: GradingNotebook, kernel, *, cell_timeout: float, submission
     finally:
         refusals = kernel.refusals() if hasattr(kernel, "refusals") else []
         kernel.kill()
-    for test in result.tests:
-        if test.reason:
-            result.reasons.append(f"{test.exercise} test {test.number}: {test.reason}")
+    result.reasons.extend(_test_reasons(result.tests))
     seen = set()
     for kind, detail in refusals:
         if (kind, detail) not in seen:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lossbook.losses._rows import row_max, row_sum
 from lossbook._validation import (
     as_class_indices, as_float_array, check_2d_scores, check_finite, check_pair,
     check_probabilities,
@@ -139,16 +140,23 @@ def softmax(z, axis=-1):
 
 def _logsumexp(z, axis=-1):
     """``log Σ_j exp(z_j)`` along ``axis`` (kept as a size-1 axis), shifted by the max."""
+    if axis in (-1, z.ndim - 1):
+        m = row_max(z)[..., None]
+        e = z - m
+        np.exp(e, out=e)
+        return m + np.log(row_sum(e))[..., None]
     m = z.max(axis=axis, keepdims=True)
-    e = np.exp(z - m)
-    return m + np.log(e.sum(axis=axis, keepdims=True))
+    return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
 
 
 def _softmax(z, axis=-1):
-    e = z - z.max(axis=axis, keepdims=True)
-    np.exp(e, out=e)
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
+    if axis in (-1, z.ndim - 1):
+        e = z - row_max(z)[..., None]
+        np.exp(e, out=e)
+        e /= row_sum(e)[..., None]
+        return e
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 # ---------------------------------------------------------------------------
@@ -397,7 +405,7 @@ def cross_entropy(y_true, p, eps=EPS, reduction="mean"):
     idx, Y = _targets(y_true, p, "cross_entropy", "p")
     if idx is not None:
         return reduce(-np.log(np.maximum(_pick(p, idx), eps)), reduction)
-    return reduce(-(Y * np.log(np.maximum(p, eps))).sum(axis=-1), reduction)
+    return reduce(-row_sum(Y * np.log(np.maximum(p, eps))), reduction)
 
 
 def cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
@@ -478,9 +486,9 @@ def softmax_cross_entropy(y_true, z, label_smoothing=0.0, reduction="mean"):
     """
     z, eps, idx, Y = _logit_rows(y_true, z, label_smoothing, reduction,
                                  "softmax_cross_entropy")
-    target_score = _pick(z, idx) if idx is not None else (Y * z).sum(axis=-1)
+    target_score = _pick(z, idx) if idx is not None else row_sum(Y * z)
     if eps:
-        target_score = (1.0 - eps) * target_score + eps * z.mean(axis=-1)
+        target_score = (1.0 - eps) * target_score + eps * row_sum(z) / z.shape[-1]
     return reduce(_logsumexp(z)[..., 0] - target_score, reduction)
 
 

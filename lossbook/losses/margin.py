@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lossbook.losses._rows import row_sum
 from lossbook._validation import (
     as_class_indices, as_float_array, check_2d_scores, check_finite, check_pair,
     check_reduction,
@@ -212,7 +213,7 @@ def multiclass_hinge(y_true, scores, margin=1.0, reduction="mean"):
     array([2.9])
     """
     y, s, margin = _multiclass_inputs(y_true, scores, margin, reduction, "multiclass_hinge")
-    return reduce(_margins(y, s, margin).sum(axis=-1), reduction)
+    return reduce(row_sum(_margins(y, s, margin)), reduction)
 
 
 def multiclass_hinge_grad(y_true, scores, margin=1.0, reduction="mean"):
@@ -245,6 +246,6 @@ def multiclass_hinge_grad(y_true, scores, margin=1.0, reduction="mean"):
     y, s, margin = _multiclass_inputs(y_true, scores, margin, reduction,
                                       "multiclass_hinge_grad")
     active = (_margins(y, s, margin) > 0).astype(s.dtype)
-    np.put_along_axis(active, y[..., None], -active.sum(axis=-1, keepdims=True), axis=-1)
+    np.put_along_axis(active, y[..., None], -row_sum(active)[..., None], axis=-1)
     n_rows = s.shape[0] if s.ndim == 2 else 1
     return reduce_grad(active, reduction, n_rows)

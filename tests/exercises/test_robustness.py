@@ -255,3 +255,22 @@ def test_numpy_warnings_are_reported_without_paths():
     assert "Warning: Python warned while running your function: RuntimeWarning: overflow encountered in exp" \
         in result.message
     assert __file__ not in result.message and ".py" not in result.message
+
+
+def test_the_reported_line_is_in_the_learners_helper():
+    """Two notebook cells: the error is in a helper from another cell; its line is shown."""
+    import linecache
+
+    namespace = {"np": np}
+    cells = {"/nonexistent/cell1.py": "import numpy as np\ndef helper(r):\n    return r.reshape(2, 2)\n",
+             "/nonexistent/cell2.py": "def mse(y_true, y_pred):\n    return float(np.mean(helper(y_pred - y_true)))\n"}
+    for name, source in cells.items():  # what IPython does for each cell
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+        exec(compile(source, name, "exec"), namespace)  # noqa: S102
+    try:
+        result = run_check(MSE, namespace["mse"])
+    finally:
+        for name in cells:
+            linecache.cache.pop(name, None)
+    assert result.status == "error" and "ValueError: cannot reshape array" in result.message
+    assert result.failure.error_line == "at line 3: return r.reshape(2, 2)"

@@ -137,6 +137,10 @@ def test_bad_values_are_refused():
         paths_module.regularization_paths(log10_lam=3.0)
     with pytest.raises(ValueError, match="lam must be > 0"):
         paths_figure.lasso(paths_figure.plane_problem(), [0.0])
+    constant = paths_figure.Problem.from_data(np.column_stack([np.arange(5.0), np.ones(5)]),
+                                              np.arange(5.0))
+    with pytest.raises(ValueError, match="a feature is constant"):
+        paths_figure.lasso(constant, [0.1])
 
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
