@@ -24,6 +24,7 @@ import argparse
 import copy
 import io
 import json
+import os
 import statistics
 import sys
 import time
@@ -51,6 +52,13 @@ class _FakeFrontend:
                 elif json.loads(content.get("data", "{}")).get("type") == "draw":
                     self.canvas.handle_event({"type": "draw"})
         return frame_sent
+
+
+def _load() -> str:
+    try:
+        return "%.1f" % os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return "unknown"
 
 
 def _sliders(explorer):
@@ -128,7 +136,8 @@ def main(argv=None) -> int:
 
     names = args.names or list(explorers.FACTORIES)
     print(f"python {sys.version.split()[0]}, matplotlib {matplotlib.__version__}, "
-          f"{args.updates} updates per explorer; times in ms (median / p90)")
+          f"{args.updates} updates per explorer; times in ms (median / p90); "
+          f"{os.cpu_count()} CPUs, load average {_load()} at start")
     header = f"{'explorer':22} {'update':>15} {'full redraw':>15} {'rebuild':>15} " \
              f"{'rebuild/update':>15}  goal ≤{GOAL_MS:g} ms"
     print(header)
@@ -154,7 +163,8 @@ def main(argv=None) -> int:
             verdict += f" ({args.updates - frames} updates sent no frame)"
         print(f"{name:22} {u[0]:7.1f} / {u[1]:5.1f} {f[0]:7.1f} / {f[1]:5.1f} "
               f"{r[0]:7.1f} / {r[1]:5.1f} {r[0] / u[0]:14.1f}×  {verdict}")
-    print(f"slowest median update: {worst:.1f} ms (goal ≤ {GOAL_MS:g} ms)")
+    print(f"slowest median update: {worst:.1f} ms (goal ≤ {GOAL_MS:g} ms); "
+          f"load average {_load()} at the end (other work on the machine slows every column)")
     return 0
 
 

@@ -285,26 +285,6 @@ def check_callable(f, name: str, func: str) -> None:
         )
 
 
-# ---------------------------------------------------------------------------
-# Reductions: "loss is one example, cost is the average".
-# ---------------------------------------------------------------------------
-def reduce(per_example: np.ndarray, reduction: str):
-    """Apply ``reduction`` to per-example losses (already validated)."""
-    if reduction == "none":
-        return per_example
-    total = per_example.sum()
-    if reduction == "sum":
-        return float(total)
-    return float(total / per_example.size)
-
-
-def reduce_grad(grad: np.ndarray, reduction: str, n: int) -> np.ndarray:
-    """Gradient of the reduced loss: ``mean`` carries the 1/n, ``sum``/``none`` do not."""
-    if reduction == "mean":
-        grad /= n
-    return grad
-
-
 def check_pair(y_true, y_pred, func: str, reduction: str = "mean",
                pred_name: str = "y_pred", finite: bool = True):
     """The common first line of an element-wise loss: two same-shape finite arrays.

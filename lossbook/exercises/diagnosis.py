@@ -15,6 +15,8 @@ Returns the message, or ``None`` when nothing is recognised (or nothing is wrong
 """
 from __future__ import annotations
 
+import ast
+import re
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -46,8 +48,33 @@ def _arrayish(value: Any) -> Any:
     return np.asarray(value) if isinstance(value, list) else value
 
 
+def parse_printed(text: str) -> Any:
+    """A value from its printed canonical text (:func:`lossbook.canonical.canonical`):
+    ``"0.5"``, ``"[1, nan, -inf]"``, ``"([1, 2], 0.5)"``. Raises ``ValueError`` otherwise."""
+    prepared = re.sub(r"\bnan\b", "'nan'", text.strip())
+    prepared = re.sub(r"\binf\b", "1e999", prepared)
+    try:
+        value = ast.literal_eval(prepared)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        raise ValueError(f"not a printed number, list or tuple of numbers: {text[:80]!r}") from None
+
+    def restore(v):
+        if v == "nan":
+            return float("nan")
+        if isinstance(v, (list, tuple)):
+            return type(v)(restore(x) for x in v)
+        return v
+
+    return restore(value)
+
+
 def _numeric(exercise: Exercise, value: Any) -> list[np.ndarray] | None:
     """The output as float arrays (two for a step), or None when it is not numbers at all."""
+    if isinstance(value, str):
+        try:
+            value = parse_printed(value)
+        except ValueError:
+            return None
     try:
         if exercise.output == "step":
             if not isinstance(value, (tuple, list)) or len(value) != 2:
@@ -229,8 +256,10 @@ def diagnose(exercise_id: str, inputs: Sequence[Any], outputs: Sequence[Any]) ->
         One entry per case: a :class:`~lossbook.exercises.model.Case`, a tuple of
         positional arguments, or a dict of arguments by the learner's parameter names.
     outputs : sequence
-        What the learner's function returned on each input (numbers, arrays or lists;
-        ``None`` for a case that raised or printed nothing usable).
+        What the learner's function returned on each input: numbers, arrays, lists, or
+        the text a hidden-test cell printed for it (canonical text such as
+        ``"[0.5, nan, -inf]"``, see :mod:`lossbook.canonical`); ``None`` for a case that
+        raised or printed nothing usable.
 
     Returns
     -------
@@ -244,6 +273,8 @@ def diagnose(exercise_id: str, inputs: Sequence[Any], outputs: Sequence[Any]) ->
     'exactly n times too large: did you sum instead of averaging?'
     >>> diagnose("mse", [([1.0, 2.0], [2.0, 4.0])], [2.5]) is None
     True
+    >>> diagnose("mse_grad", [([1.0, 2.0], [2.0, 4.0]), ([0.0], [3.0])], ["[-1, -2]", "[-6]"])
+    'gradient has the wrong sign: differentiate with respect to y_pred, giving (ŷ − y), not (y − ŷ)'
     """
     from lossbook.exercises.registry import get
 

@@ -155,6 +155,11 @@ class Exercise:
         return f"{self.signature}\n{doc}\n    raise NotImplementedError\n"
 
     @property
+    def tolerance(self) -> dict[str, float]:
+        """How close is right: ``{"rtol": ..., "atol": ...}`` (or the ``bounds`` interval, widened by it)."""
+        return {"rtol": self.rtol, "atol": self.atol}
+
+    @property
     def param_names(self) -> tuple[str, ...]:
         """The learner's parameter names, in order (``("y_true", "y_pred", "delta")``)."""
         return tuple(p.split("=")[0].strip() for p in self.params.split(",") if p.strip())

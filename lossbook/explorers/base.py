@@ -80,8 +80,8 @@ import ipywidgets as widgets
 __all__ = ["Explorer", "attach_canvas", "float_slider", "int_slider", "dropdown",
            "checkbox", "fmt"]
 
-_CONTROL_LAYOUT = {"width": "340px"}
-_CONTROL_STYLE = {"description_width": "150px"}
+_CONTROL_LAYOUT = {"width": "400px"}
+_CONTROL_STYLE = {"description_width": "120px"}
 
 
 def fmt(value, digits: int = 4) -> str:
@@ -306,7 +306,7 @@ class Explorer:
             + (f"<p style='margin:0.2em 0'>{html.escape(self.instructions)}</p>"
                if self.instructions else ""))
         side = widgets.VBox([*self.controls.values(), self.readout],
-                            layout={"min_width": "340px", "padding": "0 0 0 8px"})
+                            layout={"min_width": "400px", "padding": "0 0 0 8px"})
         body = widgets.HBox([canvas_widget, side],
                             layout={"flex_flow": "row wrap", "align_items": "flex-start"})
         self.widget = widgets.VBox([header, body])

@@ -23,6 +23,7 @@ each bar.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,10 +64,14 @@ def training_data(outlier_fraction: float, outlier_size: float):
                                   seed=TRAIN_SEED)
 
 
+@functools.lru_cache(maxsize=1)
 def test_data():
     """The clean test set: same line, no outliers, seed 1."""
-    return datasets.regression_1d(n=N_TEST, slope=SLOPE, intercept=INTERCEPT, noise=NOISE,
+    test = datasets.regression_1d(n=N_TEST, slope=SLOPE, intercept=INTERCEPT, noise=NOISE,
                                   x_range=X_RANGE, seed=TEST_SEED)
+    for array in (test.X, test.y):
+        array.flags.writeable = False      # cached: shared by every call
+    return test
 
 
 test_data.__test__ = False  # not a pytest test, despite the name
@@ -122,7 +127,7 @@ def _huber_line(x, y, delta, start, max_iter=100):
     return float(theta[0]), float(theta[1])
 
 
-def fit_line(x, y, loss: str, delta: float = 1.0) -> tuple[float, float]:
+def fit_line(x, y, loss: str, delta: float = 1.0, start=None) -> tuple[float, float]:
     r"""The line ``ŷ = slope·x + intercept`` minimising ``loss`` (mean over the points).
 
     Parameters
@@ -132,6 +137,9 @@ def fit_line(x, y, loss: str, delta: float = 1.0) -> tuple[float, float]:
     loss : {"mse", "mae", "huber"}
     delta : float, default 1.0
         Huber's δ (ignored by the other losses).
+    start : (slope, intercept), optional
+        Huber only: the MAE line of the same data, if already known (where Newton's
+        method starts; computed when not given).
 
     Returns
     -------
@@ -158,7 +166,7 @@ def fit_line(x, y, loss: str, delta: float = 1.0) -> tuple[float, float]:
     if loss == "huber":
         # from the MAE line: it passes through two points, so Newton starts with a
         # non-singular Hessian
-        return _huber_line(x, y, delta, start=_mae_line(x, y))
+        return _huber_line(x, y, delta, start=_mae_line(x, y) if start is None else start)
     raise ValueError(f"fit_line: loss must be one of {LOSSES}, got {loss!r}")
 
 
@@ -181,15 +189,25 @@ class Experiment:
         return min(LOSSES, key=lambda name: self.test_mse[name])
 
 
+@functools.lru_cache(maxsize=256)
+def _data_and_delta_free_fits(outlier_fraction: float, outlier_size: float):
+    """Training data and the MSE and MAE lines, which do not depend on Huber's δ.
+
+    Cached: moving the δ slider, or back to a setting seen before, costs no refit."""
+    train = training_data(outlier_fraction, outlier_size)
+    for array in (train.X, train.y, train.is_outlier):
+        array.flags.writeable = False      # shared by every later call with these values
+    return train, {name: fit_line(train.x, train.y, name) for name in ("mse", "mae")}
+
+
 def experiment(outlier_fraction: float, outlier_size: float, delta: float = 1.0) -> Experiment:
     """Fit every loss of :data:`LOSSES` to the training data, score it on the test data."""
-    train, test = training_data(outlier_fraction, outlier_size), test_data()
+    train, fixed = _data_and_delta_free_fits(float(outlier_fraction), float(outlier_size))
+    test = test_data()
     x, y = train.x, train.y
-    lines, test_mse = {}, {}
-    for name in LOSSES:
-        slope, intercept = fit_line(x, y, name, delta)
-        lines[name] = (slope, intercept)
-        test_mse[name] = float(losses.mse(test.y, intercept + slope * test.x))
+    lines = {**fixed, "huber": fit_line(x, y, "huber", delta, start=fixed["mae"])}
+    test_mse = {name: float(losses.mse(test.y, intercept + slope * test.x))
+                for name, (slope, intercept) in lines.items()}
     return Experiment(outlier_fraction, outlier_size, delta, x, y, train.is_outlier,
                       lines, test_mse)
 

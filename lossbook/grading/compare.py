@@ -45,7 +45,8 @@ def _adapter():
     from nbval.plugin import IPyNbCell, nocolors
 
     parent = SimpleNamespace(skip_compare=_SKIP, sanitize_patterns=dict(SANITIZE))
-    adapter = SimpleNamespace(parent=parent, colors=nocolors, ihook=_NoHook(), comparison_traceback=[])
+    adapter = SimpleNamespace(parent=parent, colors=nocolors, ihook=_NoHook(), config=None,
+                              comparison_traceback=[])
     adapter.sanitize = lambda s: IPyNbCell.sanitize(adapter, s)
     adapter.format_output_compare = lambda key, left, right: IPyNbCell.format_output_compare(adapter, key, left, right)
     return adapter, IPyNbCell

@@ -80,7 +80,7 @@ class SandboxedKernel:
             boot = str(sandbox.runtime / "boot.py")
             work = self.dir / "work"
             (work / "home").mkdir(parents=True)
-            env = {**kernel_environment(), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            env = {**kernel_environment(sandbox.guards), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                    "HOME": str(work / "home"), "IPYTHONDIR": str(work / "home" / ".ipython"),
                    "JUPYTER_RUNTIME_DIR": str(work / "home" / "runtime"),
                    "MPLCONFIGDIR": str(work / "home" / "mpl"),

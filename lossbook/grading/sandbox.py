@@ -118,6 +118,9 @@ class Sandbox:
     bwrap: str | None
     limits: Limits = field(default_factory=Limits)
     hidden: tuple[Path, ...] = ()
+    #: Install the kernel's second layer (import guard, audit hook). Tests switch it off
+    #: to show that the sandbox alone holds.
+    guards: bool = True
 
     @property
     def isolated(self) -> bool:
@@ -151,14 +154,15 @@ class Sandbox:
             "--cap-drop", "ALL", "--die-with-parent", "--new-session",
             "--clearenv", "--chdir", WORKDIR,
         ]
-        for key, value in kernel_environment().items():
+        for key, value in kernel_environment(self.guards).items():
             cmd += ["--setenv", key, value]
         return cmd + list(argv)
 
 
-def kernel_environment() -> dict[str, str]:
+def kernel_environment(guards: bool = True) -> dict[str, str]:
     """Environment of the sandboxed kernel: no secrets, one BLAS thread, a private home."""
     return {
+        "LOSSBOOK_GRADING_GUARDS": "1" if guards else "0",
         "HOME": "/tmp/home",
         "IPYTHONDIR": "/tmp/home/.ipython",
         "JUPYTER_RUNTIME_DIR": "/tmp/home/runtime",

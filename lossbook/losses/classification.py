@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossbook.losses._rows import row_max, row_sum
 from lossbook._validation import (
     as_class_indices, as_float_array, check_2d_scores, check_finite, check_pair,
-    check_probabilities,
-    check_reduction, check_rows_sum_to_one, check_scalar, reduce,
-    reduce_grad,
+    check_probabilities, check_reduction, check_rows_sum_to_one, check_scalar,
 )
+from lossbook.losses._compute import grad_terms, reduce_terms, row_max, row_sum
 
 __all__ = [
     "EPS", "sigmoid", "softmax", "log_softmax",
@@ -76,8 +74,11 @@ def sigmoid(z):
     >>> sigmoid([-1000.0, 0.0, 1000.0])
     array([0. , 0.5, 1. ])
     """
-    z = as_float_array(z, "z", "sigmoid")
-    e = np.exp(-np.abs(z))
+    return _sigmoid(as_float_array(z, "z", "sigmoid"))
+
+
+def _sigmoid(z):
+    e = np.exp(-np.abs(z))  # never overflows
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
@@ -168,7 +169,21 @@ def _bce_inputs(y_true, p, eps, reduction, func):
     check_probabilities(p, "p", func, fix=_PROB_FIX)
     eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
                        fix="eps is the clipping margin, e.g. eps=1e-12")
-    return y_true, np.clip(p, eps, 1.0 - eps)
+    return y_true, p, eps
+
+
+def _bce(y, p, eps):
+    p = np.clip(p, eps, 1.0 - eps)
+    return -(y * np.log(p) + (1.0 - y) * np.log1p(-p))
+
+
+def _bce_grad(y, p, eps):
+    p = np.clip(p, eps, 1.0 - eps)
+    return (p - y) / (p * (1.0 - p))
+
+
+def _bce_with_logits(y, z):
+    return np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
 
 
 def binary_cross_entropy(y_true, p, eps=EPS, reduction="mean"):
@@ -200,8 +215,8 @@ def binary_cross_entropy(y_true, p, eps=EPS, reduction="mean"):
     >>> round(binary_cross_entropy([1, 0], [0.9, 0.2]), 6)
     0.164252
     """
-    y, p = _bce_inputs(y_true, p, eps, reduction, "binary_cross_entropy")
-    return reduce(-(y * np.log(p) + (1.0 - y) * np.log1p(-p)), reduction)
+    y, p, eps = _bce_inputs(y_true, p, eps, reduction, "binary_cross_entropy")
+    return reduce_terms(_bce, reduction, y, p, eps=eps)
 
 
 def binary_cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
@@ -229,8 +244,8 @@ def binary_cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
     >>> binary_cross_entropy_grad([1, 0], [0.5, 0.5], reduction="sum")
     array([-2.,  2.])
     """
-    y, p = _bce_inputs(y_true, p, eps, reduction, "binary_cross_entropy_grad")
-    return reduce_grad((p - y) / (p * (1.0 - p)), reduction, p.size)
+    y, p, eps = _bce_inputs(y_true, p, eps, reduction, "binary_cross_entropy_grad")
+    return grad_terms(_bce_grad, reduction, p.size, y, p, eps=eps)
 
 
 def binary_cross_entropy_with_logits(y_true, z, reduction="mean"):
@@ -264,13 +279,7 @@ def binary_cross_entropy_with_logits(y_true, z, reduction="mean"):
     y, z = check_pair(y_true, z, func, reduction, pred_name="z", finite=False)
     check_probabilities(y, "y_true", func, fix=_TARGET_FIX)
     check_finite(z, "z", func)
-    softplus_tail = np.abs(z)
-    np.negative(softplus_tail, out=softplus_tail)
-    np.exp(softplus_tail, out=softplus_tail)
-    np.log1p(softplus_tail, out=softplus_tail)  # log(1 + e^{-|z|}), computed in place
-    softplus_tail += np.maximum(z, 0.0)
-    softplus_tail -= z * y
-    return reduce(softplus_tail, reduction)
+    return reduce_terms(_bce_with_logits, reduction, y, z)
 
 
 def binary_cross_entropy_with_logits_grad(y_true, z, reduction="mean"):
@@ -300,7 +309,7 @@ def binary_cross_entropy_with_logits_grad(y_true, z, reduction="mean"):
     y, z = check_pair(y_true, z, func, reduction, pred_name="z", finite=False)
     check_probabilities(y, "y_true", func, fix=_TARGET_FIX)
     check_finite(z, "z", func)
-    return reduce_grad(sigmoid(z) - y, reduction, z.size)
+    return grad_terms(lambda y, z: _sigmoid(z) - y, reduction, z.size, y, z)
 
 
 bce_with_logits_grad = binary_cross_entropy_with_logits_grad
@@ -310,7 +319,7 @@ bce_with_logits_grad = binary_cross_entropy_with_logits_grad
 # Multi-class cross-entropy
 # ---------------------------------------------------------------------------
 def _targets(y_true, pred: np.ndarray, func: str, pred_name: str):
-    """Targets as ``(indices, None)`` for class indices, ``(None, Y)`` for rows like ``pred``."""
+    """Targets as class indices (one fewer axis than ``pred``) or rows shaped like ``pred``."""
     n_classes = pred.shape[-1]
     y_arr = np.asarray(y_true)
     if y_arr.ndim == pred.ndim - 1:
@@ -321,7 +330,7 @@ def _targets(y_true, pred: np.ndarray, func: str, pred_name: str):
                 f"{pred_name}, got y_true.shape={idx.shape} and {pred_name}.shape="
                 f"{pred.shape}; pass {pred.shape[0] if pred.ndim == 2 else 1} labels"
             )
-        return idx, None
+        return idx
     y = as_float_array(y_true, "y_true", func)
     if y.shape != pred.shape:
         raise ValueError(
@@ -331,7 +340,7 @@ def _targets(y_true, pred: np.ndarray, func: str, pred_name: str):
         )
     check_probabilities(y, "y_true", func, fix="one-hot or probability rows have entries in [0, 1]")
     check_rows_sum_to_one(y, "y_true", func)
-    return None, y
+    return y
 
 
 def _pick(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -343,6 +352,44 @@ def _subtract_at(a: np.ndarray, idx: np.ndarray, values) -> None:
     """In place: ``a[i, idx[i]] -= values[i]``."""
     new = _pick(a, idx) - values
     np.put_along_axis(a, idx[..., None], np.asarray(new)[..., None], axis=-1)
+
+
+def _is_index(target: np.ndarray, pred: np.ndarray) -> bool:
+    return target.ndim == pred.ndim - 1
+
+
+# Per-row formulas; ``target`` is class indices or target rows ``Y``.
+def _cross_entropy(target, p, eps):
+    if _is_index(target, p):
+        return -np.log(np.maximum(_pick(p, target), eps))  # −log p[i, y_i]
+    return -row_sum(target * np.log(np.maximum(p, eps)))  # −Σ_k Y_ik log p_ik
+
+
+def _cross_entropy_grad(target, p, eps):
+    if _is_index(target, p):
+        grad = np.zeros_like(p)
+        _subtract_at(grad, target, 1.0 / np.maximum(_pick(p, target), eps))
+        return grad
+    return -target / np.maximum(p, eps)
+
+
+def _softmax_cross_entropy(target, z, smoothing):
+    # logsumexp(z_i) − Σ_k Y_ik z_ik, with Y smoothed to (1 − ε) Y + ε / C
+    target_score = _pick(z, target) if _is_index(target, z) else row_sum(target * z)
+    if smoothing:
+        target_score = (1.0 - smoothing) * target_score + smoothing * row_sum(z) / z.shape[-1]
+    return _logsumexp(z)[..., 0] - target_score
+
+
+def _softmax_cross_entropy_grad(target, z, smoothing):
+    grad = _softmax(z)  # softmax(z) − Y
+    if _is_index(target, z):
+        _subtract_at(grad, target, 1.0 - smoothing)
+    else:
+        grad -= (1.0 - smoothing) * target
+    if smoothing:
+        grad -= smoothing / z.shape[-1]
+    return grad
 
 
 def _rows(pred, func: str, pred_name: str) -> np.ndarray:
@@ -402,10 +449,8 @@ def cross_entropy(y_true, p, eps=EPS, reduction="mean"):
     array([0.35667494, 0.22314355])
     """
     p, eps = _probability_rows(p, eps, reduction, "cross_entropy")
-    idx, Y = _targets(y_true, p, "cross_entropy", "p")
-    if idx is not None:
-        return reduce(-np.log(np.maximum(_pick(p, idx), eps)), reduction)
-    return reduce(-row_sum(Y * np.log(np.maximum(p, eps))), reduction)
+    target = _targets(y_true, p, "cross_entropy", "p")
+    return reduce_terms(_cross_entropy, reduction, target, p, rowwise=True, eps=eps)
 
 
 def cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
@@ -433,13 +478,9 @@ def cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
     array([[-2.,  0.,  0.]])
     """
     p, eps = _probability_rows(p, eps, reduction, "cross_entropy_grad")
-    idx, Y = _targets(y_true, p, "cross_entropy_grad", "p")
-    if idx is not None:
-        grad = np.zeros_like(p)
-        _subtract_at(grad, idx, 1.0 / np.maximum(_pick(p, idx), eps))
-    else:
-        grad = -Y / np.maximum(p, eps)
-    return reduce_grad(grad, reduction, _n_rows(p))
+    target = _targets(y_true, p, "cross_entropy_grad", "p")
+    return grad_terms(_cross_entropy_grad, reduction, _n_rows(p), target, p, rowwise=True,
+                      eps=eps)
 
 
 def _logit_rows(y_true, z, label_smoothing, reduction, func):
@@ -448,8 +489,7 @@ def _logit_rows(y_true, z, label_smoothing, reduction, func):
     eps = check_scalar(label_smoothing, "label_smoothing", func, low=0.0, high=1.0,
                        fix="label_smoothing is the probability mass spread over all "
                            "classes, e.g. 0.1")
-    idx, Y = _targets(y_true, z, func, "z")
-    return z, eps, idx, Y
+    return z, eps, _targets(y_true, z, func, "z")
 
 
 def softmax_cross_entropy(y_true, z, label_smoothing=0.0, reduction="mean"):
@@ -484,12 +524,10 @@ def softmax_cross_entropy(y_true, z, label_smoothing=0.0, reduction="mean"):
     >>> softmax_cross_entropy([0, 1], [[2.0, 0.0], [1e4, -1e4]], reduction="none")
     array([1.26928011e-01, 2.00000000e+04])
     """
-    z, eps, idx, Y = _logit_rows(y_true, z, label_smoothing, reduction,
+    z, eps, target = _logit_rows(y_true, z, label_smoothing, reduction,
                                  "softmax_cross_entropy")
-    target_score = _pick(z, idx) if idx is not None else row_sum(Y * z)
-    if eps:
-        target_score = (1.0 - eps) * target_score + eps * row_sum(z) / z.shape[-1]
-    return reduce(_logsumexp(z)[..., 0] - target_score, reduction)
+    return reduce_terms(_softmax_cross_entropy, reduction, target, z, rowwise=True,
+                        smoothing=eps)
 
 
 def softmax_cross_entropy_grad(y_true, z, label_smoothing=0.0, reduction="mean"):
@@ -515,13 +553,7 @@ def softmax_cross_entropy_grad(y_true, z, label_smoothing=0.0, reduction="mean")
     >>> softmax_cross_entropy_grad([0], [[0.0, 0.0]], reduction="sum")
     array([[-0.5,  0.5]])
     """
-    z, eps, idx, Y = _logit_rows(y_true, z, label_smoothing, reduction,
+    z, eps, target = _logit_rows(y_true, z, label_smoothing, reduction,
                                  "softmax_cross_entropy_grad")
-    grad = _softmax(z)
-    if idx is not None:
-        _subtract_at(grad, idx, 1.0 - eps)
-    else:
-        grad -= (1.0 - eps) * Y
-    if eps:
-        grad -= eps / z.shape[-1]
-    return reduce_grad(grad, reduction, _n_rows(z))
+    return grad_terms(_softmax_cross_entropy_grad, reduction, _n_rows(z), target, z,
+                      rowwise=True, smoothing=eps)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossbook.losses._rows import row_sum
 from lossbook._validation import (
     as_class_indices, as_float_array, check_2d_scores, check_finite, check_pair,
     check_reduction,
-    check_scalar, check_signed_labels, reduce, reduce_grad,
+    check_scalar, check_signed_labels,
 )
+from lossbook.losses._compute import grad_terms, reduce_terms, row_sum
 
 __all__ = [
     "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -59,7 +59,7 @@ def hinge(y_true, scores, reduction="mean"):
     array([0. , 0.5, 2. ])
     """
     y, s = _signed_pair(y_true, scores, reduction, "hinge")
-    return reduce(np.maximum(0.0, 1.0 - y * s), reduction)
+    return reduce_terms(lambda y, s: np.maximum(0.0, 1.0 - y * s), reduction, y, s)
 
 
 def hinge_grad(y_true, scores, reduction="mean"):
@@ -87,8 +87,8 @@ def hinge_grad(y_true, scores, reduction="mean"):
     array([0., 1., 0.])
     """
     y, s = _signed_pair(y_true, scores, reduction, "hinge_grad")
-    inside = y * s < 1.0
-    return reduce_grad(np.where(inside, -y, 0.0), reduction, s.size)
+    # −y inside the margin (y·s < 1), 0 outside and on it
+    return grad_terms(lambda y, s: np.where(y * s < 1.0, -y, 0.0), reduction, s.size, y, s)
 
 
 def squared_hinge(y_true, scores, reduction="mean"):
@@ -116,8 +116,7 @@ def squared_hinge(y_true, scores, reduction="mean"):
     array([0.  , 0.25, 4.  ])
     """
     y, s = _signed_pair(y_true, scores, reduction, "squared_hinge")
-    violation = np.maximum(0.0, 1.0 - y * s)
-    return reduce(violation * violation, reduction)
+    return reduce_terms(lambda y, s: np.maximum(0.0, 1.0 - y * s) ** 2, reduction, y, s)
 
 
 def squared_hinge_grad(y_true, scores, reduction="mean"):
@@ -144,8 +143,8 @@ def squared_hinge_grad(y_true, scores, reduction="mean"):
     array([-2.,  2.])
     """
     y, s = _signed_pair(y_true, scores, reduction, "squared_hinge_grad")
-    violation = np.maximum(0.0, 1.0 - y * s)
-    return reduce_grad(-2.0 * y * violation, reduction, s.size)
+    return grad_terms(lambda y, s: -2.0 * y * np.maximum(0.0, 1.0 - y * s), reduction,
+                      s.size, y, s)
 
 
 def _multiclass_inputs(y_true, scores, margin, reduction, func):
@@ -173,11 +172,16 @@ def _multiclass_inputs(y_true, scores, margin, reduction, func):
 def _margins(y, s, margin):
     """``max(0, s_j − s_y + margin)`` for every class, with the true class set to 0."""
     correct = np.take_along_axis(s, y[..., None], axis=-1)
-    m = s - correct
-    m += margin
-    np.maximum(m, 0.0, out=m)  # in place: the score matrix can be large
+    m = np.maximum(0.0, s - correct + margin)
     np.put_along_axis(m, y[..., None], 0.0, axis=-1)
     return m
+
+
+def _multiclass_hinge_grad(y, s, margin):
+    active = (_margins(y, s, margin) > 0).astype(s.dtype)  # 1 for every violating class
+    # The correct class's score is in every violated margin, with a minus sign.
+    np.put_along_axis(active, y[..., None], -row_sum(active)[..., None], axis=-1)
+    return active
 
 
 def multiclass_hinge(y_true, scores, margin=1.0, reduction="mean"):
@@ -213,7 +217,8 @@ def multiclass_hinge(y_true, scores, margin=1.0, reduction="mean"):
     array([2.9])
     """
     y, s, margin = _multiclass_inputs(y_true, scores, margin, reduction, "multiclass_hinge")
-    return reduce(row_sum(_margins(y, s, margin)), reduction)
+    return reduce_terms(lambda y, s, margin: row_sum(_margins(y, s, margin)), reduction,
+                        y, s, rowwise=True, margin=margin)
 
 
 def multiclass_hinge_grad(y_true, scores, margin=1.0, reduction="mean"):
@@ -245,7 +250,6 @@ def multiclass_hinge_grad(y_true, scores, margin=1.0, reduction="mean"):
     """
     y, s, margin = _multiclass_inputs(y_true, scores, margin, reduction,
                                       "multiclass_hinge_grad")
-    active = (_margins(y, s, margin) > 0).astype(s.dtype)
-    np.put_along_axis(active, y[..., None], -row_sum(active)[..., None], axis=-1)
     n_rows = s.shape[0] if s.ndim == 2 else 1
-    return reduce_grad(active, reduction, n_rows)
+    return grad_terms(_multiclass_hinge_grad, reduction, n_rows, y, s, rowwise=True,
+                      margin=margin)

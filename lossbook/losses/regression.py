@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossbook._validation import check_pair, check_scalar, reduce, reduce_grad
+from lossbook._validation import check_pair, check_scalar
+from lossbook.losses._compute import grad_terms, reduce_terms
 
 __all__ = [
     "mse", "mse_grad", "mae", "mae_grad", "huber", "huber_grad",
@@ -22,6 +23,32 @@ __all__ = [
 ]
 
 _LOG2 = float(np.log(2.0))
+
+
+# The per-element formulas. (Each loss below validates its input, then evaluates its
+# formula through reduce_terms / grad_terms, which only decide how to apply it to
+# large arrays: see lossbook.losses._compute.)
+def _huber(y, p, delta):
+    abs_r = np.abs(p - y)
+    m = np.minimum(abs_r, delta)  # |r| capped at δ
+    # Both pieces at once: m·(|r| − ½m) is ½r² for |r| ≤ δ and δ(|r| − ½δ) beyond.
+    return m * (abs_r - 0.5 * m)
+
+
+def _log_cosh(y, p):
+    abs_r = np.abs(p - y)
+    return abs_r + np.log1p(np.exp(-2.0 * abs_r)) - _LOG2
+
+
+def _pinball(y, p, q):
+    d = y - p
+    # q·max(d, 0) + (1−q)·max(−d, 0) is the larger of q·d and (q−1)·d.
+    return np.maximum(q * d, (q - 1.0) * d)
+
+
+def _quantile_grad(y, p, q):
+    r = p - y
+    return np.where(r > 0, 1.0 - q, np.where(r < 0, -q, 0.0))
 
 
 def mse(y_true, y_pred, reduction="mean"):
@@ -52,8 +79,7 @@ def mse(y_true, y_pred, reduction="mean"):
     array([0., 0., 4.])
     """
     y_true, y_pred = check_pair(y_true, y_pred, "mse", reduction)
-    r = y_pred - y_true
-    return reduce(np.square(r, out=r), reduction)  # r² (in place: one array of n, not two)
+    return reduce_terms(lambda y, p: (p - y) ** 2, reduction, y_true, y_pred)
 
 
 def mse_grad(y_true, y_pred, reduction="mean"):
@@ -79,8 +105,7 @@ def mse_grad(y_true, y_pred, reduction="mean"):
     array([0.        , 0.        , 1.33333333])
     """
     y_true, y_pred = check_pair(y_true, y_pred, "mse_grad", reduction)
-    r = y_pred - y_true
-    return reduce_grad(np.multiply(r, 2.0, out=r), reduction, r.size)  # 2r
+    return grad_terms(lambda y, p: 2.0 * (p - y), reduction, y_pred.size, y_true, y_pred)
 
 
 def mae(y_true, y_pred, reduction="mean"):
@@ -108,8 +133,7 @@ def mae(y_true, y_pred, reduction="mean"):
     0.6666666666666666
     """
     y_true, y_pred = check_pair(y_true, y_pred, "mae", reduction)
-    r = y_pred - y_true
-    return reduce(np.abs(r, out=r), reduction)  # |r|
+    return reduce_terms(lambda y, p: np.abs(p - y), reduction, y_true, y_pred)
 
 
 def mae_grad(y_true, y_pred, reduction="mean"):
@@ -137,8 +161,7 @@ def mae_grad(y_true, y_pred, reduction="mean"):
     array([-1.,  0.,  1.])
     """
     y_true, y_pred = check_pair(y_true, y_pred, "mae_grad", reduction)
-    r = y_pred - y_true
-    return reduce_grad(np.sign(r, out=r), reduction, r.size)
+    return grad_terms(lambda y, p: np.sign(p - y), reduction, y_pred.size, y_true, y_pred)
 
 
 def _check_delta(delta, func):
@@ -179,13 +202,7 @@ def huber(y_true, y_pred, delta=1.0, reduction="mean"):
     """
     y_true, y_pred = check_pair(y_true, y_pred, "huber", reduction)
     delta = _check_delta(delta, "huber")
-    r = y_pred - y_true
-    abs_r = np.abs(r, out=r)
-    m = np.minimum(abs_r, delta)  # |r| capped at δ
-    # Both pieces at once: m·(|r| − ½m) is ½r² for |r| ≤ δ and δ(|r| − ½δ) beyond.
-    # (Written in place: this runs on arrays of millions of residuals.)
-    abs_r -= 0.5 * m
-    return reduce(np.multiply(m, abs_r, out=m), reduction)
+    return reduce_terms(_huber, reduction, y_true, y_pred, delta=delta)
 
 
 def huber_grad(y_true, y_pred, delta=1.0, reduction="mean"):
@@ -213,8 +230,8 @@ def huber_grad(y_true, y_pred, delta=1.0, reduction="mean"):
     """
     y_true, y_pred = check_pair(y_true, y_pred, "huber_grad", reduction)
     delta = _check_delta(delta, "huber_grad")
-    r = y_pred - y_true
-    return reduce_grad(np.clip(r, -delta, delta, out=r), reduction, r.size)
+    return grad_terms(lambda y, p, delta: np.clip(p - y, -delta, delta), reduction,
+                      y_pred.size, y_true, y_pred, delta=delta)
 
 
 def log_cosh(y_true, y_pred, reduction="mean"):
@@ -241,13 +258,7 @@ def log_cosh(y_true, y_pred, reduction="mean"):
     array([  0.        , 999.30685282])
     """
     y_true, y_pred = check_pair(y_true, y_pred, "log_cosh", reduction)
-    r = y_pred - y_true
-    abs_r = np.abs(r, out=r)
-    tail = np.exp(-2.0 * abs_r)
-    np.log1p(tail, out=tail)  # log(1 + e^{-2|r|}), in place
-    tail += abs_r
-    tail -= _LOG2
-    return reduce(tail, reduction)
+    return reduce_terms(_log_cosh, reduction, y_true, y_pred)
 
 
 def log_cosh_grad(y_true, y_pred, reduction="mean"):
@@ -273,8 +284,7 @@ def log_cosh_grad(y_true, y_pred, reduction="mean"):
     array([0., 1.])
     """
     y_true, y_pred = check_pair(y_true, y_pred, "log_cosh_grad", reduction)
-    r = y_pred - y_true
-    return reduce_grad(np.tanh(r, out=r), reduction, r.size)
+    return grad_terms(lambda y, p: np.tanh(p - y), reduction, y_pred.size, y_true, y_pred)
 
 
 def _check_q(q, func):
@@ -311,9 +321,7 @@ def quantile(y_true, y_pred, q=0.5, reduction="mean"):
     """
     y_true, y_pred = check_pair(y_true, y_pred, "quantile", reduction)
     q = _check_q(q, "quantile")
-    diff = y_true - y_pred
-    # q·max(d, 0) + (1−q)·max(−d, 0) is the larger of q·d and (q−1)·d.
-    return reduce(np.maximum(q * diff, (q - 1.0) * diff), reduction)
+    return reduce_terms(_pinball, reduction, y_true, y_pred, q=q)
 
 
 def quantile_grad(y_true, y_pred, q=0.5, reduction="mean"):
@@ -343,7 +351,4 @@ def quantile_grad(y_true, y_pred, q=0.5, reduction="mean"):
     """
     y_true, y_pred = check_pair(y_true, y_pred, "quantile_grad", reduction)
     q = _check_q(q, "quantile_grad")
-    r = y_pred - y_true
-    grad = np.where(r > 0, 1.0 - q, -q)
-    grad[r == 0] = 0.0
-    return reduce_grad(grad, reduction, r.size)
+    return grad_terms(_quantile_grad, reduction, y_pred.size, y_true, y_pred, q=q)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from lossbook._validation import (
-    check_binary_labels, check_pair, check_probabilities, check_scalar, reduce,
-    reduce_grad,
+    check_binary_labels, check_pair, check_probabilities, check_scalar,
 )
+from lossbook.losses._compute import grad_terms, reduce_terms
 from lossbook.losses.classification import EPS
 
 __all__ = ["focal_loss", "focal_loss_grad", "barron", "barron_grad"]
@@ -28,7 +28,23 @@ def _focal_inputs(y_true, p, gamma, alpha, eps, reduction, func):
         a_neg = 1.0 - a_pos
     eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
                        fix="eps is the clipping margin, e.g. eps=1e-12")
-    return y, np.clip(p, eps, 1.0 - eps), gamma, a_pos, a_neg
+    return y, p, dict(gamma=gamma, a_pos=a_pos, a_neg=a_neg, eps=eps)
+
+
+def _focal(y, p, gamma, a_pos, a_neg, eps):
+    p = np.clip(p, eps, 1.0 - eps)
+    positive = a_pos * y * (1.0 - p) ** gamma * np.log(p)
+    negative = a_neg * (1.0 - y) * p ** gamma * np.log1p(-p)
+    return -(positive + negative)
+
+
+def _focal_grad(y, p, gamma, a_pos, a_neg, eps):
+    p = np.clip(p, eps, 1.0 - eps)
+    q = 1.0 - p
+    # gamma * x**(gamma - 1) would be 0 * inf at x = 0 for gamma = 0: handle it apart.
+    d_pos = gamma * q ** (gamma - 1.0) * np.log(p) - q ** gamma / p if gamma else -1.0 / p
+    d_neg = p ** gamma / q - gamma * p ** (gamma - 1.0) * np.log1p(-p) if gamma else 1.0 / q
+    return a_pos * y * d_pos + a_neg * (1.0 - y) * d_neg
 
 
 def focal_loss(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
@@ -67,11 +83,9 @@ def focal_loss(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
     >>> focal_loss([1, 1], [0.5, 0.1], gamma=2.0, reduction="none")
     array([0.1732868 , 1.86509393])
     """
-    y, p, gamma, a_pos, a_neg = _focal_inputs(y_true, p, gamma, alpha, eps, reduction,
+    y, p, params = _focal_inputs(y_true, p, gamma, alpha, eps, reduction,
                                               "focal_loss")
-    positive = a_pos * y * (1.0 - p) ** gamma * np.log(p)
-    negative = a_neg * (1.0 - y) * p ** gamma * np.log1p(-p)
-    return reduce(-(positive + negative), reduction)
+    return reduce_terms(_focal, reduction, y, p, **params)
 
 
 def focal_loss_grad(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
@@ -99,13 +113,9 @@ def focal_loss_grad(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean")
     >>> focal_loss_grad([1, 0], [0.5, 0.5], gamma=0.0, reduction="sum")
     array([-2.,  2.])
     """
-    y, p, gamma, a_pos, a_neg = _focal_inputs(y_true, p, gamma, alpha, eps, reduction,
+    y, p, params = _focal_inputs(y_true, p, gamma, alpha, eps, reduction,
                                               "focal_loss_grad")
-    q = 1.0 - p
-    # gamma * x**(gamma-1) written as a product so that gamma = 0 gives exactly 0.
-    d_pos = gamma * q ** (gamma - 1.0) * np.log(p) - q ** gamma / p if gamma else -1.0 / p
-    d_neg = p ** gamma / q - gamma * p ** (gamma - 1.0) * np.log1p(-p) if gamma else 1.0 / q
-    return reduce_grad(a_pos * y * d_pos + a_neg * (1.0 - y) * d_neg, reduction, p.size)
+    return grad_terms(_focal_grad, reduction, p.size, y, p, **params)
 
 
 def _barron_inputs(y_true, y_pred, alpha, c, reduction, func):
@@ -123,6 +133,31 @@ def _barron_inputs(y_true, y_pred, alpha, c, reduction, func):
     c = check_scalar(c, "c", func, low=0.0, low_open=True,
                      fix="c is the scale of the quadratic bowl near 0, e.g. c=1.0")
     return y, p, float(alpha), c
+
+
+def _barron(y, p, alpha, c):
+    x2 = ((p - y) / c) ** 2
+    if alpha == 2.0:
+        return 0.5 * x2
+    if alpha == 0.0:
+        return np.log1p(0.5 * x2)
+    if alpha == -np.inf:
+        return -np.expm1(-0.5 * x2)
+    b = abs(alpha - 2.0)
+    return b / alpha * np.expm1(0.5 * alpha * np.log1p(x2 / b))
+
+
+def _barron_grad(y, p, alpha, c):
+    x = (p - y) / c
+    x2 = x * x
+    if alpha == 2.0:
+        return x / c
+    if alpha == 0.0:
+        return 2.0 * x / (c * (x2 + 2.0))
+    if alpha == -np.inf:
+        return x / c * np.exp(-0.5 * x2)
+    b = abs(alpha - 2.0)
+    return x / c * np.exp((0.5 * alpha - 1.0) * np.log1p(x2 / b))
 
 
 def barron(y_true, y_pred, alpha, c=1.0, reduction="mean"):
@@ -162,17 +197,7 @@ def barron(y_true, y_pred, alpha, c=1.0, reduction="mean"):
     array([0.39346934, 1.        ])
     """
     y, p, alpha, c = _barron_inputs(y_true, y_pred, alpha, c, reduction, "barron")
-    x2 = ((p - y) / c) ** 2
-    if alpha == 2.0:
-        rho = 0.5 * x2
-    elif alpha == 0.0:
-        rho = np.log1p(0.5 * x2)
-    elif alpha == -np.inf:
-        rho = -np.expm1(-0.5 * x2)
-    else:
-        b = abs(alpha - 2.0)
-        rho = b / alpha * np.expm1(0.5 * alpha * np.log1p(x2 / b))
-    return reduce(rho, reduction)
+    return reduce_terms(_barron, reduction, y, p, alpha=alpha, c=c)
 
 
 def barron_grad(y_true, y_pred, alpha, c=1.0, reduction="mean"):
@@ -201,15 +226,4 @@ def barron_grad(y_true, y_pred, alpha, c=1.0, reduction="mean"):
     array([0.66666667, 0.19607843])
     """
     y, p, alpha, c = _barron_inputs(y_true, y_pred, alpha, c, reduction, "barron_grad")
-    x = (p - y) / c
-    x2 = x * x
-    if alpha == 2.0:
-        g = x / c
-    elif alpha == 0.0:
-        g = 2.0 * x / (c * (x2 + 2.0))
-    elif alpha == -np.inf:
-        g = x / c * np.exp(-0.5 * x2)
-    else:
-        b = abs(alpha - 2.0)
-        g = x / c * np.exp((0.5 * alpha - 1.0) * np.log1p(x2 / b))
-    return reduce_grad(g, reduction, x.size)
+    return grad_terms(_barron_grad, reduction, p.size, y, p, alpha=alpha, c=c)

@@ -174,6 +174,30 @@ def test_hidden_outputs_are_what_any_correct_implementation_prints(exercise):
         assert _run_hidden(cell, exercise.name, notebook_answer) == expected, "notebook answer"
 
 
+def _same_inputs(args, kwargs, case) -> bool:
+    if len(args) != len(case.args) or dict(kwargs) != dict(case.kwargs):
+        return False
+    return all(np.shape(a) == np.shape(b) and np.array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+               for a, b in zip(args, case.args))
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=lambda e: e.id)
+def test_hidden_inputs_are_not_the_check_cases(exercise):
+    """What the learner's check shows them must not be what grades them."""
+    _, _, _, hidden = _cells(exercise)
+    calls = []
+
+    def recording_reference(*args, **kwargs):
+        calls.append((args, kwargs))
+        return exercise.reference(*args, **kwargs)
+
+    for cell in hidden:
+        _run_hidden(cell, exercise.name, recording_reference)
+    assert calls
+    for args, kwargs in calls:
+        assert not any(_same_inputs(args, kwargs, case) for case in exercise.cases), (args, kwargs)
+
+
 def _scaled(value, factor):
     if isinstance(value, tuple):
         return tuple(_scaled(item, factor) for item in value)

@@ -124,3 +124,20 @@ def test_diagnose_matches_check_on_random_inputs(y, data):
     if np.allclose(p, y, atol=1e-3) or abs(p[0] + 1.0 - y[0]) < 1e-3:
         return  # a zero answer scaled by n is still zero; nothing to tell apart
     assert message == "exactly n times too large: did you sum instead of averaging?"
+
+
+def test_printed_canonical_text_is_understood():
+    from lossbook.canonical import canonical
+    from lossbook.exercises.diagnosis import parse_printed
+
+    assert parse_printed("0.5") == 0.5
+    parsed = parse_printed("[1, nan, -inf, inf]")
+    assert parsed[0] == 1 and np.isnan(parsed[1]) and parsed[2:] == [-np.inf, np.inf]
+    assert parse_printed("([1, 2], 0.5)") == ([1, 2], 0.5)
+    with pytest.raises(ValueError, match="not a printed number"):
+        parse_printed("<function mse at 0x7f>")
+    ex = get("gradient_descent_step")
+    m = next(m for m in ex.misconceptions if m.name == "no n")
+    printed = [canonical(m.implementation(*c.args, **c.kwargs)) for c in ex.cases]
+    assert diagnose("gradient_descent_step", ex.cases, printed) == m.message
+    assert diagnose("gradient_descent_step", ex.cases, ["garbage"] * len(ex.cases)) is None

@@ -215,3 +215,18 @@ def test_importing_an_explorer_module_keeps_the_factory():
 
     importlib.import_module("lossbook.explorers.welcome")
     assert callable(explorers.welcome) and not isinstance(explorers.welcome, type(base))
+
+
+def test_hidpi_switch_falls_back_to_a_full_draw_then_blits_again(frame):
+    blitting, drawing = _Square(), _NoBlit()
+    for explorer in (blitting, drawing):
+        frame(explorer)
+        explorer.canvas.handle_event({"type": "set_device_pixel_ratio",
+                                      "device_pixel_ratio": 2})
+        explorer.controls["y_pred"].value = -1.25
+    first = frame(blitting)
+    assert first.shape[:2] == (2 * 3 * blitting.figure.dpi / 2, 2 * 5 * blitting.figure.dpi / 2)
+    np.testing.assert_array_equal(first, frame(drawing))
+    for explorer in (blitting, drawing):
+        explorer.controls["y_pred"].value = 2.0
+    np.testing.assert_array_equal(frame(blitting), frame(drawing))

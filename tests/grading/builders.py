@@ -60,6 +60,10 @@ class Attack:
         return self.spec.get("lesson", "02_mse")
 
     @property
+    def expected_lesson(self) -> str:
+        return self.spec.get("expect_lesson", self.lesson)
+
+    @property
     def learner(self) -> str:
         return self.spec.get("learner", self.name)
 
@@ -69,7 +73,7 @@ class Attack:
 
     def expected_points(self) -> dict[str, float]:
         """Exact points per exercise: those in ``expect``, full marks for the others."""
-        full = max_points(self.lesson)
+        full = max_points(self.expected_lesson)
         if self.spec.get("expect_status", "graded") not in ("graded", "incomplete", "timed-out", "kernel-died"):
             full = {e: 0 for e in full}
         return {**full, **self.spec.get("expect", {})}

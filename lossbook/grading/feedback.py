@@ -1,0 +1,211 @@
+"""Feedback for each learner: per exercise passed / failed, why, and the likely mistake.
+
+The diagnosis is computed here, in the grading process, from what the learner's code
+**printed** in the hidden tests, by the exercise engine's pure
+:func:`lossbook.exercises.diagnose`. To know which inputs each printed line belongs to,
+the hidden-test cell's source (instructor code) is run here with a recorder standing in
+for the learner's function: it records every call's arguments (and answers with the
+reference, so the cell runs on). The feedback never contains the expected outputs nor
+the hidden tests' inputs: only pass/fail, the reason and the diagnosis.
+
+Examples
+--------
+>>> parse_canonical("[1.5, -2, nan]")
+[1.5, -2, nan]
+>>> parse_canonical("(0.5, [1, 2])")
+[0.5, [1, 2]]
+>>> parse_canonical("not numbers") is None
+True
+"""
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from lossbook import notebook_roles as roles
+
+_WORDS = [(re.compile(r"(?<![\w.])-inf(?![\w.])"), "-Infinity"), (re.compile(r"(?<![\w.])inf(?![\w.])"), "Infinity"),
+          (re.compile(r"(?<![\w.])nan(?![\w.])"), "NaN"), (re.compile(r"\bTrue\b"), "true"),
+          (re.compile(r"\bFalse\b"), "false"), (re.compile(r"\bNone\b"), "null")]
+
+
+def parse_canonical(text: str) -> Any:
+    """The value a :func:`lossbook.canonical.canonical` line stands for, or ``None``."""
+    text = text.strip()
+    if not text or len(text) > 200_000:
+        return None
+    converted = text.replace("(", "[").replace(")", "]").replace(",]", "]")
+    for pattern, replacement in _WORDS:
+        converted = pattern.sub(replacement, converted)
+    try:
+        value = json.loads(converted)
+    except ValueError:
+        return None
+    return value if isinstance(value, (int, float, list)) and not isinstance(value, bool) else None
+
+
+def recorded_calls(source: str, exercise) -> tuple[list[dict], str] | None:
+    """Run a hidden-test cell with a recorder for the learner's function.
+
+    Returns the calls' arguments (by the learner's parameter names) and what the cell
+    printed with the reference in place, or ``None`` when the cell cannot run here.
+    """
+    calls: list[dict] = []
+    names = exercise.param_names
+
+    def recorder(*args, **kwargs):
+        bound = dict(zip(names, args))
+        bound.update(kwargs)
+        calls.append(bound)
+        return exercise.reference(*args, **kwargs)
+
+    namespace = {"__name__": "__lossbook_feedback__", exercise.name: recorder}
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            exec(compile(source, "<hidden test>", "exec"), namespace)  # noqa: S102 - instructor's cell
+    except Exception:  # noqa: BLE001 - no diagnosis for this cell then
+        return None
+    return calls, buffer.getvalue()
+
+
+def _paired(exercise, calls: list[dict], printed: str) -> list[tuple[dict, Any]] | None:
+    lines = [line for line in printed.splitlines() if line.strip()]
+    per_call = 2 if exercise.output == "step" else 1
+    if not calls or len(lines) != per_call * len(calls):
+        return None
+    values = [parse_canonical(line) for line in lines]
+    pairs = []
+    for index, call in enumerate(calls):
+        chunk = values[index * per_call:(index + 1) * per_call]
+        if any(v is None for v in chunk):
+            continue
+        pairs.append((call, tuple(chunk) if per_call == 2 else chunk[0]))
+    return pairs
+
+
+def diagnosis_for(exercise_id: str, hidden_sources: list[str], printed: list[str]) -> str | None:
+    """The exercise engine's diagnosis from the learner's printed hidden-test outputs."""
+    from lossbook.exercises import diagnose, get
+
+    try:
+        exercise = get(exercise_id)
+    except Exception:  # noqa: BLE001 - an exercise the engine does not know
+        return None
+    inputs, outputs = [], []
+    for source, text in zip(hidden_sources, printed):
+        recorded = recorded_calls(source, exercise)
+        if recorded is None:
+            continue
+        pairs = _paired(exercise, recorded[0], text)
+        for call, value in pairs or []:
+            inputs.append(call)
+            outputs.append(value)
+    if not inputs:
+        return None
+    try:
+        return diagnose(exercise_id, inputs, outputs)
+    except Exception:  # noqa: BLE001 - feedback must not stop the batch
+        return None
+
+
+def _hidden_sources(solution) -> dict[str, list[str]]:
+    sources: dict[str, list[str]] = {}
+    for _, cell in roles.cells_with_role(solution.notebook, roles.HIDDEN_TESTS):
+        sources.setdefault(roles.exercise_of(cell), []).append(roles.source_of(cell))
+    return sources
+
+
+def exercise_feedback(result, solution) -> list[dict]:
+    """Per exercise: id, points, max, passed, reasons (learner-safe), diagnosis."""
+    sources = _hidden_sources(solution) if solution is not None else {}
+    items = []
+    for exercise, max_points in result.max_points.items():
+        tests = [t for t in result.tests if t.exercise == exercise]
+        points = result.points.get(exercise, 0)
+        passed = bool(tests) and points >= max_points
+        reasons = [f"test {t.number}: {t.reason}" for t in tests if t.reason]
+        if not tests:
+            reasons = [r.split(": ", 1)[1] for r in result.reasons if r.startswith(f"{exercise}: ")] or \
+                      ["not graded: " + (result.reasons[0] if result.reasons else result.status)]
+        diagnosis = None
+        if not passed and tests and any(t.stdout for t in tests):
+            diagnosis = diagnosis_for(exercise, sources.get(exercise, []), [t.stdout for t in tests])
+        items.append({"exercise": exercise, "points": points, "max": max_points, "passed": passed,
+                      "reasons": reasons, "diagnosis": diagnosis})
+    return items
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def render_markdown(result, items: list[dict]) -> str:
+    lines = [f"# Feedback: {result.lesson}", "",
+             f"Learner: {result.learner} · score {_points(result.total)} / {_points(result.max_total)}"
+             f" · status: {result.status}", ""]
+    if not result.sandboxed:
+        lines += ["> Graded without a sandbox.", ""]
+    for item in items:
+        mark = "✔ passed" if item["passed"] else "✘ not yet"
+        lines.append(f"## `{item['exercise']}` — {mark} ({_points(item['points'])} / {_points(item['max'])})")
+        lines.append("")
+        for reason in item["reasons"]:
+            lines.append(f"- {reason}")
+        if item["diagnosis"]:
+            lines.append(f"- Likely mistake: {item['diagnosis']}")
+        if not item["passed"]:
+            lines.append(f"- Try `check(\"{item['exercise']}\", {item['exercise']})` and `hint(\"{item['exercise']}\")` "
+                         "in your notebook.")
+        lines.append("")
+    other = [r for r in result.reasons if r.startswith("refused:") or r.startswith("graded WITHOUT")]
+    if other:
+        lines += ["## Notes", ""] + [f"- {r}" for r in other] + [""]
+    return "\n".join(lines)
+
+
+def render_html(result, items: list[dict]) -> str:
+    esc = html.escape
+    parts = [f"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Feedback: {esc(result.lesson)}</title>",
+             "<body style=\"font-family:sans-serif;max-width:50em\">",
+             f"<h1>Feedback: {esc(result.lesson)}</h1>",
+             f"<p>Learner: {esc(result.learner)} · score {_points(result.total)} / {_points(result.max_total)} · "
+             f"status: {esc(result.status)}</p>"]
+    for item in items:
+        colour = "#0072B2" if item["passed"] else "#D55E00"  # Okabe–Ito blue / vermillion
+        mark = "✔ passed" if item["passed"] else "✘ not yet"
+        parts.append(f"<h2><code>{esc(item['exercise'])}</code> — <span style=\"color:{colour}\">{mark}</span> "
+                     f"({_points(item['points'])} / {_points(item['max'])})</h2><ul>")
+        parts += [f"<li>{esc(r)}</li>" for r in item["reasons"]]
+        if item["diagnosis"]:
+            parts.append(f"<li><strong>Likely mistake:</strong> {esc(item['diagnosis'])}</li>")
+        parts.append("</ul>")
+    other = [r for r in result.reasons if r.startswith("refused:") or r.startswith("graded WITHOUT")]
+    if other:
+        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{esc(r)}</li>" for r in other) + "</ul>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write_feedback(folder: Path, results, solutions_by_lesson: dict, fmt: str = "md") -> list[Path]:
+    """Write ``folder/<learner>/<lesson>.md`` (or ``.html``) for every result."""
+    written = []
+    for result in results:
+        solution = solutions_by_lesson.get(result.lesson)
+        items = exercise_feedback(result, solution)
+        text = render_html(result, items) if fmt == "html" else render_markdown(result, items)
+        lesson = re.sub(r"[^A-Za-z0-9._-]+", "_", result.lesson) or "unknown"
+        path = Path(folder) / result.learner / f"{lesson}.{'html' if fmt == 'html' else 'md'}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+__all__ = ["diagnosis_for", "exercise_feedback", "parse_canonical", "recorded_calls", "render_html",
+           "render_markdown", "write_feedback"]

@@ -1,0 +1,181 @@
+"""The sandbox alone holds: kernel-level probes with the second layer (guards) switched off.
+
+Two sandboxed kernels run side by side; one looks for everything the issue says a
+learner's kernel must not reach. Also: limits, timeouts and kills leave nothing behind.
+"""
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lossbook.grading.kernel import SandboxedKernel
+from lossbook.grading.runtime import build_runtime
+from lossbook.grading.sandbox import Limits, Sandbox, find_bwrap, make_sandbox
+
+REPO = Path(__file__).resolve().parents[2]
+
+PROBE = r'''
+import json, os, socket, importlib
+found = {"uid": os.getuid()}
+def can(fn):
+    try:
+        fn()
+        return True
+    except BaseException:
+        return False
+found["read_solutions"] = can(lambda: open(SOLUTION).read())
+found["repo_listing"] = sorted(os.listdir(REPO)) if os.path.isdir(REPO) else []
+found["import_reference"] = can(lambda: importlib.import_module("lossbook.losses"))
+found["import_engine"] = can(lambda: importlib.import_module("lossbook.exercises"))
+import lossbook, lossbook.canonical
+found["lossbook_file"] = lossbook.__file__
+found["other_connection_file"] = os.path.exists(OTHER)
+found["own_connection_file"] = os.path.exists(OWN)
+found["parent_proc"] = can(lambda: open(f"/proc/{GRADER}/environ").read())
+found["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+def connect(addr):
+    s = socket.socket(); s.settimeout(1); s.connect(addr)
+found["tcp_loopback"] = can(lambda: connect(("127.0.0.1", 22)))
+found["internet"] = can(lambda: connect(("1.1.1.1", 53)))
+found["write_usr"] = can(lambda: open("/usr/lossbook-probe", "w").write("x"))
+found["write_venv"] = can(lambda: open(os.path.join(os.path.dirname(os.__file__), "probe.txt"), "w").write("x"))
+found["write_tmp"] = can(lambda: open("/tmp/work/probe.txt", "w").write("x"))
+found["root_listing"] = sorted(os.listdir("/root")) if os.path.isdir("/root") else []
+print(json.dumps(found))
+'''
+
+
+@pytest.fixture
+def base(tmp_path):
+    os.chmod(tmp_path, 0o711)
+    return tmp_path
+
+
+def _sandbox(base, guards=True, **limits):
+    import lossbook
+
+    runtime = build_runtime(base / "runtime")
+    sandbox = make_sandbox(runtime, limits=Limits(**limits) if limits else None,
+                           hidden=(Path(lossbook.__file__).resolve().parent, REPO / "solutions"))
+    sandbox.guards = guards
+    return sandbox
+
+
+def _probe_code(own, other):
+    head = (f"SOLUTION = {str(REPO / 'solutions' / '02_mse.ipynb')!r}\nREPO = {str(REPO)!r}\n"
+            f"OTHER = {str(other)!r}\nOWN = {str(own)!r}\nGRADER = {os.getpid()}\n")
+    return head + PROBE
+
+
+@pytest.mark.parametrize("guards", [False, True], ids=["sandbox-alone", "with-guards"])
+def test_kernel_sees_nothing_of_the_course(base, sandbox_ok, guards):
+    sandbox = _sandbox(base, guards=guards)
+    first, second = SandboxedKernel(sandbox, base), SandboxedKernel(sandbox, base)
+    try:
+        first.wait_ready()
+        second.wait_ready()
+        run = first.run_cell(_probe_code(first.connection_file, second.connection_file), timeout=30)
+        assert run.status == "ok", run.outputs
+        found = json.loads(run.outputs[-1]["text"])
+    finally:
+        first.kill()
+        second.kill()
+    assert found["uid"] == 65534
+    assert found["lossbook_file"] == "/opt/lossbook-grading/lossbook/__init__.py"
+    assert found["own_connection_file"] is True
+    # The venv may live inside the repository: then only that folder is there (read-only).
+    assert set(found["repo_listing"]) <= {os.path.basename(sys.prefix)}
+    for key in ("read_solutions", "import_reference", "import_engine",
+                "other_connection_file", "parent_proc", "tcp_loopback", "internet", "write_usr",
+                "write_venv"):
+        assert found[key] is False, key
+    assert found["write_tmp"] is True
+    # /root exists only when the Python installation lives under it (pyenv); nothing else is there.
+    from lossbook.grading.sandbox import python_roots
+    allowed = {Path(p).parts[2] for p in python_roots() if len(Path(p).parts) > 2 and Path(p).parts[1] == "root"}
+    assert set(found["root_listing"]) <= allowed
+    assert max(found["pids"]) < 10  # its own pid namespace: the grader's processes are not there
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def test_ignored_interrupt_kills_the_whole_sandbox(base, sandbox_ok):
+    kernel = SandboxedKernel(_sandbox(base), base)
+    try:
+        kernel.wait_ready()
+        # A grandchild the learner started (with the guard off it could; here via os.fork refused,
+        # so use the kernel itself) and a loop ignoring SIGINT.
+        run = kernel.run_cell("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: pass",
+                              timeout=1.0)
+        assert run.status == "killed"
+    finally:
+        kernel.kill()
+    time.sleep(0.5)
+    assert _processes_mentioning(str(kernel.connection_file)) == []
+
+
+def test_sandbox_alone_kills_forked_children(base, sandbox_ok):
+    kernel = SandboxedKernel(_sandbox(base, guards=False), base)
+    try:
+        kernel.wait_ready()
+        run = kernel.run_cell("import subprocess\np = subprocess.Popen(['sleep', '300'])\nprint(p.pid)", timeout=10)
+        assert run.status == "ok", run.outputs
+    finally:
+        kernel.kill()
+    time.sleep(0.5)
+    assert _processes_mentioning("sleep\x00300") == []
+
+
+def test_interrupt_then_continue(base, sandbox_ok):
+    kernel = SandboxedKernel(_sandbox(base), base)
+    try:
+        kernel.wait_ready()
+        assert kernel.run_cell("while True: pass", timeout=1.0).status == "timeout"
+        after = kernel.run_cell("print(6 * 7)", timeout=5)
+        assert after.status == "ok" and after.outputs[0]["text"] == "42\n"
+    finally:
+        kernel.kill()
+
+
+def test_memory_limit(base, sandbox_ok):
+    kernel = SandboxedKernel(_sandbox(base, memory_mb=1024), base)
+    try:
+        kernel.wait_ready()
+        run = kernel.run_cell("import numpy as np\nx = np.ones(200_000_000)", timeout=10)
+        assert run.status == "error" and run.error[0] == "MemoryError"
+        assert kernel.run_cell("y = np.ones(1_000_000); print(y.sum())", timeout=5).outputs[0]["text"] == "1000000.0\n"
+    finally:
+        kernel.kill()
+
+
+def test_tmp_is_size_limited(base, sandbox_ok):
+    kernel = SandboxedKernel(_sandbox(base, tmp_mb=8, file_mb=64), base)
+    try:
+        kernel.wait_ready()
+        run = kernel.run_cell("open('/tmp/work/big', 'wb').write(b'x' * 20_000_000)", timeout=10)
+        assert run.status == "error" and "No space left" in run.error[1]
+    finally:
+        kernel.kill()
+
+
+def test_missing_bwrap_refuses(monkeypatch, base):
+    import lossbook.grading.sandbox as sandbox_module
+    from lossbook.grading.sandbox import SandboxUnavailable
+
+    monkeypatch.setattr(sandbox_module, "find_bwrap", lambda: None)
+    with pytest.raises(SandboxUnavailable, match="--no-sandbox"):
+        make_sandbox(base)
+    assert make_sandbox(base, no_sandbox=True).isolated is False

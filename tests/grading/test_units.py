@@ -1,0 +1,161 @@
+"""Grader pieces that need no sandbox: gradebook, discovery, assembling, parsing, the command."""
+import csv
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from builders import REPO, learner_copy
+from lossbook.cli import main
+from lossbook.grading.assemble import (Solution, SubmissionError, assemble, lesson_of_submission,
+                                      read_submission)
+from lossbook.grading.batch import find_submissions, sanitize_learner
+from lossbook.grading.feedback import parse_canonical
+from lossbook.grading.gradebook import Row, read_rows, write_rows
+
+LESSONS = {"02_mse": None, "03_mae_huber": None}
+
+
+def test_gradebook_merge_replaces_only_regraded_rows(tmp_path):
+    path = tmp_path / "g.csv"
+    write_rows(path, [Row("ana", "02_mse", {"mse": 3, "mse_grad": 0}, 3, 6, "graded", ["x"], "h1"),
+                      Row("ben", "02_mse", {"mse": 1, "mse_grad": 3}, 4, 6, "graded", [], "h1"),
+                      Row("ana", "03_mae_huber", {"mae": 2, "huber": 3, "huber_grad": 0}, 5, 8, "graded", [], "h2")])
+    write_rows(path, [Row("ana", "02_mse", {"mse": 3, "mse_grad": 3}, 6, 6, "graded", [], "h9")])
+    rows = read_rows(path)
+    assert [(r["learner"], r["lesson"], r["total"], r["solutions_hash"]) for r in rows] == [
+        ("ana", "02_mse", "6", "h9"), ("ben", "02_mse", "4", "h1"), ("ana", "03_mae_huber", "5", "h2")]
+    header = path.read_text().splitlines()[0].split(",")
+    assert header == ["learner", "lesson", "mse", "mse_grad", "mae", "huber", "huber_grad", "total", "max",
+                      "status", "reasons", "solutions_hash", "sandbox"]
+    assert rows[2]["mse"] == "" and rows[0]["mae"] == ""
+    assert not [p for p in tmp_path.iterdir() if p.name != "g.csv"], "no temporary files left behind"
+
+
+def test_gradebook_neutralises_formulas_and_newlines(tmp_path):
+    path = tmp_path / "g.csv"
+    write_rows(path, [Row("ana", "02_mse", {"mse": 0}, 0, 3, "graded", ["=HYPERLINK(\"x\")\nmore"], "h")])
+    with open(path, newline="") as handle:
+        row = next(csv.DictReader(handle))
+    assert row["reasons"] == "'=HYPERLINK(\"x\") more"
+
+
+def test_gradebook_failed_write_keeps_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "g.csv"
+    write_rows(path, [Row("ana", "02_mse", {"mse": 3}, 3, 3, "graded")])
+    before = path.read_bytes()
+
+    def boom(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        write_rows(path, [Row("ben", "02_mse", {"mse": 3}, 3, 3, "graded")])
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.csv"]
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("ana", "ana"), ("../../etc", "etc"), ("Ana Lima", "Ana_Lima"), ("=1+2", "1_2"), ("", "unknown"),
+    ("-rf", "rf"), ("a/b\\c", "a_b_c"), ("x" * 100, "x" * 64), ("ñandú", "and"),
+])
+def test_sanitize_learner(raw, clean):
+    assert sanitize_learner(raw) == clean
+
+
+def test_find_submissions_learner_ids(tmp_path):
+    (tmp_path / "ana").mkdir()
+    (tmp_path / "ana" / "02_mse.ipynb").write_text("{}")
+    (tmp_path / "ben.ipynb").write_text("{}")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "02_mse.ipynb").write_text("{}")
+    found = find_submissions([tmp_path], LESSONS)
+    assert sorted((s.learner, s.path.name) for s in found) == [("ana", "02_mse.ipynb"), ("ben", "ben.ipynb")]
+    direct = find_submissions([tmp_path / "ana" / "02_mse.ipynb"], LESSONS)
+    assert [s.learner for s in direct] == ["ana"]
+    assert [s.learner for s in find_submissions([tmp_path / "ben.ipynb"], LESSONS, "c d")] == ["c_d"]
+
+
+def test_lesson_from_metadata_checked_against_file_name(tmp_path):
+    nb = learner_copy("02_mse")
+    assert lesson_of_submission(nb, tmp_path / "02_mse.ipynb", LESSONS) == "02_mse"
+    assert lesson_of_submission(nb, tmp_path / "ana.ipynb", LESSONS) == "02_mse"
+    with pytest.raises(SubmissionError) as error:
+        lesson_of_submission(nb, tmp_path / "03_mae_huber.ipynb", LESSONS)
+    assert error.value.status == "wrong-lesson"
+    nb.metadata.pop("lossbook")
+    assert lesson_of_submission(nb, tmp_path / "02_mse.ipynb", LESSONS) == "02_mse"
+    with pytest.raises(SubmissionError) as error:
+        lesson_of_submission(nb, tmp_path / "ana.ipynb", LESSONS)
+    assert error.value.status == "unknown-lesson"
+
+
+@pytest.mark.parametrize("content, status", [
+    (b"\xff\xfe not utf8", "not-a-notebook"), (b"[1, 2]", "not-a-notebook"),
+    (json.dumps({"nbformat": 3, "cells": []}).encode(), "wrong-nbformat"),
+])
+def test_read_submission_statuses(tmp_path, content, status):
+    path = tmp_path / "02_mse.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(SubmissionError) as error:
+        read_submission(path)
+    assert error.value.status == status
+
+
+def test_assemble_takes_only_answers_from_the_learner():
+    solution_nb = nbformat.read(REPO / "solutions" / "02_mse.ipynb", as_version=4)
+    solution = Solution.from_notebook(solution_nb)
+    learner = learner_copy("02_mse", {"mse": "def mse(a, b):\n    return 0.0\n"})
+    for cell in learner.cells:
+        if cell.cell_type == "code" and cell.metadata.get("lossbook", {}).get("role") != "answer":
+            cell.source = "print('tampered')"
+    grading = assemble(solution, learner)
+    from_learner = [c.source for c in grading.cells if c.from_learner]
+    assert from_learner[0] == "def mse(a, b):\n    return 0.0\n" and len(from_learner) == 2
+    instructor = [c.source for c in grading.cells if not c.from_learner]
+    assert "print('tampered')" not in instructor
+    hidden = [c for c in grading.cells if c.role == "hidden-tests"]
+    assert [(c.exercise, c.number, c.points) for c in hidden] == [("mse", 1, 1), ("mse", 2, 2),
+                                                                   ("mse_grad", 1, 1), ("mse_grad", 2, 2)]
+    assert all(c.expected for c in hidden)
+    assert grading.max_points == {"mse": 3, "mse_grad": 3} and grading.missing == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1.5", 1.5), ("-0.25", -0.25), ("[1, 2.5e-08, -inf]", [1, 2.5e-08, float("-inf")]),
+    ("[[1, 2], [3, 4]]", [[1, 2], [3, 4]]), ("(3,)", [3]), ("True", None), ("hello", None), ("", None),
+])
+def test_parse_canonical(text, value):
+    assert parse_canonical(text) == value
+
+
+def test_cli_refuses_without_sandbox(tmp_path, monkeypatch, capsys):
+    import lossbook.grading.sandbox as sandbox_module
+
+    monkeypatch.setattr(sandbox_module, "find_bwrap", lambda: None)
+    shutil.copyfile(REPO / "solutions" / "02_mse.ipynb", tmp_path / "02_mse.ipynb")
+    status = main(["grade", str(tmp_path / "02_mse.ipynb"), "--out", str(tmp_path / "g.csv")])
+    assert status == 2
+    assert "--no-sandbox" in capsys.readouterr().err
+    assert not (tmp_path / "g.csv").exists()
+
+
+def test_cli_missing_path(tmp_path, capsys):
+    assert main(["grade", str(tmp_path / "nope"), "--out", str(tmp_path / "g.csv")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_no_sandbox_rows_say_so(tmp_path, monkeypatch):
+    import lossbook.grading.sandbox as sandbox_module
+
+    monkeypatch.setattr(sandbox_module, "find_bwrap", lambda: None)
+    shutil.copyfile(REPO / "solutions" / "02_mse.ipynb", tmp_path / "02_mse.ipynb")
+    status = main(["grade", str(tmp_path / "02_mse.ipynb"), "--learner", "ana", "--no-sandbox",
+                   "--out", str(tmp_path / "g.csv"), "--timeout", "20"])
+    assert status == 0
+    (row,) = read_rows(tmp_path / "g.csv")
+    assert row["sandbox"] == "NONE" and row["reasons"].startswith("graded WITHOUT a sandbox")
+    assert row["total"] == row["max"] == "6"
