@@ -10,12 +10,17 @@ True:`` loops even when the learner's code swallows every exception (``except
 BaseException: pass``), and a learner's ``sys.exit``, ``os._exit`` or a crash ends only
 the child. The kernel stays usable. Forking is cheap (copy-on-write): a few milliseconds.
 
-Forking a process with live BLAS/OpenMP threads can leave a lock held in the child.
-OpenBLAS shuts its thread pool down in the child (``pthread_atfork``) and the cases are
-too small for numpy to use threads, so this does not arise for the course's code; the
-child also sets ``OMP_NUM_THREADS=1`` etc. for anything first loaded there. If a library
-that does deadlock after fork (e.g. OpenMP used in the parent before the check) makes a
-correct function time out, set ``LOSSBOOK_CHECK_ISOLATION=inprocess``.
+Forking a process with live BLAS/OpenMP threads needs care. OpenBLAS's own fork handler
+shuts its worker threads down, so ``fork()`` itself can block forever while another
+thread of the kernel is inside a multi-threaded BLAS call (measured: a background thread
+multiplying 600×600 matrices hung the fork, also with the thread limit lowered just
+around the fork). So when the process has more than one thread (a Jupyter kernel always
+has), the first forked check limits BLAS to one thread for the rest of the session
+(``threadpoolctl``, installed with scikit-learn; without it nothing is changed). For the
+course's array sizes one BLAS thread costs nothing. The child also sets
+``OMP_NUM_THREADS=1`` etc. for anything first loaded there. If another library
+deadlocks after fork (e.g. OpenMP used in the parent before the check) and a correct
+function times out, set ``LOSSBOOK_CHECK_ISOLATION=inprocess``.
 
 Fallback (``LOSSBOOK_CHECK_ISOLATION=inprocess``, and by default on Windows and macOS,
 where fork is unavailable or unsafe with the system frameworks): the cases run in the
@@ -252,22 +257,49 @@ def _describe_exit(status: int) -> str:
     return f"your function ended the process (exit status {code}; os._exit?)"
 
 
+_BLAS_LIMITED = False
+
+
+def _limit_blas_for_fork() -> None:
+    """Limit BLAS to one thread for the rest of this process, once, when other threads exist.
+
+    OpenBLAS's fork handler shuts its worker threads down; if another thread of the
+    process is inside a multi-threaded BLAS call at that moment, ``fork()`` never returns
+    (measured: a background thread multiplying 600×600 matrices hung it). With one BLAS
+    thread there are no workers to wait for. A limit set only around the fork is not
+    enough (a call already running keeps its workers), so the limit stays. Plain scripts
+    with a single thread keep their BLAS threads. Needs ``threadpoolctl`` (installed with
+    scikit-learn); without it nothing is changed.
+    """
+    global _BLAS_LIMITED
+    if _BLAS_LIMITED or threading.active_count() == 1:
+        return
+    _BLAS_LIMITED = True
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+    except Exception:  # noqa: BLE001 - no threadpoolctl, or an odd BLAS build: leave it alone
+        pass
+
+
 def _run_forked(fn: Callable, cases: Sequence[Case], arg_names: Sequence[str], timeout: float) -> RunResult:
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
+    _limit_blas_for_fork()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # Python >= 3.12 warns about fork with threads
         pid = os.fork()
-    if pid == 0:  # the child: never returns
-        try:
-            os.close(read_fd)
-            os.setpgid(0, 0)
-            _child(write_fd, fn, cases, arg_names)
-        except BaseException:  # noqa: BLE001
-            pass
-        finally:
-            os._exit(0)
+        if pid == 0:  # the child: never returns
+            try:
+                os.close(read_fd)
+                os.setpgid(0, 0)
+                _child(write_fd, fn, cases, arg_names)
+            except BaseException:  # noqa: BLE001
+                pass
+            finally:
+                os._exit(0)
     os.close(write_fd)
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)

@@ -148,6 +148,7 @@ def build(x, y_true, y_pred, loss: str = "squared error", reduction: str = "mean
     n = x.size
     fig, (ax_data, ax_loss) = style.new_figure(figsize=figsize, dpi=dpi, ncols=2)
     from matplotlib.collections import LineCollection
+    from matplotlib.ticker import MaxNLocator
 
     with style.course_style():
         ax_data.plot(x, y_true, color=style.DATA_COLOR, marker="o", linestyle="none",
@@ -163,6 +164,7 @@ def build(x, y_true, y_pred, loss: str = "squared error", reduction: str = "mean
                                             label="prediction ŷ")
         low, high = y_range if y_range is not None else (y_true.min() - 3, y_true.max() + 3)
         ax_data.set_xlim(x.min() - 0.5, x.max() + 0.5)
+        ax_data.xaxis.set_major_locator(MaxNLocator(5))
         ax_data.set_ylim(low, high)
         ax_data.legend(loc="upper left")
 

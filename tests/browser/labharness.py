@@ -5,7 +5,7 @@ benchmark (``benchmarks/bench_felt_latency.py``); it needs no pytest.
 
 - :func:`chromium_path` finds Debian's Chromium; :func:`launch_chromium` starts it through
   Playwright with a fresh profile (Playwright's own browser download is not used).
-- :class:`Server` runs ``jupyter lab`` or ``voila`` from this Python environment on
+- :class:`Server` runs ``jupyter lab`` or ``lossbook workshop`` (Voilà) from this Python environment on
   127.0.0.1, a free port, no token, on a temporary copy of the course with its own
   settings/workspaces/runtime folders, and always stops it *and its kernels*.
 - :class:`LabNotebook` opens a notebook in a page, waits until the app is restored and the
@@ -127,17 +127,18 @@ def _alive(pid: int) -> bool:
 
 
 class Server:
-    """``jupyter lab`` or ``voila`` on 127.0.0.1 in a scratch folder; a context manager.
+    """``jupyter lab`` or ``lossbook workshop`` on 127.0.0.1; a context manager.
 
     Parameters
     ----------
-    kind : {"lab", "voila"}
+    kind : {"lab", "workshop"}
+        ``jupyter lab``, or ``lossbook workshop`` (Voilà).
     root : Path
         The folder served (a temporary copy of the course; see :func:`copy_course`).
     scratch : Path
         Where the settings, workspaces, runtime and progress folders and the log go.
     argv : list of str
-        Extra command-line arguments (for ``voila``: the notebook or folder first).
+        Extra command-line arguments.
     """
 
     def __init__(self, kind: str, root: Path, scratch: Path, argv=(), env=None,
@@ -184,10 +185,11 @@ class Server:
                     "--ServerApp.allow_root=True", "--LabApp.expose_app_in_browser=True",
                     "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
                     *self.argv]
-        if self.kind == "voila":
-            return [sys.executable, "-m", "voila", *self.argv, *common[:2],
-                    "--Voila.ip=127.0.0.1", "--Voila.root_dir=" + str(self.root)]
-        raise ValueError(f"kind must be 'lab' or 'voila', got {self.kind!r}")
+        if self.kind == "workshop":
+            # The real command: builds the pages and runs Voilà (ends both on SIGTERM).
+            return [sys.executable, "-m", "lossbook", "workshop", "--no-browser",
+                    f"--port={self.port}", f"--out={self.root / 'workshop-pages'}", *self.argv]
+        raise ValueError(f"kind must be 'lab' or 'workshop', got {self.kind!r}")
 
     def start(self) -> "Server":
         log = open(self.log_path, "wb")
@@ -248,16 +250,20 @@ class Server:
 
 
 @contextlib.contextmanager
-def lab_server(folders=COURSE_FOLDERS):
-    """A started JupyterLab on a fresh temporary copy of the course; yields the Server."""
-    with tempfile.TemporaryDirectory(prefix="lossbook-lab-") as tmp:
+def course_server(kind: str = "lab", folders=COURSE_FOLDERS):
+    """A started server (see :class:`Server`) on a fresh temporary copy of the course."""
+    with tempfile.TemporaryDirectory(prefix=f"lossbook-{kind}-") as tmp:
         scratch = Path(tmp)
         root = copy_course(scratch / "course", folders)
         (root / ".lossbook-course").write_text("")
-        server = Server("lab", root, scratch / "server")
-        server.scratch.mkdir()
-        with server:
+        (scratch / "server").mkdir()
+        with Server(kind, root, scratch / "server") as server:
             yield server
+
+
+def lab_server(folders=COURSE_FOLDERS):
+    """A started JupyterLab on a fresh temporary copy of the course; yields the Server."""
+    return course_server("lab", folders)
 
 
 # ---------------------------------------------------------------- page helpers (JS)

@@ -274,3 +274,35 @@ def test_the_reported_line_is_in_the_learners_helper():
             linecache.cache.pop(name, None)
     assert result.status == "error" and "ValueError: cannot reshape array" in result.message
     assert result.failure.error_line == "at line 3: return r.reshape(2, 2)"
+
+
+BLAS_THREAD_SCRIPT = """
+import threading, numpy as np
+from lossbook.exercises import get
+from lossbook.exercises.checking import run_check
+stop = False
+def busy():
+    a = np.random.default_rng(0).random((500, 500))
+    while not stop:
+        a @ a
+thread = threading.Thread(target=busy, daemon=True)
+thread.start()
+ex = get("regularized_cost")
+namespace = {"np": np}
+exec(ex.solution, namespace)
+print(sorted({run_check(ex, namespace["regularized_cost"], timeout=5).status for _ in range(15)}))
+stop = True
+"""
+
+
+@pytest.mark.skipif(not FORK_AVAILABLE, reason="needs os.fork")
+def test_fork_does_not_hang_while_another_thread_uses_blas(tmp_path):
+    """OpenBLAS's fork handler could block forever on a BLAS call running in another thread."""
+    pytest.importorskip("threadpoolctl")
+    import subprocess
+
+    env = {**os.environ, "LOSSBOOK_PROGRESS_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", BLAS_THREAD_SCRIPT], capture_output=True, text=True,
+                          timeout=150, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "['passed']"

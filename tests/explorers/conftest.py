@@ -109,6 +109,11 @@ def _check_contract(explorer) -> None:
             continue
         assert ax.get_title(), f"axes {ax} has no title"
         assert ax.get_xlabel() and ax.get_ylabel(), f"axes {ax.get_title()!r} lacks a label"
+        # readable on a projector: the course style's sizes, not matplotlib's 10 pt
+        assert ax.title.get_fontsize() >= 13, f"title of {ax.get_title()!r} is too small"
+        assert ax.xaxis.label.get_fontsize() >= 12 and ax.yaxis.label.get_fontsize() >= 12
+        for label in ax.get_xticklabels() + ax.get_yticklabels():
+            assert label.get_fontsize() >= 10, f"tick labels of {ax.get_title()!r} too small"
 
 
 @pytest.fixture

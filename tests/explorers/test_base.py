@@ -225,8 +225,23 @@ def test_hidpi_switch_falls_back_to_a_full_draw_then_blits_again(frame):
                                       "device_pixel_ratio": 2})
         explorer.controls["y_pred"].value = -1.25
     first = frame(blitting)
-    assert first.shape[:2] == (2 * 3 * blitting.figure.dpi / 2, 2 * 5 * blitting.figure.dpi / 2)
+    # a 5 × 3 inch figure at twice EXPLORER_DPI
+    assert first.shape[:2] == (2 * 3 * style.EXPLORER_DPI, 2 * 5 * style.EXPLORER_DPI)
     np.testing.assert_array_equal(first, frame(drawing))
     for explorer in (blitting, drawing):
         explorer.controls["y_pred"].value = 2.0
     np.testing.assert_array_equal(frame(blitting), frame(drawing))
+
+
+def test_without_ipympl_the_figure_is_shown_as_an_image(monkeypatch):
+    import ipywidgets
+
+    monkeypatch.setitem(sys.modules, "ipympl.backend_nbagg", None)   # import fails
+    explorer = _Square()
+    assert isinstance(explorer.canvas, base._ImageCanvas)
+    image = explorer.canvas.widget
+    assert isinstance(image, ipywidgets.Image) and bytes(image.value).startswith(b"\x89PNG")
+    first = bytes(image.value)
+    explorer.controls["y_pred"].value = -2.0
+    assert bytes(image.value) != first and explorer.dot.get_ydata()[0] == 9.0
+    assert not explorer.dot.get_animated()          # no blitting on this path
