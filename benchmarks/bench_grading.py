@@ -141,6 +141,7 @@ def write_nbgrader_course(root: Path, answers_list: list[dict[str, str]], timeou
         "c = get_config()\n"
         "c.CourseDirectory.course_id = 'lossbook'\n"
         f"c.ExecutePreprocessor.timeout = {int(timeout)}\n"
+        f"c.Execute.timeout = {int(timeout)}\n"
         "c.CourseDirectory.db_assignments = [dict(name='a')]\n")
     released = nbformat.read(REPO / "exercises" / f"{LESSON}.ipynb", as_version=4)
     tests = _hidden_as_asserts()

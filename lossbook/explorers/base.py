@@ -249,7 +249,8 @@ def attach_canvas(figure):
 def _freeze_layout(figure) -> None:
     """Run the constrained layout once, then keep it: layout on every draw costs time.
 
-    Explorers keep their axis limits fixed, so the first layout stays right.
+    An explorer's axes keep their places after that; explorers that change an axis'
+    limits (rarely) keep the space the first layout gave the tick labels.
     """
     engine = figure.get_layout_engine()
     if engine is not None and type(engine).__name__ != "PlaceHolderLayoutEngine":
@@ -276,7 +277,7 @@ class Explorer:
         Everything laid out together (CSS class ``lossbook-explorer``).
     """
 
-    #: Heading above the explorer (also used as the figure's accessible name).
+    #: Heading above the explorer (also names the readout for screen readers).
     title: str = ""
     #: One or two sentences telling the learner what to try.
     instructions: str = ""

@@ -226,7 +226,7 @@ class RegularizationPathsFigure:
         self.plane_ols = np.linalg.solve(self.plane.G, self.plane.q)
         self._circle = np.linspace(0.0, 2.0 * np.pi, 121)
         with style.course_style():
-            self.figure = Figure(figsize=(10.5, 6.0), dpi=dpi,
+            self.figure = Figure(figsize=(10.0, 5.6), dpi=dpi,
                                  layout="constrained")
             axd = self.figure.subplot_mosaic([["l1", "plane"], ["l2", "plane"]],
                                              width_ratios=(1.15, 1.0))
@@ -267,20 +267,20 @@ class RegularizationPathsFigure:
             float(plane.q @ ols)
         ax.contour(g1, g2, cost, levels=levels, colors=style.GRID_COLOR, linewidths=1.2)
         ax.plot([ols[0]], [ols[1]], linestyle="none", marker="*", markersize=14,
-                color="black", label="least squares (λ = 0)", zorder=6)
+                color="black", label="least squares", zorder=6)
         l1, l2 = style.LOSS_STYLES["l1"], style.LOSS_STYLES["l2"]
         self.diamond = ax.fill(*_diamond(1.0).T, facecolor=l1.color, alpha=0.25,
                                edgecolor=l1.color, linestyle=l1.linestyle, linewidth=2.0,
-                               label="L1 diamond ‖w‖₁ ≤ t₁")[0]
+                               label="L1 diamond")[0]
         (self.circle,) = ax.plot(np.cos(self._circle), np.sin(self._circle),
-                                 **l2.line(label="L2 circle ‖w‖₂ ≤ t₂", linewidth=2.0))
+                                 **l2.line(label="L2 circle", linewidth=2.0))
         self.touching = {
             key: ax.plot([], [], color=s.color, linestyle=":", linewidth=1.5)[0]
             for key, s in (("l1", l1), ("l2", l2))}
         self.solutions = {
-            key: ax.plot([], [], **s.points(label=f"{s.label} solution", markersize=10,
+            key: ax.plot([], [], **s.points(label=f"{name} solution", markersize=10,
                                             markeredgecolor="black", zorder=7))[0]
-            for key, s in (("l1", l1), ("l2", l2))}
+            for key, s, name in (("l1", l1, "lasso"), ("l2", l2, "ridge"))}
         ax.axhline(0.0, color=style.DATA_COLOR, linewidth=0.8)
         ax.axvline(0.0, color=style.DATA_COLOR, linewidth=0.8)
         ax.set_xlim(lo[0], hi[0])

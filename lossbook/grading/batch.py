@@ -18,7 +18,6 @@ import shutil
 import sys
 import tempfile
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,25 +123,39 @@ def grade(paths, out: Path | None, *, solutions: Path | None = None, jobs: int |
     Raises :class:`~lossbook.grading.sandbox.SandboxUnavailable` when there is no sandbox
     and ``no_sandbox`` is false; every other problem becomes a row's status.
     """
-    solutions_by_lesson = load_solutions(Path(solutions) if solutions else default_solutions())
-    submissions = find_submissions(paths, solutions_by_lesson, learner)
+    solutions_dir = Path(solutions) if solutions else default_solutions()
+    if not solutions_dir.is_dir():
+        raise FileNotFoundError(f"solutions folder {str(solutions_dir)!r} does not exist; pass --solutions FOLDER")
+    submissions = find_submissions(paths, {p.stem for p in solutions_dir.glob("*.ipynb")}, learner)
     jobs = max(1, jobs or os.cpu_count() or 1)
     submission_timeout = submission_timeout or max(60.0, 6 * cell_timeout)
     base = Path(tempfile.mkdtemp(prefix="lbg-"))
     os.chmod(base, 0o711)
     import lossbook
 
-    hidden = (Path(lossbook.__file__).resolve().parent, *(s.path.parent for s in solutions_by_lesson.values()
-                                                          if s.path is not None))
+    hidden = (Path(lossbook.__file__).resolve().parent, solutions_dir.resolve(),
+              *(Path(p).resolve() for p in paths))
+    pool = None
     try:
         sandbox = make_sandbox(build_runtime(base / "runtime"), no_sandbox=no_sandbox, limits=limits,
-                               hidden=tuple(hidden) + tuple(Path(p).resolve() for p in paths))
-    except BaseException:
+                               hidden=hidden)
+        # Kernels boot (in their own processes) while this process reads the notebooks.
+        if submissions:
+            pool = KernelPool(sandbox, base, size=jobs + 1, expected=len(submissions))
+        return _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submission_timeout,
+                      out, feedback, feedback_format, progress)
+    finally:
+        if pool is not None:
+            pool.close()
         shutil.rmtree(base, ignore_errors=True)
-        raise
+
+
+def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submission_timeout, out,
+           feedback, feedback_format, progress) -> list[SubmissionResult]:
+    solutions_by_lesson = load_solutions(solutions_dir)
     sandboxed = sandbox.isolated
     seen: dict[tuple[str, str], Path] = {}
-    prepared = []  # (submission, lesson, grading notebook or error result)
+    prepared = []  # (submission, (lesson, grading notebook, digest) or an error result)
     for sub in submissions:
         try:
             nb = read_submission(sub.path)
@@ -165,11 +178,9 @@ def grade(paths, out: Path | None, *, solutions: Path | None = None, jobs: int |
         seen[key] = sub.path
         prepared.append((sub, (lesson, assemble(solution, nb), solution.digest)))
 
-    to_run = [item for item in prepared if not isinstance(item[1], SubmissionResult)]
     stream = sys.stderr
     bar = _Progress(len(prepared), stream, stream.isatty() if progress is None else progress)
     results: list[SubmissionResult | None] = [None] * len(prepared)
-    pool = KernelPool(sandbox, base, size=jobs + 1, expected=len(to_run)) if to_run else None
 
     def work(index: int):
         sub, item = prepared[index]
@@ -194,13 +205,8 @@ def grade(paths, out: Path | None, *, solutions: Path | None = None, jobs: int |
         results[index] = result
         bar.step(result)
 
-    try:
-        with ThreadPoolExecutor(max_workers=jobs) as executor:
-            list(executor.map(work, range(len(prepared))))
-    finally:
-        if pool is not None:
-            pool.close()
-        shutil.rmtree(base, ignore_errors=True)
+    with ThreadPoolExecutor(max_workers=jobs) as executor:
+        list(executor.map(work, range(len(prepared))))
     final = [r for r in results if r is not None]
     if out is not None:
         write_rows(Path(out), [to_row(r) for r in final])

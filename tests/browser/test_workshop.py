@@ -72,7 +72,7 @@ def test_lesson_page_shows_a_large_explorer_without_code(offline_page, workshop,
     explorer.wait_for(state="attached", timeout=180_000)
     assert page.locator("#rendered_cells h1").first.inner_text().startswith("02 ·")
     # No code: Voilà strips every input; only outputs and Markdown are on the page.
-    assert page.locator(".jp-InputArea, .jp-CodeMirrorEditor, .cm-editor").count() == 0
+    assert page.locator(".jp-CodeCell .jp-InputArea, .jp-InputArea-editor, .cm-editor, pre code").count() == 0
     text = page.locator("#rendered_cells").inner_text()
     assert "explorers." not in text and "EXPLORER_DPI" not in text
     assert "Error displaying widget" not in text and "Traceback" not in text
