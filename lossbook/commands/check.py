@@ -1,16 +1,84 @@
-"""``lossbook check``: run a notebook's visible checks before handing it in."""
+"""``lossbook check NOTEBOOK``: run a notebook's visible checks before handing it in.
+
+Runs the learner's notebook top to bottom in a fresh kernel of this Python environment
+(their own code, on their own machine: no sandbox), in the notebook's folder, and prints
+the result of every check cell (the same text ``check`` shows in JupyterLab). The
+notebook file is not modified. Exit status: 0 when every check passed, 1 when one did
+not (or its cell raised), 2 when the notebook cannot be read or has no check cells.
+"""
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 
 HELP = "run a notebook's visible checks before handing it in"
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("check", help=HELP, description=HELP)
+    parser = subparsers.add_parser("check", help=HELP, description=HELP + " (the file is not modified)")
+    parser.add_argument("notebook", type=Path, metavar="NOTEBOOK", help="your exercise notebook (.ipynb)")
+    parser.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                        help="seconds per cell before it is stopped (default 120)")
     parser.set_defaults(func=run)
 
 
+def _text(outputs) -> str:
+    parts = []
+    for out in outputs:
+        kind = out.get("output_type")
+        if kind == "stream":
+            parts.append(out.get("text", ""))
+        elif kind in ("execute_result", "display_data"):
+            parts.append(out.get("data", {}).get("text/plain", ""))
+        elif kind == "error":
+            parts.append(f"{out.get('ename')}: {out.get('evalue')}")
+    return "".join(p if p.endswith("\n") else p + "\n" for p in parts if p).rstrip("\n")
+
+
 def run(args) -> int:
-    print("lossbook check: not available in this version yet", file=sys.stderr)
-    return 2
+    import nbformat
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+    from lossbook import notebook_roles as roles
+
+    path = args.notebook
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        print(f"lossbook check: no such file: {path}", file=sys.stderr)
+        return 2
+    except Exception as error:  # noqa: BLE001 - nbformat raises many types
+        print(f"lossbook check: {path} is not a readable notebook ({error})", file=sys.stderr)
+        return 2
+    checks = roles.cells_with_role(nb, roles.CHECK)
+    if not checks:
+        print(f"lossbook check: {path} has no check cells (cells with lossbook role \"check\"); "
+              "is it one of the course's exercise notebooks?", file=sys.stderr)
+        return 2
+    km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
+    client = NotebookClient(nb, km=km, timeout=int(args.timeout), allow_errors=True,
+                            resources={"metadata": {"path": str(path.resolve().parent)}})
+    stopped = None
+    try:
+        client.execute(stderr=subprocess.DEVNULL)  # the kernel's own warnings are noise here
+    except CellTimeoutError:
+        stopped = f"a cell ran longer than {args.timeout:g} s and was stopped"
+    except DeadKernelError:
+        stopped = "the kernel died (sys.exit, os._exit or a crash in the notebook)"
+    all_passed = stopped is None
+    for index, cell in checks:
+        exercise = roles.exercise_of(cell) or "?"
+        text = _text(cell.get("outputs", [])) or "(not run)"
+        passed = text.lstrip().startswith("✔")
+        all_passed &= passed
+        print(f"── {exercise} " + "─" * max(0, 60 - len(exercise)))
+        print(text)
+    if stopped:
+        print(f"\nstopped early: {stopped}")
+    print("\nall checks passed: ready to hand in" if all_passed else
+          "\nsome checks did not pass yet: see above, and try hint(\"<exercise>\") in the notebook")
+    return 0 if all_passed else 1

@@ -11,13 +11,16 @@ BaseException: pass``), and a learner's ``sys.exit``, ``os._exit`` or a crash en
 the child. The kernel stays usable. Forking is cheap (copy-on-write): a few milliseconds.
 
 Forking a process with live BLAS/OpenMP threads needs care. OpenBLAS's own fork handler
-shuts its worker threads down, so ``fork()`` itself can block forever while another
-thread of the kernel is inside a multi-threaded BLAS call (measured: a background thread
-multiplying 600×600 matrices hung the fork, also with the thread limit lowered just
-around the fork). So when the process has more than one thread (a Jupyter kernel always
-has), the first forked check limits BLAS to one thread for the rest of the session
-(``threadpoolctl``, installed with scikit-learn; without it nothing is changed). For the
-course's array sizes one BLAS thread costs nothing. The child also sets
+shuts its worker threads down and can lose the wake-up of a worker that was just busy
+for another thread: ``fork()`` then never returns (measured: a background thread
+multiplying 500×500 matrices while the main thread checks; gdb shows
+``blas_thread_shutdown_`` stuck in ``pthread_join``). Workers idle since before that
+thread's BLAS calls are safe. So when this module is imported into a process that has
+other threads (a Jupyter kernel always has; ``from lossbook import check`` imports it),
+BLAS is limited to one thread for the rest of the session (``threadpoolctl``, installed
+with scikit-learn; without it nothing is changed). For the course's array sizes one
+BLAS thread costs nothing. Remaining risk: a thread already running multi-threaded BLAS
+before the checker was imported. The child also sets
 ``OMP_NUM_THREADS=1`` etc. for anything first loaded there. If another library
 deadlocks after fork (e.g. OpenMP used in the parent before the check) and a correct
 function times out, set ``LOSSBOOK_CHECK_ISOLATION=inprocess``.
@@ -261,15 +264,16 @@ _BLAS_LIMITED = False
 
 
 def _limit_blas_for_fork() -> None:
-    """Limit BLAS to one thread for the rest of this process, once, when other threads exist.
+    """Limit BLAS to one thread for the rest of this process, once, if it has other threads.
 
-    OpenBLAS's fork handler shuts its worker threads down; if another thread of the
-    process is inside a multi-threaded BLAS call at that moment, ``fork()`` never returns
-    (measured: a background thread multiplying 600×600 matrices hung it). With one BLAS
-    thread there are no workers to wait for. A limit set only around the fork is not
-    enough (a call already running keeps its workers), so the limit stays. Plain scripts
-    with a single thread keep their BLAS threads. Needs ``threadpoolctl`` (installed with
-    scikit-learn); without it nothing is changed.
+    OpenBLAS's fork handler wakes its worker threads to shut them down, and loses the
+    wake-up when a worker was just busy for another thread: ``fork()`` then never returns
+    (seen with gdb: ``blas_thread_shutdown_`` stuck in ``pthread_join``). Workers that
+    have been idle since before that thread's BLAS calls are safe, so the limit is set as
+    early as possible: when this module is imported in a process that already has other
+    threads (a Jupyter kernel always has), else at the first fork that sees other
+    threads. Needs ``threadpoolctl`` (installed with scikit-learn); without it nothing
+    is changed.
     """
     global _BLAS_LIMITED
     if _BLAS_LIMITED or threading.active_count() == 1:
@@ -422,3 +426,8 @@ def run_cases(fn: Callable, cases: Sequence[Case], arg_names: Sequence[str] = ()
     if isolation == "inprocess":
         return _run_inprocess(fn, cases, arg_names, timeout)
     raise ValueError(f"isolation must be 'fork' or 'inprocess'; got {isolation!r}")
+
+
+# As early as possible: see _limit_blas_for_fork.
+if default_isolation() == "fork":
+    _limit_blas_for_fork()

@@ -24,7 +24,7 @@ class HingeMarginExplorer(Explorer):
     instructions = ("Turn and shift the decision line; lengthen w to narrow the margin band. "
                     "Hinge loss charges every point with margin y·f(x) < 1.")
 
-    def __init__(self, angle: float = 30.0, bias: float = 0.5, norm: float = 1.0,
+    def __init__(self, angle: float = 45.0, bias: float = 0.0, norm: float = 1.0,
                  n: int = 40, seed: int = 5):
         self._initial = (angle, bias, norm)
         self.X, self.y = hinge_figure.sample_data(n=n, seed=seed)
@@ -82,7 +82,7 @@ class HingeMarginExplorer(Explorer):
         ]
 
 
-def hinge_margin(angle: float = 30.0, bias: float = 0.5, norm: float = 1.0) -> HingeMarginExplorer:
+def hinge_margin(angle: float = 45.0, bias: float = 0.0, norm: float = 1.0) -> HingeMarginExplorer:
     """Explorer of the hinge loss and the margin (lesson 05).
 
     Starts with ``w = norm·(cos angle°, sin angle°)`` and ``b = bias``; ``angle`` in

@@ -326,7 +326,7 @@ ERROR_TEXTS_JS = """(root) => {
     else if (/Error displaying widget/.test(text)) found.push(text.slice(0, 800));
     else if (el.classList.contains('jp-RenderedText') && /Traceback \\(most recent call last\\)/.test(text)) found.push(text.slice(0, 800));
   }
-  for (const el of root.querySelectorAll('.jupyter-widgets .jp-RenderedText, .widget-error, .jupyter-widgets-error-widget')) {
+  for (const el of root.querySelectorAll('.jupyter-widgets-error-widget')) {
     found.push('widget error: ' + (el.innerText || '').slice(0, 400));
   }
   return found;

@@ -50,7 +50,11 @@ def test_lesson_runs_and_its_explorer_responds(path, open_notebook, page, reques
     notebook = open_notebook(path)
     assert_runs_clean(notebook)
     explorers = page.locator(".jp-Notebook .lossbook-explorer")
-    assert explorers.count() >= 1, f"{path} shows no explorer (no element with class lossbook-explorer)"
+    try:  # widget views render after the cell's reply: give them time
+        explorers.first.wait_for(state="attached", timeout=120_000)
+    except Exception:
+        pytest.fail(f"{path} shows no explorer (no element with class lossbook-explorer); "
+                    f"errors on the page: {notebook.errors()}")
     move_explorer_slider(page, request, explorers.first)
     # Moving the slider must not have produced an error either (the observer runs in the kernel).
     assert not notebook.errors()

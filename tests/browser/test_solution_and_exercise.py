@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from labharness import ROOT, artifact_path
+from labharness import ROOT, artifact_path, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +40,10 @@ def test_checks_render_as_html(folder, status, word, open_notebook, page, reques
     assert result == "ok", f"{path}: JupyterLab reported a failed cell during run-all"
 
     rendered = page.locator(".jp-Notebook .jp-RenderedHTMLCommon .lossbook-check")
+    try:
+        wait_for(lambda: rendered.count() >= len(expected), 60, message="the check results")
+    except TimeoutError:
+        pass  # the assertion below says what is missing
     assert rendered.count() == len(expected), (
         f"{path}: {rendered.count()} check results rendered as HTML, expected {len(expected)}")
     for i, exercise in enumerate(expected):

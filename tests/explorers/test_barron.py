@@ -116,3 +116,12 @@ def test_contract_and_updates_in_place(explorer, check_contract, in_place, sweep
     explorer.controls["alpha"].value = -4.0
     explorer.controls["c"].value = 2.0
     assert not np.array_equal(frame(explorer), before)
+
+
+def test_static_figure_for_lessons():
+    from lossbook.figures import style
+
+    plot = barron_figure.build(alpha=0.0, c=2.0, dpi=style.STATIC_DPI)
+    assert plot.figure.dpi == style.STATIC_DPI
+    rho, _ = barron_figure.curves(plot.r, 0.0, 2.0)
+    np.testing.assert_array_equal(plot.current_loss.get_ydata(), rho)

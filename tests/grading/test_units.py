@@ -159,3 +159,23 @@ def test_no_sandbox_rows_say_so(tmp_path, monkeypatch):
     (row,) = read_rows(tmp_path / "g.csv")
     assert row["sandbox"] == "NONE" and row["reasons"].startswith("graded WITHOUT a sandbox")
     assert row["total"] == row["max"] == "6"
+
+
+@pytest.mark.parametrize("folder, status, text", [
+    ("solutions", 0, "all checks passed"), ("exercises", 1, "Not attempted — mse"),
+])
+def test_lossbook_check_runs_visible_checks(tmp_path, capsys, folder, status, text):
+    path = tmp_path / "mine.ipynb"
+    shutil.copyfile(REPO / folder / "02_mse.ipynb", path)
+    before = path.read_bytes()
+    assert main(["check", str(path), "--timeout", "60"]) == status
+    out = capsys.readouterr().out
+    assert text in out and "── mse_grad" in out
+    assert path.read_bytes() == before
+
+
+def test_lossbook_check_bad_input(tmp_path, capsys):
+    (tmp_path / "x.ipynb").write_text("nope")
+    assert main(["check", str(tmp_path / "x.ipynb")]) == 2
+    assert main(["check", str(tmp_path / "missing.ipynb")]) == 2
+    assert "not a readable notebook" in capsys.readouterr().err
