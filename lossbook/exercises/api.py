@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import html
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 from lossbook.exercises.checking import run_check
 from lossbook.exercises.feedback import CheckResult
-from lossbook.exercises.progress import default_store
+from lossbook.exercises.progress import ProgressWarning, default_store
 from lossbook.exercises.registry import by_lesson, get
 
 __all__ = ["check", "hint", "solution", "progress", "Hint", "Solution", "ProgressReport"]
@@ -49,8 +50,18 @@ def check(exercise_id: str, fn: Callable, *, timeout: float | None = None) -> Ch
     """
     exercise = get(exercise_id)
     result = run_check(exercise, fn, timeout=timeout)
-    default_store().record_check(exercise.id, result.status)
+    _record(lambda store: store.record_check(exercise.id, result.status), None)
     return result
+
+
+def _record(action, default):
+    """Run a progress-store action; a broken store never breaks check, hint or solution."""
+    try:
+        return action(default_store())
+    except Exception as exc:  # noqa: BLE001 - e.g. a hand-edited progress file with odd values
+        warnings.warn(f"lossbook: progress could not be recorded ({type(exc).__name__}: {exc})",
+                      ProgressWarning, stacklevel=3)
+        return default
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,7 @@ class Hint:
 def hint(exercise_id: str) -> Hint:
     """The next hint for ``exercise_id``: a nudge first, nearly the answer last (which then repeats)."""
     exercise = get(exercise_id)
-    index = default_store().next_hint(exercise.id, len(exercise.hints))
+    index = _record(lambda store: store.next_hint(exercise.id, len(exercise.hints)), 0)
     return Hint(exercise.id, index + 1, len(exercise.hints), exercise.hints[index])
 
 
@@ -138,7 +149,7 @@ def _solution_widget(exercise_id: str, code: str):
     def reveal(_):
         shown.value = f"<pre>{html.escape(code)}</pre>"
         button.disabled = True
-        default_store().record_solution_viewed(exercise_id)
+        _record(lambda store: store.record_solution_viewed(exercise_id), None)
 
     button.on_click(reveal)
     box = widgets.VBox([widgets.HBox([button, note]), shown])
@@ -155,7 +166,7 @@ def solution(exercise_id: str, confirm: bool = False):
     """
     exercise = get(exercise_id)
     if confirm:
-        default_store().record_solution_viewed(exercise.id)
+        _record(lambda store: store.record_solution_viewed(exercise.id), None)
         return Solution(exercise.id, exercise.solution, shown=True)
     if _in_jupyter_kernel():
         try:

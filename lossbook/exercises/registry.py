@@ -54,12 +54,12 @@ def get(exercise_id: str) -> Exercise:
     if not isinstance(exercise_id, str):
         raise TypeError(f"exercise_id must be a string such as 'mse', got {type(exercise_id).__name__}; "
                         f"valid ids: {', '.join(_BY_ID)}")
-    try:
-        return _BY_ID[exercise_id]
-    except KeyError:
-        close = difflib.get_close_matches(exercise_id.strip().lower(), list(_BY_ID), n=1, cutoff=0.5)
-        suggestion = f"did you mean {close[0]!r}? " if close else ""
-        raise UnknownExercise(f"no exercise called {exercise_id!r}; {suggestion}valid ids: {', '.join(_BY_ID)}") from None
+    found = _BY_ID.get(exercise_id) or _BY_ID.get(exercise_id.strip().lower())
+    if found is not None:
+        return found
+    close = difflib.get_close_matches(exercise_id.strip().lower(), list(_BY_ID), n=1, cutoff=0.5)
+    suggestion = f"did you mean {close[0]!r}? " if close else ""
+    raise UnknownExercise(f"no exercise called {exercise_id!r}; {suggestion}valid ids: {', '.join(_BY_ID)}")
 
 
 def by_lesson() -> dict[str, list[Exercise]]:

@@ -91,8 +91,10 @@ class SandboxedKernel:
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             sandbox.command(self.dir, argv), stdin=subprocess.DEVNULL, stdout=self._stderr,
-            stderr=self._stderr, preexec_fn=sandbox.limits.apply, env=env, cwd=cwd,
-            close_fds=True,
+            stderr=self._stderr, env=env, cwd=cwd, close_fds=True,
+            # Its own session (the grader kills the whole group); limits via prlimit, else here.
+            start_new_session=True,
+            preexec_fn=None if sandbox.limits.prefix() else sandbox.limits.apply,
         )
         self.client = None
         self._report_from = 0

@@ -14,8 +14,8 @@ The security boundary of grading is a private mount namespace plus an unprivileg
   and the ZeroMQ ``ipc`` sockets the grader talks to it through: the network namespace is
   private too, so there is no TCP to reach anything (other kernels, the internet).
 
-Resource limits (address space, file size, CPU time) are set with ``setrlimit`` in the
-child before ``bwrap`` starts; they are inherited by everything in the sandbox.
+Resource limits (address space, file size, CPU time) are set by ``prlimit`` (util-linux)
+before ``bwrap`` starts; they are inherited by everything in the sandbox.
 """
 from __future__ import annotations
 
@@ -56,14 +56,25 @@ class Limits:
     tmp_mb: int = DEFAULT_TMP_MB
     cpu_seconds: int = 600
 
+    def prefix(self) -> list[str]:
+        """``prlimit`` command-line prefix setting the limits (util-linux), or ``[]``.
+
+        Setting limits through a program rather than a ``preexec_fn`` keeps process
+        creation safe in the grader's threads (``preexec_fn`` may deadlock with threads).
+        """
+        tool = shutil.which("prlimit")
+        if tool is None:
+            return []
+        mem, size = self.memory_mb * 1024 * 1024, self.file_mb * 1024 * 1024
+        return [tool, f"--as={mem}", f"--fsize={size}", f"--cpu={self.cpu_seconds}", "--core=0", "--"]
+
     def apply(self) -> None:
-        """Set the limits on the calling process (used as ``preexec_fn``)."""
-        os.setsid()  # its own process group and session: the grader kills the whole group
+        """Set the limits on the calling process (the fallback when ``prlimit`` is missing)."""
         mem = self.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         size = self.file_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-        resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_seconds, self.cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_seconds, self.cpu_seconds))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -88,20 +99,26 @@ def _inside(path: Path, roots: list[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
 
+def _probe(command: list[str]) -> bool:
+    try:
+        return subprocess.run(command, capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 def find_bwrap() -> str | None:
     """Path of a working ``bwrap``, or ``None``."""
     found = shutil.which("bwrap")
     if not found:
         return None
-    try:
-        probe = subprocess.run(
-            [found, "--ro-bind", "/", "/", "--unshare-all", "--uid", str(SANDBOX_UID),
-             "--gid", str(SANDBOX_UID), "--die-with-parent", "/bin/true"],
-            capture_output=True, timeout=20,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return found if probe.returncode == 0 else None
+    ok = _probe([found, "--ro-bind", "/", "/", "--unshare-all", "--uid", str(SANDBOX_UID),
+                 "--gid", str(SANDBOX_UID), "--die-with-parent", "/bin/true"])
+    return found if ok else None
+
+
+def bwrap_supports_size(bwrap: str) -> bool:
+    """Whether this bwrap has ``--size`` for tmpfs mounts (bubblewrap 0.8+)."""
+    return _probe([bwrap, "--ro-bind", "/", "/", "--size", "1048576", "--tmpfs", "/tmp", "/bin/true"])
 
 
 @dataclass
@@ -115,23 +132,35 @@ class Sandbox:
     """
 
     runtime: Path
-    bwrap: str | None
+    bwrap: str | None  # the sandbox program (bwrap or unshare), None for no sandbox
     limits: Limits = field(default_factory=Limits)
     hidden: tuple[Path, ...] = ()
+    #: bwrap supports ``--size`` (0.8+): /tmp is size-limited (else only RLIMIT_FSIZE holds).
+    tmp_size: bool = True
     #: Install the kernel's second layer (import guard, audit hook). Tests switch it off
     #: to show that the sandbox alone holds.
     guards: bool = True
+    #: "bwrap", or "unshare" (util-linux, the fallback when bwrap is missing).
+    backend: str = "bwrap"
 
     @property
     def isolated(self) -> bool:
         return self.bwrap is not None
 
+    @property
+    def name(self) -> str:
+        """What the gradebook's ``sandbox`` column says."""
+        return self.backend if self.isolated else "NONE"
+
     def command(self, kernel_dir: Path, argv: list[str]) -> list[str]:
         """The full command line running ``argv`` with ``kernel_dir`` shared read-write."""
+        limits = self.limits.prefix()
         if self.bwrap is None:
-            return list(argv)
+            return limits + list(argv)
+        if self.backend == "unshare":
+            return limits + self._unshare_command(kernel_dir, argv)
         roots = python_roots()
-        cmd = [self.bwrap, "--ro-bind", "/usr", "/usr"]
+        cmd = limits + [self.bwrap, "--ro-bind", "/usr", "/usr"]
         for name in ("lib", "lib64", "bin", "sbin"):
             if os.path.islink(f"/{name}"):
                 cmd += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
@@ -146,7 +175,7 @@ class Sandbox:
                 cmd += ["--tmpfs", str(real)]
         cmd += [
             "--proc", "/proc", "--dev", "/dev",
-            "--size", str(self.limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
+            *(["--size", str(self.limits.tmp_mb * 1024 * 1024)] if self.tmp_size else []), "--tmpfs", "/tmp",
             "--dir", WORKDIR, "--dir", "/tmp/home",
             "--ro-bind", str(self.runtime), RUNTIME_MOUNT,
             "--bind", str(kernel_dir), str(kernel_dir),
@@ -157,6 +186,43 @@ class Sandbox:
         for key, value in kernel_environment(self.guards).items():
             cmd += ["--setenv", key, value]
         return cmd + list(argv)
+
+
+    def _unshare_command(self, kernel_dir: Path, argv: list[str]) -> list[str]:
+        """The same view as bwrap's, built by a shell script in fresh namespaces.
+
+        ``unshare`` makes user (mapped to root inside, no rights outside), mount, pid,
+        network, IPC and UTS namespaces; the script mounts a size-limited tmpfs as the new
+        root, binds into it read-only what the kernel needs, chroots, and drops every
+        capability (``setpriv``) before starting the kernel.
+        """
+        roots = python_roots()
+        root = Path(kernel_dir) / "root"
+        binds = ["/usr", *[str(r) for r in roots if not _inside(r, [Path("/usr")])]]
+        lines = ["set -eu", f'R="{root}"', "mkdir -p \"$R\"",
+                 f'mount -t tmpfs -o size={self.limits.tmp_mb}m,mode=755 tmpfs "$R"']
+        for source in binds:
+            lines += [f'mkdir -p "$R{source}"', f'mount --rbind "{source}" "$R{source}"',
+                      f'mount -o remount,bind,ro "$R{source}"']
+        for name in ("lib", "lib64", "bin", "sbin"):
+            if os.path.islink(f"/{name}"):
+                lines.append(f'ln -s "{os.readlink(f"/{name}")}" "$R/{name}"')
+        for path in self.hidden:
+            real = _real(path)
+            if real.exists() and _inside(real, roots + [Path("/usr")]):
+                lines.append(f'mount -t tmpfs -o size=1k,ro tmpfs "$R{real}"')
+        lines += [f'mkdir -p "$R{RUNTIME_MOUNT}" "$R{kernel_dir}" "$R/tmp/work" "$R/tmp/home" "$R/proc" "$R/dev"',
+                  f'mount --bind "{self.runtime}" "$R{RUNTIME_MOUNT}"',
+                  f'mount -o remount,bind,ro "$R{RUNTIME_MOUNT}"',
+                  f'mount --bind "{kernel_dir}" "$R{kernel_dir}"',
+                  'mount -t proc proc "$R/proc"', 'chmod 1777 "$R/tmp"']
+        for node in ("null", "zero", "random", "urandom"):
+            lines += [f'touch "$R/dev/{node}"', f'mount --bind "/dev/{node}" "$R/dev/{node}"']
+        environment = " ".join(f"{k}={v}" for k, v in kernel_environment(self.guards).items())
+        lines.append(f'exec chroot "$R" /usr/bin/setpriv --no-new-privs --inh-caps=-all --bounding-set=-all '
+                     f'/usr/bin/env -i -C {WORKDIR} {environment} "$@"')
+        return [self.bwrap, "--user", "--map-root-user", "--mount", "--pid", "--fork", "--net", "--ipc",
+                "--uts", "--kill-child", "/bin/sh", "-c", "\n".join(lines), "lossbook-sandbox", *argv]
 
 
 def kernel_environment(guards: bool = True) -> dict[str, str]:
@@ -179,20 +245,35 @@ def kernel_environment(guards: bool = True) -> dict[str, str]:
     }
 
 
+def find_unshare() -> str | None:
+    """Path of a working ``unshare`` (util-linux) able to build the fallback sandbox, or ``None``."""
+    found = shutil.which("unshare")
+    if not found or not shutil.which("setpriv") or not shutil.which("chroot"):
+        return None
+    ok = _probe([found, "--user", "--map-root-user", "--mount", "--pid", "--fork", "--net",
+                 "/bin/sh", "-c", "mount -t tmpfs tmpfs /mnt && mount -t proc proc /proc"])
+    return found if ok else None
+
+
 def make_sandbox(runtime: Path, *, no_sandbox: bool = False, limits: Limits | None = None,
-                 hidden: tuple[Path, ...] = ()) -> Sandbox:
+                 hidden: tuple[Path, ...] = (), backend: str | None = None) -> Sandbox:
     """The sandbox to grade in; raises :class:`SandboxUnavailable` when there is none.
 
+    ``backend`` forces "bwrap" or "unshare"; by default bwrap, else unshare.
     ``no_sandbox=True`` runs kernels unconfined (every gradebook row then says so).
     """
     limits = limits or Limits()
     if no_sandbox:
         return Sandbox(runtime, None, limits, hidden)
-    bwrap = find_bwrap()
+    bwrap = find_bwrap() if backend in (None, "bwrap") else None
+    if bwrap is None and backend in (None, "unshare"):
+        unshare = find_unshare()
+        if unshare is not None:
+            return Sandbox(runtime, unshare, limits, hidden, backend="unshare")
     if bwrap is None:
         raise SandboxUnavailable(
-            "no operating-system sandbox: `bwrap` (bubblewrap) is missing or cannot create "
-            "namespaces here. Install it (Debian/Ubuntu: apt-get install bubblewrap) or, "
+            "no operating-system sandbox: neither `bwrap` (bubblewrap) nor `unshare` (util-linux) "
+            "can create namespaces here. Install it (Debian/Ubuntu: apt-get install bubblewrap) or, "
             "knowing learners' code then runs unconfined, pass --no-sandbox"
         )
-    return Sandbox(runtime, bwrap, limits, hidden)
+    return Sandbox(runtime, bwrap, limits, hidden, tmp_size=bwrap_supports_size(bwrap))

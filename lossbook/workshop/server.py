@@ -20,7 +20,8 @@ HOST = "127.0.0.1"
 def voila_command(pages_dir: str | Path, port: int, python: str = sys.executable) -> list[str]:
     """The ``voila`` command serving ``pages_dir`` on 127.0.0.1:``port`` (no browser)."""
     return [python, "-m", "voila", str(pages_dir), f"--port={port}", "--no-browser",
-            f"--Voila.ip={HOST}", f"--template={TEMPLATE_NAME}", "--strip_sources=True",
+            f"--Voila.ip={HOST}", "--Voila.port_retries=0",
+            f"--template={TEMPLATE_NAME}", "--strip_sources=True",
             *VOILA_OFFLINE_ARGS]
 
 
@@ -70,7 +71,11 @@ def serve(pages_dir: Path, share_dir: Path, port: int, open_browser: bool = True
                 import webbrowser
 
                 webbrowser.open(url)
-        return process.wait()
+        status = process.wait()
+        if status:
+            print(f"lossbook workshop: Voilà stopped with exit status {status} (see above); "
+                  f"if port {port} is in use, choose another with --port", file=sys.stderr)
+        return status
     except KeyboardInterrupt:
         return 0
     finally:

@@ -37,11 +37,13 @@ def line_by_label(ax, prefix):
 def test_training_figure_plots_lines_and_costs():
     data = regression_1d(n=30, seed=0)
     history = [(0.05 * k, -0.02 * k) for k in range(12)]
-    fig = lesson00_welcome.training_figure(data.x, data.y, history, shown_steps=(0, 3, 11))
+    fig = lesson00_welcome.training_figure(data.x, data.y, history, shown_steps=(0, 1, 3, 11))
     assert_labelled(fig)
     left, right = fig.axes
-    for step in (0, 3, 11):
-        line = line_by_label(left, f"after {step} steps")
+    for step in (0, 1, 3, 11):
+        label = f"after {step} step" + ("" if step == 1 else "s")
+        line = line_by_label(left, label)
+        assert line.get_label() == label
         w, b = history[step]
         xs, ys = line.get_data()
         np.testing.assert_allclose(ys, w * np.asarray(xs) + b)

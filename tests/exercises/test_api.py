@@ -79,3 +79,15 @@ def test_solution_in_plain_python_needs_no_frontend():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert 'solution("hinge", confirm=True)' in out.stdout and "Solution for hinge:" in out.stdout
+
+
+def test_a_hand_edited_store_never_breaks_check_or_hint(folder):
+    (folder / "progress.json").write_text(json.dumps({"exercises": {"mse": {"attempts": "many", "hints": "x"}}}))
+    with pytest.warns(store_mod.ProgressWarning, match="progress could not be recorded"):
+        assert api.check("mse", lambda y, p: float(np.mean((p - y) ** 2))).passed
+    with pytest.warns(store_mod.ProgressWarning):
+        assert api.hint("mse").number == 1
+
+
+def test_ids_are_forgiving_about_case_and_spaces():
+    assert get(" MSE ").id == "mse"

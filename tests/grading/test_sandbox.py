@@ -179,3 +179,22 @@ def test_missing_bwrap_refuses(monkeypatch, base):
     with pytest.raises(SandboxUnavailable, match="--no-sandbox"):
         make_sandbox(base)
     assert make_sandbox(base, no_sandbox=True).isolated is False
+
+
+def test_submission_timeout_ends_the_submission(base, sandbox_ok):
+    from nbformat.v4 import new_output
+
+    from lossbook.grading.assemble import GradingNotebook, PlanCell
+    from lossbook.grading.run import execute
+
+    expected = [new_output("stream", name="stdout", text="1\n")]
+    cells = [PlanCell("import time", "answer", "slow", from_learner=True)]
+    cells += [PlanCell("time.sleep(1.2); print(1)", "hidden-tests", "slow", 1, expected, number=n) for n in range(1, 6)]
+    grading = GradingNotebook("02_mse", cells, {"slow": 5}, [])
+    kernel = SandboxedKernel(_sandbox(base), base)
+    kernel.wait_ready()
+    result = execute(grading, kernel, cell_timeout=5, submission_timeout=3.0)
+    assert result.status == "timed-out"
+    assert 1 <= result.points["slow"] <= 2
+    assert any("ran out of time" in reason for reason in result.reasons)
+    assert not kernel.alive()

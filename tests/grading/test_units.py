@@ -179,3 +179,17 @@ def test_lossbook_check_bad_input(tmp_path, capsys):
     assert main(["check", str(tmp_path / "x.ipynb")]) == 2
     assert main(["check", str(tmp_path / "missing.ipynb")]) == 2
     assert "not a readable notebook" in capsys.readouterr().err
+
+
+def test_feedback_html_escapes_learner_text():
+    from lossbook.grading.feedback import render_html
+    from lossbook.grading.run import SubmissionResult, TestResult
+
+    result = SubmissionResult("ana", "02_mse", "graded", {"mse": 0}, {"mse": 3},
+                              ["mse: raised ValueError: <script>alert(1)</script>"],
+                              [TestResult("mse", 1, 0, 3, "raised ValueError: <script>alert(1)</script>")])
+    items = [{"exercise": "mse", "points": 0, "max": 3, "passed": False,
+              "reasons": ["test 1: raised ValueError: <script>alert(1)</script>"], "diagnosis": "n times too large"}]
+    page = render_html(result, items)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "Likely mistake:</strong> n times too large" in page and page.startswith("<!doctype html>")

@@ -137,7 +137,7 @@ def test_voila_command_is_local_offline_and_codeless(tmp_path):
     command = server.voila_command(tmp_path, 9999)
     assert command[:3] == [sys.executable, "-m", "voila"]
     assert str(tmp_path) in command
-    for arg in ("--port=9999", "--no-browser", "--Voila.ip=127.0.0.1",
+    for arg in ("--port=9999", "--no-browser", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
                 f"--template={template.TEMPLATE_NAME}", "--strip_sources=True",
                 *template.VOILA_OFFLINE_ARGS):
         assert arg in command
@@ -169,3 +169,20 @@ def test_command_without_voila_says_how_to_install(monkeypatch, capsys):
 def test_command_reports_bad_dpi(capsys):
     assert cli.main(["workshop", "--no-browser", "--dpi", "5"]) == 2
     assert "dpi must be a number between 20 and 400" in capsys.readouterr().err
+
+
+def test_port_in_use_fails_clearly(tmp_path):
+    """Voilà must not silently move to another port (the printed address would be wrong)."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "lossbook", "workshop", "--no-browser", f"--port={port}",
+             f"--out={tmp_path / 'pages'}"], capture_output=True, text=True, timeout=300,
+            cwd=ROOT, env={**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config")})
+    assert done.returncode != 0
+    assert f"if port {port} is in use, choose another with --port" in done.stderr
+    assert (tmp_path / "pages" / "index.ipynb").exists()  # --out keeps the pages

@@ -51,7 +51,7 @@ def training_figure(x, y, history, shown_steps=(0, 5, 10, 40)):
         for k, step in enumerate(shown_steps):
             w, b = params[step]
             left.plot(grid, w * grid + b, color=style.COLOR_CYCLE[k % 7],
-                      linestyle=style.LINESTYLE_CYCLE[k % 7], label=f"after {step} steps")
+                      linestyle=style.LINESTYLE_CYCLE[k % 7], label=f"after {step} step{'' if step == 1 else 's'}")
         left.legend(loc="upper left")
         right.plot(np.arange(len(costs)), costs, **style.LOSS_STYLES["mse"].line(label="cost (MSE)"))
         right.legend(loc="upper right")
