@@ -1,10 +1,11 @@
 """Felt latency in real JupyterLab: key press on a slider → changed pixels on screen.
 
 The same set-up as the browser tests (tests/browser/labharness.py): ``jupyter lab`` from
-this environment on 127.0.0.1, Debian's Chromium headless through Playwright. One
-notebook shows every explorer of ``lossbook.explorers.FACTORIES`` and, as the peer
-measured in the same run, the usual ``interact`` + inline-plot cell doing the same job
-as the lesson 02 explorer (a line over the data, the MSE in the title).
+this environment on 127.0.0.1, Debian's Chromium headless through Playwright. Each
+explorer of ``lossbook.explorers.FACTORIES`` is shown alone in a notebook of its own (one
+kernel, as when a learner has one lesson open); the peer, measured in the same run, is the
+usual ``interact`` + inline-plot cell doing the job of the lesson 02 explorer (a line over
+the data, the MSE in the title).
 
 For each: focus the first slider, press an arrow key (alternating right/left so the
 value always changes), and time from the ``keydown`` event in the page to the first
@@ -93,14 +94,10 @@ _ARM_JS = """([handle, target, kind]) => {
 }"""
 
 
-def build_notebook(names) -> dict:
+def build_notebook(source: str) -> dict:
     import nbformat
 
-    cells = [nbformat.v4.new_code_cell("from lossbook import explorers")]
-    for name in names:
-        cells.append(nbformat.v4.new_code_cell(f"explorers.{name}()"))
-    cells.append(nbformat.v4.new_code_cell(PEER_SOURCE))
-    nb = nbformat.v4.new_notebook(cells=cells)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
 
@@ -156,33 +153,43 @@ def main(argv=None) -> int:
     from playwright.sync_api import sync_playwright
 
     rows = []
+    jobs = [(name, f"from lossbook import explorers\nexplorers.{name}()") for name in names]
+    jobs.append((PEER, PEER_SOURCE))
     with labharness.lab_server(folders=()) as server, \
             tempfile.TemporaryDirectory(prefix="lossbook-chromium-") as profile, \
             sync_playwright() as playwright:
-        nbformat.write(build_notebook(names), server.root / NOTEBOOK)
         context = labharness.launch_chromium(playwright, profile, chromium)
         try:
-            page = context.new_page()
-            notebook = labharness.LabNotebook(page, server, NOTEBOOK, workspace="bench").open()
-            if notebook.run_all() != "ok" or notebook.errors():
-                print("bench_felt_latency: the notebook failed:\n" + "\n".join(notebook.errors()),
-                      file=sys.stderr)
-                return 1
-            boxes = page.locator(".jp-Notebook .lossbook-explorer")
-            for i, name in enumerate(names):
-                box = boxes.nth(i)
-                box.scroll_into_view_if_needed()
-                canvas = box.locator("canvas").first
-                labharness.wait_canvas_drawn(canvas)
-                times = measure(page, labharness.first_slider(box), canvas, "canvas", args.presses)
-                rows.append((name, times))
-                print(f"  measured {name}", file=sys.stderr, flush=True)
-            peer = page.locator(".jp-Notebook .jp-CodeCell").last
-            peer_output = peer.locator(".widget-interact").first
-            peer_output.wait_for(state="attached")
-            times = measure(page, labharness.first_slider(peer_output), peer_output, "img", args.presses)
-            rows.append((PEER, times))
-            notebook.close()
+            for i, (name, source) in enumerate(jobs):
+                # One notebook (and kernel) per explorer, as a learner has one lesson open.
+                path = f"felt_{i}.ipynb"
+                nbformat.write(build_notebook(source), server.root / path)
+                page = context.new_page()
+                notebook = labharness.LabNotebook(page, server, path, workspace=f"bench{i}").open()
+                try:
+                    if notebook.run_all() != "ok" or notebook.errors():
+                        print(f"bench_felt_latency: {name} failed:\n" + "\n".join(notebook.errors()),
+                              file=sys.stderr)
+                        return 1
+                    if name == PEER:
+                        box = page.locator(".jp-Notebook .widget-interact").first
+                        box.wait_for(state="attached")
+                        box.scroll_into_view_if_needed()
+                        target, kind = box, "img"
+                        labharness.wait_for(lambda: box.locator("img").count() > 0, 60,
+                                            message="the inline plot")
+                    else:
+                        box = page.locator(".jp-Notebook .lossbook-explorer").first
+                        box.wait_for(state="attached")
+                        box.scroll_into_view_if_needed()
+                        target, kind = box.locator("canvas").first, "canvas"
+                        labharness.wait_canvas_drawn(target)
+                    times = measure(page, labharness.first_slider(box), target, kind, args.presses)
+                    rows.append((name, times))
+                    print(f"  measured {name}", file=sys.stderr, flush=True)
+                finally:
+                    notebook.close()
+                    page.close()
         finally:
             context.close()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from lossbook import __version__
@@ -35,4 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         print("\nerror: give a command, e.g. `lossbook progress`", file=sys.stderr)
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # `lossbook progress | head` closed the pipe: not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

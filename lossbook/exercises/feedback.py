@@ -22,6 +22,9 @@ _STYLE = {
     "not-attempted": ("…", "Not attempted", "#595959"),
 }
 STATUSES = tuple(_STYLE)
+# JupyterLab stripes and right-aligns table rows in rendered HTML; these are label/value pairs.
+_ROW = ' style="background:transparent"'
+_CELL = ' style="text-align:left;padding:1px 8px 1px 0;vertical-align:top"'
 
 
 def format_value(value: Any, *, max_items: int = 8) -> str:
@@ -181,8 +184,8 @@ class CheckResult:
         ]
         f = self.failure
         if f is not None:
-            rows = "".join(f"<tr><td><code>{e(n)}</code></td><td><pre style='margin:0'>{e(t)}</pre></td></tr>"
-                           for n, t in f.inputs)
+            rows = "".join(f"<tr{_ROW}><td{_CELL}><code>{e(n)}</code></td><td{_CELL}><pre style='margin:0'>{e(t)}</pre>"
+                           "</td></tr>" for n, t in f.inputs)
             parts.append(f"<div>Failing case: <b>{e(f.case_name)}</b></div>")
             if rows:
                 parts.append(f'<table style="margin:2px 0 2px 12px;font-size:90%">{rows}</table>')
@@ -190,7 +193,7 @@ class CheckResult:
             if f.error_line:
                 parts.append(f"<pre style='margin:0 0 0 12px'>{e(f.error_line)}</pre>")
             if f.expected is not None or f.got is not None:
-                cells = "".join(f"<tr><td>{label}</td><td><pre style='margin:0'>{e(v)}</pre></td></tr>"
+                cells = "".join(f"<tr{_ROW}><td{_CELL}>{label}</td><td{_CELL}><pre style='margin:0'>{e(v)}</pre></td></tr>"
                                 for label, v in (("expected", f.expected), ("got", f.got)) if v is not None)
                 parts.append(f'<table style="margin:2px 0 2px 12px;font-size:90%">{cells}</table>')
             if f.gradient_error is not None:

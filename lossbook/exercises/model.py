@@ -140,8 +140,17 @@ class Exercise:
 
     @functools.cached_property
     def cases(self) -> tuple[Case, ...]:
-        """The cases, built on first use (random ones are seeded, so always the same)."""
-        return tuple(self.build_cases())
+        """The cases, built on first use (random ones are seeded, so always the same).
+
+        Their arrays are read-only: the learner's function gets copies, and nothing in
+        the checking process can change a case by accident.
+        """
+        cases = tuple(self.build_cases())
+        for case in cases:
+            for value in (*case.args, *case.kwargs.values()):
+                if isinstance(value, np.ndarray):
+                    value.flags.writeable = False
+        return cases
 
     @property
     def signature(self) -> str:

@@ -125,17 +125,23 @@ def read_submission(path: Path):
     import nbformat
 
     path = Path(path)
+    if path.is_symlink() or path.parent.is_symlink():
+        # A link could point at anything the grader can read, solutions/ included.
+        raise SubmissionError("not-a-regular-file", "the submission is a symbolic link (or inside one); "
+                              "copy the notebook itself into the submissions folder")
     try:
         size = path.stat().st_size
+        if not path.is_file():
+            raise SubmissionError("not-a-regular-file", "not a regular file")
+        if size > MAX_SUBMISSION_BYTES:
+            raise SubmissionError("too-large", f"the file is {size / 1e6:.1f} MB; notebooks over "
+                                  f"{MAX_SUBMISSION_BYTES / 1e6:.0f} MB are not graded (clear the outputs)")
+        raw = path.read_bytes()
     except OSError as error:
         raise SubmissionError("unreadable", f"cannot read the file: {error.strerror}") from None
-    if size > MAX_SUBMISSION_BYTES:
-        raise SubmissionError("too-large", f"the file is {size / 1e6:.1f} MB; notebooks over "
-                              f"{MAX_SUBMISSION_BYTES / 1e6:.0f} MB are not graded (clear the outputs)")
-    raw = path.read_bytes()
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise SubmissionError("not-a-notebook", f"not notebook JSON ({type(error).__name__}: "
                               f"{str(error)[:120]})") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):

@@ -107,10 +107,10 @@ class _Progress:
 
 
 def _error_result(sub: Submission, lesson: str, status: str, message: str, max_points=None,
-                  digest: str = "", sandboxed: bool = True) -> SubmissionResult:
+                  digest: str = "", sandbox: str = "bwrap") -> SubmissionResult:
     max_points = dict(max_points or {})
     return SubmissionResult(sub.learner, lesson, status, {e: 0 for e in max_points}, max_points,
-                            [message], solutions_hash=digest, sandboxed=sandboxed, source=str(sub.path))
+                            [message], solutions_hash=digest, sandbox=sandbox, source=str(sub.path))
 
 
 def grade(paths, out: Path | None, *, solutions: Path | None = None, jobs: int | None = None,
@@ -153,19 +153,21 @@ def grade(paths, out: Path | None, *, solutions: Path | None = None, jobs: int |
 def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submission_timeout, out,
            feedback, feedback_format, progress) -> list[SubmissionResult]:
     solutions_by_lesson = load_solutions(solutions_dir)
-    sandboxed = sandbox.isolated
+    sandbox_name = sandbox.name
     seen: dict[tuple[str, str], Path] = {}
     prepared = []  # (submission, (lesson, grading notebook, digest) or an error result)
     for sub in submissions:
         try:
             nb = read_submission(sub.path)
             lesson = lesson_of_submission(nb, sub.path, solutions_by_lesson)
-        except SubmissionError as error:
+        except Exception as error:  # noqa: BLE001 - a bad file gets a row, the batch goes on
+            if not isinstance(error, SubmissionError):
+                error = SubmissionError("internal-error", f"grader error reading it: {type(error).__name__}: {error}")
             lesson = sub.path.stem if sub.path.stem in solutions_by_lesson else ""
             sol = solutions_by_lesson.get(lesson)
             prepared.append((sub, _error_result(sub, lesson or sub.path.stem, error.status, str(error),
                                                 sol.exercises if sol else None, sol.digest if sol else "",
-                                                sandboxed)))
+                                                sandbox_name)))
             continue
         solution = solutions_by_lesson[lesson]
         key = (sub.learner, lesson)
@@ -173,10 +175,17 @@ def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submis
             prepared.append((sub, _error_result(sub, lesson, "duplicate",
                                                 f"{sub.learner} handed in {lesson} twice: graded "
                                                 f"{seen[key]}, not {sub.path}", solution.exercises,
-                                                solution.digest, sandboxed)))
+                                                solution.digest, sandbox_name)))
             continue
         seen[key] = sub.path
-        prepared.append((sub, (lesson, assemble(solution, nb), solution.digest)))
+        try:
+            grading = assemble(solution, nb)
+        except Exception as error:  # noqa: BLE001 - a bad file gets a row, the batch goes on
+            prepared.append((sub, _error_result(sub, lesson, "internal-error", f"grader error assembling it: "
+                                                f"{type(error).__name__}: {error}", solution.exercises,
+                                                solution.digest, sandbox_name)))
+            continue
+        prepared.append((sub, (lesson, grading, solution.digest)))
 
     stream = sys.stderr
     bar = _Progress(len(prepared), stream, stream.isatty() if progress is None else progress)
@@ -192,15 +201,15 @@ def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submis
                 kernel = pool.get()
                 result = execute(grading, kernel, cell_timeout=cell_timeout,
                                  submission_timeout=submission_timeout, learner=sub.learner,
-                                 solutions_hash=digest, sandboxed=sandboxed)
+                                 solutions_hash=digest, sandbox=sandbox_name)
             except KernelStartError as error:
                 result = _error_result(sub, lesson, "kernel-failed", f"the grading kernel did not start: "
-                                       f"{error}", grading.max_points, digest, sandboxed)
+                                       f"{error}", grading.max_points, digest, sandbox_name)
             except Exception as error:  # noqa: BLE001 - one submission must not end the batch
                 result = _error_result(sub, lesson, "internal-error", f"grader error: "
-                                       f"{type(error).__name__}: {error}", grading.max_points, digest, sandboxed)
+                                       f"{type(error).__name__}: {error}", grading.max_points, digest, sandbox_name)
         result.source = str(sub.path)
-        if not sandboxed:
+        if not sandbox.isolated:
             result.reasons.insert(0, "graded WITHOUT a sandbox (--no-sandbox)")
         results[index] = result
         bar.step(result)
@@ -220,7 +229,7 @@ def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submis
 def to_row(result: SubmissionResult) -> Row:
     return Row(result.learner, result.lesson, dict(result.points), result.total, result.max_total,
                result.status, list(result.reasons), result.solutions_hash,
-               "bwrap" if result.sandboxed else "NONE")
+               result.sandbox)
 
 
 def summary_table(results: list[SubmissionResult]) -> str:

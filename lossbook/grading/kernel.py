@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lossbook.grading import cgroups
 from lossbook.grading.sandbox import RUNTIME_MOUNT, Sandbox, kernel_environment
 
 #: Per-cell output kept for comparison and feedback; beyond it the cell fails.
@@ -89,8 +90,9 @@ class SandboxedKernel:
         argv = [sys.executable, "-I", boot, "-f", str(self.connection_file)]
         self._stderr = open(self.stderr_path, "wb")
         self.started = time.monotonic()
+        self.cgroups = cgroups.create(self.dir.name, sandbox.limits.memory_mb) if sandbox.isolated else []
         self.process = subprocess.Popen(
-            sandbox.command(self.dir, argv), stdin=subprocess.DEVNULL, stdout=self._stderr,
+            cgroups.prefix(self.cgroups) + sandbox.command(self.dir, argv), stdin=subprocess.DEVNULL, stdout=self._stderr,
             stderr=self._stderr, env=env, cwd=cwd, close_fds=True,
             # Its own session (the grader kills the whole group); limits via prlimit, else here.
             start_new_session=True,
@@ -177,6 +179,7 @@ class SandboxedKernel:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        cgroups.kill_and_remove(self.cgroups)
         self._stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -20,7 +20,7 @@ from lossbook.grading.kernel import CellRun
 
 REFUSAL_NAMES = {
     "reference-import": "importing the reference implementation",
-    "file-read": "reading a file outside the sandbox's Python and /tmp",
+    "file-read": "reading a file (solutions, notebooks, or outside Python and /tmp)",
     "subprocess": "starting a subprocess",
     "ctypes": "ctypes (raw memory or C calls)",
     "network": "network access",
@@ -51,9 +51,13 @@ class SubmissionResult:
     reasons: list[str] = field(default_factory=list)
     tests: list[TestResult] = field(default_factory=list)
     solutions_hash: str = ""
-    sandboxed: bool = True
+    sandbox: str = "bwrap"  # the sandbox backend, or "NONE"
     seconds: float = 0.0
     source: str = ""
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.sandbox != "NONE"
 
     @property
     def total(self) -> float:
@@ -98,12 +102,12 @@ def _test_reasons(tests: list[TestResult]) -> list[str]:
 
 
 def execute(grading: GradingNotebook, kernel, *, cell_timeout: float, submission_timeout: float,
-            learner: str = "", solutions_hash: str = "", sandboxed: bool = True) -> SubmissionResult:
+            learner: str = "", solutions_hash: str = "", sandbox: str = "bwrap") -> SubmissionResult:
     """Run ``grading`` in ``kernel`` (a ready :class:`SandboxedKernel`); kills it at the end."""
     start = time.monotonic()
     deadline = start + submission_timeout
     result = SubmissionResult(learner, grading.lesson, "graded", {e: 0 for e in grading.max_points},
-                              dict(grading.max_points), solutions_hash=solutions_hash, sandboxed=sandboxed)
+                              dict(grading.max_points), solutions_hash=solutions_hash, sandbox=sandbox)
     exercise_notes: dict[str, str] = {e: "no answer cell (a code cell with role \"answer\" for this "
                                       "exercise) in the submission" for e in grading.missing}
     stopped: str | None = None

@@ -33,6 +33,12 @@ SANDBOX_UID = 65534
 RUNTIME_MOUNT = "/opt/lossbook-grading"
 WORKDIR = "/tmp/work"
 
+#: Parts of /proc that reach the whole machine (sysctls, sysrq, IRQs, buses): read-only in
+#: the sandbox. The kernel's uid maps to the grader's uid outside (root, when the grader
+#: runs as root), so file permissions alone would let it write them.
+PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs", "acpi", "scsi", "driver", "keys",
+                  "timer_list", "kcore", "kmsg")
+
 DEFAULT_MEMORY_MB = 1536
 DEFAULT_TMP_MB = 64
 DEFAULT_FILE_MB = 32
@@ -173,8 +179,12 @@ class Sandbox:
             real = _real(path)
             if real.exists() and _inside(real, roots + [Path("/usr")]):
                 cmd += ["--tmpfs", str(real)]
+        cmd += ["--proc", "/proc"]
+        for name in PROC_READ_ONLY:
+            if os.path.exists(f"/proc/{name}"):
+                cmd += ["--ro-bind", f"/proc/{name}", f"/proc/{name}"]
         cmd += [
-            "--proc", "/proc", "--dev", "/dev",
+            "--dev", "/dev",
             *(["--size", str(self.limits.tmp_mb * 1024 * 1024)] if self.tmp_size else []), "--tmpfs", "/tmp",
             "--dir", WORKDIR, "--dir", "/tmp/home",
             "--ro-bind", str(self.runtime), RUNTIME_MOUNT,
@@ -216,6 +226,10 @@ class Sandbox:
                   f'mount -o remount,bind,ro "$R{RUNTIME_MOUNT}"',
                   f'mount --bind "{kernel_dir}" "$R{kernel_dir}"',
                   'mount -t proc proc "$R/proc"', 'chmod 1777 "$R/tmp"']
+        for name in PROC_READ_ONLY:
+            if os.path.exists(f"/proc/{name}"):
+                lines += [f'mount --bind "/proc/{name}" "$R/proc/{name}"',
+                          f'mount -o remount,bind,ro "$R/proc/{name}"']
         for node in ("null", "zero", "random", "urandom"):
             lines += [f'touch "$R/dev/{node}"', f'mount --bind "/dev/{node}" "$R/dev/{node}"']
         environment = " ".join(f"{k}={v}" for k, v in kernel_environment(self.guards).items())

@@ -15,7 +15,6 @@ benchmark (``benchmarks/bench_felt_latency.py``); it needs no pytest.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -267,7 +266,7 @@ def lab_server(folders=COURSE_FOLDERS):
 
 
 # ---------------------------------------------------------------- page helpers (JS)
-_APP_READY_JS = """async (path) => {
+_APP_READY_JS = """async () => {
   const app = window.jupyterapp;
   if (!app) return 'no app';
   await app.started; await app.restored;
@@ -360,7 +359,7 @@ class LabNotebook:
         where = f"/lab/workspaces/{self.workspace}" if self.workspace else "/lab"
         page.goto(f"{self.server.url}{where}/tree/{self.path}", wait_until="domcontentloaded")
         page.wait_for_function("() => window.jupyterapp !== undefined")
-        state = page.evaluate(_APP_READY_JS, self.path)
+        state = page.evaluate(_APP_READY_JS)
         assert state == "ok", f"JupyterLab did not start: {state}"
         # The notebook panel is the current widget once the document is restored/opened.
         page.wait_for_function(
@@ -446,6 +445,3 @@ def press_slider(handle, presses: int = 3) -> str:
         handle.press(key)
     return key
 
-
-def screenshot_hash(png: bytes) -> str:
-    return hashlib.sha256(png).hexdigest()

@@ -10,6 +10,7 @@ These tests read the stored notebooks only (nbval executes them separately).
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -215,3 +216,70 @@ def test_check_cells_print_and_are_executed(lesson):
         assert cell.get("execution_count") is not None, f"{lesson}: cell {i} was not executed; run tools.run_notebooks"
         if "nbval-check-output" in cell.metadata.get("tags", []):
             assert cell.outputs, f"{lesson}: cell {i} is tagged nbval-check-output but stores no output"
+
+
+# ----------------------------------------------------------- the checks catch broken lessons
+def _first(nb, predicate):
+    return next(c for c in nb.cells if predicate(c))
+
+
+def _strip_details(nb):
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = cell.source.replace("<details>", "")
+        for output in cell.get("outputs", []):
+            if "text/markdown" in output.get("data", {}):
+                output["data"]["text/markdown"] = output["data"]["text/markdown"].replace("<details>", "")
+
+
+def _drop_check_output(nb):
+    boxed = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and r"\boxed" in c.source)
+    next(c for c in nb.cells[boxed + 1:] if c.cell_type == "code").outputs = []
+
+
+BREAKAGES = {
+    "wrong lesson id": (test_metadata_names_the_lesson,
+                        lambda nb: nb.metadata["lossbook"].update(lesson="02_msee")),
+    "no objectives": (test_title_and_learning_objectives_come_first,
+                      lambda nb: setattr(nb.cells[0], "source", nb.cells[0].source.replace("Learning objectives", "Goals"))),
+    "no summary": (test_summary_and_questions_with_collapsed_answers,
+                   lambda nb: [setattr(c, "source", c.source.replace("## Summary", "## Recap")) for c in nb.cells]),
+    "answers not collapsed": (test_summary_and_questions_with_collapsed_answers, _strip_details),
+    "explorer compared by nbval": (test_explorer_cell_is_there_and_ignored_by_nbval,
+                                   lambda nb: _first(nb, lambda c: "explorers." in c.source and c.cell_type == "code")
+                                   .metadata.update(tags=[])),
+    "no try-this list": (test_explorer_comes_with_a_try_this_list,
+                         lambda nb: [setattr(c, "source", c.source.replace("**Try this**", "Play:")) for c in nb.cells]),
+    "figure without alt text": (test_every_figure_has_alt_text_right_before_it,
+                                lambda nb: [setattr(c, "source", c.source.replace("*Figure:", "*Plot:")) for c in nb.cells]),
+    "formula not checked": (test_boxed_formulas_are_checked_by_the_next_code_cell, _drop_check_output),
+    "broken exercise link": (test_exercise_link_points_at_an_existing_notebook,
+                             lambda nb: [setattr(c, "source", c.source.replace("../workspace/02_mse.ipynb", "../workspace/2.ipynb"))
+                                         for c in nb.cells]),
+    "stored error": (test_no_stored_errors_or_widget_views,
+                     lambda nb: _first(nb, lambda c: c.cell_type == "code").outputs.append(
+                         nbformat.v4.new_output("error", ename="ValueError", evalue="x", traceback=[]))),
+    "stored widget view": (test_no_stored_errors_or_widget_views,
+                           lambda nb: _first(nb, lambda c: c.cell_type == "code").outputs.append(
+                               nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {"model_id": "1"}}))),
+    "long cell": (test_code_cells_are_short,
+                  lambda nb: setattr(_first(nb, lambda c: c.cell_type == "code"), "source", "x = 1\n" * 21)),
+    "no inline backend": (test_matplotlib_inline_before_any_static_figure,
+                          lambda nb: setattr(_first(nb, lambda c: c.cell_type == "code"), "source", "import numpy as np")),
+    "plotting by hand": (test_no_helpers_for_plotting_or_grading_in_notebooks,
+                         lambda nb: nb.cells.append(nbformat.v4.new_code_cell("import matplotlib.pyplot as plt"))),
+}
+
+
+@pytest.mark.parametrize("breakage", list(BREAKAGES))
+def test_the_checks_catch_a_broken_lesson(breakage, tmp_path, monkeypatch):
+    check, break_it = BREAKAGES[breakage]
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "exercises").symlink_to(ROOT / "exercises")
+    nb = load("02_mse")
+    check("02_mse")                                     # the real lesson passes ...
+    break_it(nb)
+    nbformat.write(nb, tmp_path / "notebooks" / "02_mse.ipynb")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    with pytest.raises(AssertionError):                 # ... and the broken copy does not
+        check("02_mse")

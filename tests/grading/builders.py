@@ -82,6 +82,9 @@ class Attack:
         spec = self.spec
         if "raw" in spec:
             return spec["raw"].encode("utf-8")
+        if "raw_repeat" in spec:
+            text, times = spec["raw_repeat"]
+            return (text * times).encode("utf-8")
         nb = learner_copy(self.lesson, spec.get("answers"))
         for role, source in spec.get("set_source", {}).items():
             for _, cell in roles.cells_with_role(nb, role):
@@ -115,7 +118,10 @@ class Attack:
         folder = root / self.learner if self.learner else root
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / self.filename
-        path.write_bytes(self.content())
+        if "symlink_to" in self.spec:
+            path.symlink_to(REPO / self.spec["symlink_to"])
+        else:
+            path.write_bytes(self.content())
         return path
 
 

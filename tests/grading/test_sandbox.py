@@ -44,6 +44,7 @@ found["write_usr"] = can(lambda: open("/usr/lossbook-probe", "w").write("x"))
 found["write_venv"] = can(lambda: open(os.path.join(os.path.dirname(os.__file__), "probe.txt"), "w").write("x"))
 found["write_tmp"] = can(lambda: open("/tmp/work/probe.txt", "w").write("x"))
 found["root_listing"] = sorted(os.listdir("/root")) if os.path.isdir("/root") else []
+found["write_sysctl"] = os.access("/proc/sys/kernel/core_pattern", os.W_OK) or os.access("/proc/sysrq-trigger", os.W_OK)
 print(json.dumps(found))
 '''
 
@@ -54,12 +55,13 @@ def base(tmp_path):
     return tmp_path
 
 
-def _sandbox(base, guards=True, **limits):
+def _sandbox(base, guards=True, backend="bwrap", **limits):
     import lossbook
 
-    runtime = build_runtime(base / "runtime")
-    sandbox = make_sandbox(runtime, limits=Limits(**limits) if limits else None,
+    runtime = build_runtime(base / f"runtime-{backend}")
+    sandbox = make_sandbox(runtime, limits=Limits(**limits) if limits else None, backend=backend,
                            hidden=(Path(lossbook.__file__).resolve().parent, REPO / "solutions"))
+    assert sandbox.name == backend
     sandbox.guards = guards
     return sandbox
 
@@ -70,9 +72,21 @@ def _probe_code(own, other):
     return head + PROBE
 
 
+@pytest.fixture(params=["bwrap", "unshare"])
+def backend(request, sandbox_ok):
+    from lossbook.grading.sandbox import find_unshare
+
+    if request.param == "unshare" and find_unshare() is None:
+        message = "unshare (util-linux) cannot create user namespaces here"
+        if os.environ.get("LOSSBOOK_REQUIRE_SANDBOX") == "1":
+            pytest.fail(message + " (LOSSBOOK_REQUIRE_SANDBOX=1)")
+        pytest.skip(message)
+    return request.param
+
+
 @pytest.mark.parametrize("guards", [False, True], ids=["sandbox-alone", "with-guards"])
-def test_kernel_sees_nothing_of_the_course(base, sandbox_ok, guards):
-    sandbox = _sandbox(base, guards=guards)
+def test_kernel_sees_nothing_of_the_course(base, backend, guards):
+    sandbox = _sandbox(base, guards=guards, backend=backend)
     first, second = SandboxedKernel(sandbox, base), SandboxedKernel(sandbox, base)
     try:
         first.wait_ready()
@@ -83,14 +97,14 @@ def test_kernel_sees_nothing_of_the_course(base, sandbox_ok, guards):
     finally:
         first.kill()
         second.kill()
-    assert found["uid"] == 65534
+    assert found["uid"] == (65534 if backend == "bwrap" else 0)  # unshare: root in its namespace, no capabilities
     assert found["lossbook_file"] == "/opt/lossbook-grading/lossbook/__init__.py"
     assert found["own_connection_file"] is True
     # The venv may live inside the repository: then only that folder is there (read-only).
     assert set(found["repo_listing"]) <= {os.path.basename(sys.prefix)}
     for key in ("read_solutions", "import_reference", "import_engine",
                 "other_connection_file", "parent_proc", "tcp_loopback", "internet", "write_usr",
-                "write_venv"):
+                "write_venv", "write_sysctl"):
         assert found[key] is False, key
     assert found["write_tmp"] is True
     # /root exists only when the Python installation lives under it (pyenv); nothing else is there.
@@ -127,8 +141,8 @@ def test_ignored_interrupt_kills_the_whole_sandbox(base, sandbox_ok):
     assert _processes_mentioning(str(kernel.connection_file)) == []
 
 
-def test_sandbox_alone_kills_forked_children(base, sandbox_ok):
-    kernel = SandboxedKernel(_sandbox(base, guards=False), base)
+def test_sandbox_alone_kills_forked_children(base, backend):
+    kernel = SandboxedKernel(_sandbox(base, guards=False, backend=backend), base)
     try:
         kernel.wait_ready()
         run = kernel.run_cell("import subprocess\np = subprocess.Popen(['sleep', '300'])\nprint(p.pid)", timeout=10)
@@ -176,6 +190,9 @@ def test_missing_bwrap_refuses(monkeypatch, base):
     from lossbook.grading.sandbox import SandboxUnavailable
 
     monkeypatch.setattr(sandbox_module, "find_bwrap", lambda: None)
+    if sandbox_module.find_unshare() is not None:
+        assert make_sandbox(base).name == "unshare"  # the fallback
+    monkeypatch.setattr(sandbox_module, "find_unshare", lambda: None)
     with pytest.raises(SandboxUnavailable, match="--no-sandbox"):
         make_sandbox(base)
     assert make_sandbox(base, no_sandbox=True).isolated is False
@@ -198,3 +215,24 @@ def test_submission_timeout_ends_the_submission(base, sandbox_ok):
     assert 1 <= result.points["slow"] <= 2
     assert any("ran out of time" in reason for reason in result.reasons)
     assert not kernel.alive()
+
+
+def test_fork_bomb_is_contained(base, sandbox_ok):
+    from lossbook.grading import cgroups
+
+    kernel = SandboxedKernel(_sandbox(base, guards=False), base)
+    try:
+        kernel.wait_ready()
+        if not kernel.cgroups:
+            pytest.skip("cgroup v1 pids/memory controllers not writable here; rlimits alone apply")
+        run = kernel.run_cell(
+            "import os, time\ncount = 0\ntry:\n    for _ in range(500):\n        if os.fork() == 0:\n"
+            "            time.sleep(60)\n            os._exit(0)\n        count += 1\nexcept OSError as e:\n"
+            "    print('stopped at', count, e.errno)", timeout=20)
+        assert run.status == "ok", run.outputs
+        stopped_at = int(run.outputs[0]["text"].split()[2])
+        assert stopped_at < cgroups.PIDS_MAX
+        groups = list(kernel.cgroups)
+    finally:
+        kernel.kill()
+    assert not any(g.exists() for g in groups)

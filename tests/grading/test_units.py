@@ -136,6 +136,7 @@ def test_cli_refuses_without_sandbox(tmp_path, monkeypatch, capsys):
     import lossbook.grading.sandbox as sandbox_module
 
     monkeypatch.setattr(sandbox_module, "find_bwrap", lambda: None)
+    monkeypatch.setattr(sandbox_module, "find_unshare", lambda: None)
     shutil.copyfile(REPO / "solutions" / "02_mse.ipynb", tmp_path / "02_mse.ipynb")
     status = main(["grade", str(tmp_path / "02_mse.ipynb"), "--out", str(tmp_path / "g.csv")])
     assert status == 2
@@ -152,6 +153,7 @@ def test_no_sandbox_rows_say_so(tmp_path, monkeypatch):
     import lossbook.grading.sandbox as sandbox_module
 
     monkeypatch.setattr(sandbox_module, "find_bwrap", lambda: None)
+    monkeypatch.setattr(sandbox_module, "find_unshare", lambda: None)
     shutil.copyfile(REPO / "solutions" / "02_mse.ipynb", tmp_path / "02_mse.ipynb")
     status = main(["grade", str(tmp_path / "02_mse.ipynb"), "--learner", "ana", "--no-sandbox",
                    "--out", str(tmp_path / "g.csv"), "--timeout", "20"])
