@@ -15,6 +15,7 @@ What breaks explorers in practice, in the order it is checked:
    kernel with other versions).
 4. **Plots**: ipympl's backend ``module://ipympl.backend_nbagg`` importable.
 5. **Progress store**: the folder where ``check`` records progress is writable.
+6. **Workshop mode** (optional): Voilà installed; missing is only a warning.
 
 Every probe of the environment is a method of :class:`Environment`, so tests replace one
 probe to inject one failure. :func:`diagnose` returns :class:`Finding` objects; the
@@ -389,7 +390,17 @@ def check_progress(env: Environment) -> list[Finding]:
     return [Finding("progress store", "ok", f"{folder} is writable")]
 
 
-CHECKS = (check_packages, check_extensions, check_kernel, check_backend, check_progress)
+def check_workshop(env: Environment) -> list[Finding]:
+    """Voilà is optional (only ``lossbook workshop`` needs it): a warning, never a problem."""
+    version = env.version("voila")
+    if version is None:
+        return [Finding("voila (workshop mode)", "warning", "not installed: only "
+                        "`lossbook workshop` needs it", _pip(env, '"voila>=0.5.8"'))]
+    return [Finding("voila (workshop mode)", "ok", version)]
+
+
+CHECKS = (check_packages, check_extensions, check_kernel, check_backend, check_progress,
+          check_workshop)
 
 
 def diagnose(env: Environment | None = None) -> list[Finding]:

@@ -37,6 +37,9 @@ def _text(outputs) -> str:
 
 
 def run(args) -> int:
+    from lossbook.commands.grade import skip_slow_optional_imports
+
+    skip_slow_optional_imports()
     import nbformat
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient

@@ -141,7 +141,7 @@ def grade(paths, out: Path | None, *, solutions: Path | None = None, jobs: int |
                                hidden=hidden)
         # Kernels boot (in their own processes) while this process reads the notebooks.
         if submissions:
-            pool = KernelPool(sandbox, base, size=jobs + 1, expected=len(submissions))
+            pool = KernelPool(sandbox, base, size=2 * jobs + 2, expected=len(submissions))
         return _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submission_timeout,
                       out, feedback, feedback_format, progress)
     finally:
@@ -152,7 +152,10 @@ def grade(paths, out: Path | None, *, solutions: Path | None = None, jobs: int |
 
 def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submission_timeout, out,
            feedback, feedback_format, progress) -> list[SubmissionResult]:
+    from lossbook.grading.compare import warm_up
+
     solutions_by_lesson = load_solutions(solutions_dir)
+    warm_up()  # import nbval now, while the kernels boot
     sandbox_name = sandbox.name
     seen: dict[tuple[str, str], Path] = {}
     prepared = []  # (submission, (lesson, grading notebook, digest) or an error result)

@@ -52,6 +52,11 @@ def _adapter():
     return adapter, IPyNbCell
 
 
+def warm_up() -> None:
+    """Import nbval (and pytest, which it imports) ahead of the first comparison."""
+    _adapter()
+
+
 def _prepare(outputs):
     from nbformat import from_dict
     from nbval.plugin import coalesce_streams

@@ -31,6 +31,25 @@ INTERRUPT_GRACE = 2.0
 STARTUP_TIMEOUT = 60.0
 
 
+#: Larger ZeroMQ messages from a kernel are dropped: a kernel cannot make the grader
+#: allocate gigabytes (its outputs are capped at MAX_CELL_OUTPUT anyway).
+MAX_MESSAGE_BYTES = 16_000_000
+_CONTEXT = None
+_CONTEXT_LOCK = threading.Lock()
+
+
+def _zmq_context():
+    global _CONTEXT
+    with _CONTEXT_LOCK:
+        if _CONTEXT is None:
+            import zmq
+
+            context = zmq.Context()
+            context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+            _CONTEXT = context
+        return _CONTEXT
+
+
 class KernelStartError(RuntimeError):
     """The sandboxed kernel did not start."""
 
@@ -107,7 +126,7 @@ class SandboxedKernel:
         from jupyter_client.blocking import BlockingKernelClient
 
         deadline = time.monotonic() + timeout
-        client = BlockingKernelClient(connection_file=str(self.connection_file))
+        client = BlockingKernelClient(connection_file=str(self.connection_file), context=_zmq_context())
         client.load_connection_file()
         client.start_channels()
         self.client = client
@@ -118,13 +137,15 @@ class SandboxedKernel:
                 raise KernelStartError(f"the grading kernel did not start within {timeout:g} s")
             msg_id = client.kernel_info()
             try:
-                client._recv_reply(msg_id, timeout=1.0)  # noqa: SLF001 - public wait_for_ready flushes iopub
-            except (queue.Empty, TimeoutError):
+                while client.get_shell_msg(timeout=1.0)["parent_header"].get("msg_id") != msg_id:
+                    pass
+            except queue.Empty:
                 continue
             # iopub is connected once a status message for a request arrives.
             try:
                 while True:
-                    msg = client.get_iopub_msg(timeout=1.0)
+                    # Short: the first status may go out before iopub is subscribed; ask again.
+                    msg = client.get_iopub_msg(timeout=0.2)
                     if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status":
                         # What the kernel refused itself while starting is not the learner's doing.
                         self._report_from = self.stderr_path.stat().st_size

@@ -1,21 +1,29 @@
 """The operating-system sandbox a learner's kernel runs in.
 
 The security boundary of grading is a private mount namespace plus an unprivileged user
-(``bwrap``, Debian's bubblewrap). Inside, the kernel sees:
+(``bwrap``, Debian's bubblewrap; ``unshare`` + ``chroot`` + ``setpriv`` from util-linux
+when bwrap is missing). Inside, the kernel sees:
 
 - the Python installation and the virtual environment, read-only (``/usr`` too);
 - the grading runtime folder, read-only: the stand-in ``lossbook`` package (inert
   ``check``/``hint``/``solution``/``progress`` and ``lossbook.canonical``) and the kernel
   bootstrap script; never the real ``lossbook`` package (masked when it lies inside a
-  bound folder), never ``solutions/``, the grading notebook or the submissions;
-- a fresh, size-limited ``/tmp`` (its working directory is ``/tmp/work``), private
-  ``/proc`` (its own pid namespace: no parent to look at) and ``/dev``;
+  bound folder), never ``solutions/``, the grading notebook (it is never written to disk:
+  cells go to the kernel over ZeroMQ) or the submissions;
+- a fresh, size-limited ``/tmp`` (its working directory is ``/tmp/work``), its own
+  ``/proc`` (own pid namespace: no parent to look at; the machine-wide parts such as
+  ``/proc/sys`` and ``/proc/sysrq-trigger`` read-only) and a minimal ``/dev``;
 - one per-kernel folder, bound at the same path as outside, holding its connection file
   and the ZeroMQ ``ipc`` sockets the grader talks to it through: the network namespace is
   private too, so there is no TCP to reach anything (other kernels, the internet).
 
 Resource limits (address space, file size, CPU time) are set by ``prlimit`` (util-linux)
-before ``bwrap`` starts; they are inherited by everything in the sandbox.
+before the sandbox starts and are inherited by everything in it; where cgroup v1 is
+writable, :mod:`lossbook.grading.cgroups` also caps processes and memory per kernel.
+
+The uid inside maps to the grader's uid outside (bubblewrap's and unshare's mapping), so
+run the grader as an ordinary user where possible: as root, the kernel has no
+capabilities and sees only the mounts above, but file permissions treat it as root.
 """
 from __future__ import annotations
 

@@ -445,3 +445,31 @@ def press_slider(handle, presses: int = 3) -> str:
         handle.press(key)
     return key
 
+
+
+def explorer_responds(explorer, name: str, timeout: float = 30.0) -> None:
+    """Press an arrow key on the explorer's first slider; its readout and pixels must change.
+
+    ``explorer`` is a locator of a ``.lossbook-explorer`` box; screenshots before and
+    after go to the artifacts as ``<name>-before.png`` / ``-after.png``. Raises
+    TimeoutError naming what did not change within ``timeout`` seconds.
+    """
+    explorer.wait_for(state="attached")
+    explorer.scroll_into_view_if_needed()
+    canvas = explorer.locator("canvas").first
+    canvas.wait_for(state="attached")
+    before = wait_canvas_drawn(canvas)
+    readout = explorer.locator(".lossbook-readout")
+    text_before = wait_for(lambda: readout.inner_text().strip(), timeout, message="a readout")
+    explorer.screenshot(path=str(artifact_path(name, "before.png")))
+
+    press_slider(first_slider(explorer), presses=3)
+
+    wait_for(lambda: (t := readout.inner_text().strip()) != text_before and t, timeout,
+             message="the readout to change after the key presses")
+    try:
+        after = wait_for(lambda: (f := canvas_fingerprint(canvas))["hash"] != before["hash"] and f,
+                         timeout, message="the figure's pixels to change after the key presses")
+    finally:
+        explorer.screenshot(path=str(artifact_path(name, "after.png")))
+    assert after["varied"], "the figure went blank after moving the slider"

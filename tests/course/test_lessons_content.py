@@ -53,6 +53,11 @@ def makes_figure(cell) -> bool:
     return cell.cell_type == "code" and (has_image(cell) or bool(FIGURE_CALL.search(cell.source)))
 
 
+def headed(cells, heading: str) -> list[int]:
+    """Indices of the Markdown cells with a line starting with ``heading``."""
+    return [i for i, c in enumerate(cells) if c.cell_type == "markdown" and re.search(f"^{heading}", c.source, re.M)]
+
+
 def stdout(cell) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
 
@@ -88,14 +93,19 @@ def test_title_and_learning_objectives_come_first(lesson):
 def test_summary_and_questions_with_collapsed_answers(lesson):
     nb = load(lesson)
     cells = nb.cells
-    summary = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and re.search(r"^## Summary", c.source, re.M)]
-    questions = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and re.search(r"^## Questions", c.source, re.M)]
+    summary, questions = headed(cells, "## Summary"), headed(cells, "## Questions")
     assert summary, f"{lesson}: no '## Summary' heading"
     assert questions, f"{lesson}: no '## Questions' heading"
     assert summary[0] <= questions[0], f"{lesson}: the summary must come before the questions"
     after = cells[questions[0]:]
     details = [c for c in after if "<details>" in (c.source if c.cell_type == "markdown" else rendered_markdown(c))]
     assert details, f"{lesson}: the answers to the questions belong in a collapsed <details> block"
+    answer_cells = [i for i, c in enumerate(cells) if c.cell_type == "code" and "<details>" in rendered_markdown(c)]
+    early = [i for i in answer_cells if i < questions[0]]
+    shown = [i for i in answer_cells if not cells[i].metadata.get("jupyter", {}).get("source_hidden")]
+    assert not shown, (f"{lesson}: cells {shown} compute the answers in plain sight; "
+                       "hide their source (cell metadata jupyter.source_hidden = true)")
+    assert not early, f"{lesson}: cells {early} render answers before the questions are asked"
 
 
 @lessons
@@ -166,6 +176,8 @@ def test_exercise_link_points_at_an_existing_notebook(lesson):
         f"{lesson}: link the learner's copy: [Exercises](../workspace/{lesson}.ipynb)")
     assert f"../exercises/{lesson}.ipynb" in text, f"{lesson}: name the pristine copy ../exercises/{lesson}.ipynb"
     assert (ROOT / "exercises" / f"{lesson}.ipynb").is_file(), f"{lesson}: exercises/{lesson}.ipynb does not exist"
+    assert f"../workspace/{lesson}.ipynb" in load(lesson).cells[-1].source, (
+        f"{lesson}: the lesson ends with the link to its exercises (make it the last cell)")
 
 
 @lessons
@@ -245,6 +257,14 @@ BREAKAGES = {
     "no summary": (test_summary_and_questions_with_collapsed_answers,
                    lambda nb: [setattr(c, "source", c.source.replace("## Summary", "## Recap")) for c in nb.cells]),
     "answers not collapsed": (test_summary_and_questions_with_collapsed_answers, _strip_details),
+    "worked answers before the questions": (test_summary_and_questions_with_collapsed_answers,
+                                            lambda nb: nb.cells.insert(1, nb.cells.pop(next(
+                                                i for i, c in enumerate(nb.cells) if "<details>" in rendered_markdown(c))))),
+    "answer code in plain sight": (test_summary_and_questions_with_collapsed_answers,
+                                   lambda nb: next(c for c in nb.cells if "<details>" in rendered_markdown(c))
+                                   .metadata.pop("jupyter")),
+    "exercise link not last": (test_exercise_link_points_at_an_existing_notebook,
+                               lambda nb: nb.cells.append(nbformat.v4.new_markdown_cell("The end."))),
     "explorer compared by nbval": (test_explorer_cell_is_there_and_ignored_by_nbval,
                                    lambda nb: _first(nb, lambda c: "explorers." in c.source and c.cell_type == "code")
                                    .metadata.update(tags=[])),

@@ -14,7 +14,7 @@ from lossbook import cli, doctor
 
 HEALTHY_VERSIONS = {"jupyterlab": "4.2.5", "ipywidgets": "8.1.5", "jupyterlab_widgets": "3.0.13",
                     "ipympl": "0.9.4", "ipykernel": "6.29.5", "matplotlib": "3.9.2",
-                    "lossbook": "0.1.0"}
+                    "lossbook": "0.1.0", "voila": "0.5.8"}
 EXTENSION_VERSIONS = {"@jupyter-widgets/jupyterlab-manager": "5.0.13", "jupyter-matplotlib": "0.11.4"}
 ENV_EXT = "/env/share/jupyter/labextensions"
 
@@ -228,7 +228,7 @@ def test_a_crashing_check_is_reported_and_the_others_still_run(healthy, monkeypa
     monkeypatch.setattr(Healthy, "kernel_argv", boom)
     findings = doctor.diagnose(healthy)
     assert problems(findings)["kernel"].detail.endswith("RuntimeError: kernel spec folder unreadable")
-    assert [f.what for f in findings][-1] == "progress store"
+    assert [f.what for f in findings][-2:] == ["progress store", "voila (workshop mode)"]
 
 
 def test_report_lists_fix_under_each_problem():
@@ -248,3 +248,15 @@ def test_real_probes_read_this_environment():
     copies = env.installed_extensions("jupyter-matplotlib")
     assert copies and copies[0][1] == env.bundled_extension_version("ipympl", "jupyter-matplotlib")
     assert env.interpreter_prefix(sys.executable) == sys.prefix
+
+
+def test_missing_voila_is_only_a_warning(healthy, monkeypatch, capsys):
+    monkeypatch.setattr(Healthy, "version",
+                        lambda self, d: None if d == "voila" else HEALTHY_VERSIONS.get(d))
+    findings = doctor.diagnose(healthy)
+    assert problems(findings) == {}
+    (warning,) = [f for f in findings if f.level == "warning"]
+    assert warning.what == "voila (workshop mode)" and "voila>=0.5.8" in warning.fix
+    monkeypatch.setattr(doctor, "Environment", lambda: healthy)
+    assert cli.main(["doctor"]) == 0
+    assert "fix: /env/bin/python -m pip install" in capsys.readouterr().out
