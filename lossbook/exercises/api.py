@@ -29,7 +29,8 @@ from lossbook.exercises.registry import by_lesson, get
 __all__ = ["check", "hint", "solution", "progress", "Hint", "Solution", "ProgressReport"]
 
 
-def check(exercise_id: str, fn: Callable, *, timeout: float | None = None) -> CheckResult:
+def check(exercise_id: str, fn: Callable, *, timeout: float | None = None,
+          record: bool = True) -> CheckResult:
     """Check your function ``fn`` for exercise ``exercise_id`` and record the result.
 
     Parameters
@@ -41,6 +42,8 @@ def check(exercise_id: str, fn: Callable, *, timeout: float | None = None) -> Ch
     timeout : float, optional
         Seconds before a slow or looping function is stopped; default
         ``$LOSSBOOK_CHECK_TIMEOUT`` or 5.
+    record : bool, default True
+        ``False`` leaves your progress untouched (used for demonstrations, e.g. lesson 00).
 
     Returns
     -------
@@ -50,7 +53,8 @@ def check(exercise_id: str, fn: Callable, *, timeout: float | None = None) -> Ch
     """
     exercise = get(exercise_id)
     result = run_check(exercise, fn, timeout=timeout)
-    _record(lambda store: store.record_check(exercise.id, result.status), None)
+    if record:
+        _record(lambda store: store.record_check(exercise.id, result.status), None)
     return result
 
 
@@ -93,10 +97,17 @@ class Hint:
                 f'<div style="color:#595959">{e(head)}</div><div>{body_html}</div></div>')
 
 
-def hint(exercise_id: str) -> Hint:
-    """The next hint for ``exercise_id``: a nudge first, nearly the answer last (which then repeats)."""
+def hint(exercise_id: str, *, record: bool = True) -> Hint:
+    """The next hint for ``exercise_id``: a nudge first, nearly the answer last (which then repeats).
+
+    ``record=False`` shows the hint that is next without using it up (for demonstrations).
+    """
     exercise = get(exercise_id)
-    index = _record(lambda store: store.next_hint(exercise.id, len(exercise.hints)), 0)
+    if record:
+        index = _record(lambda store: store.next_hint(exercise.id, len(exercise.hints)), 0)
+    else:
+        shown = _record(lambda store: int(store.load()["exercises"].get(exercise.id, {}).get("hints", 0)), 0)
+        index = min(shown, len(exercise.hints) - 1)
     return Hint(exercise.id, index + 1, len(exercise.hints), exercise.hints[index])
 
 

@@ -32,7 +32,7 @@ import resource
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 #: uid/gid the kernel runs as inside the sandbox ("nobody").
@@ -156,6 +156,9 @@ class Sandbox:
     guards: bool = True
     #: "bwrap", or "unshare" (util-linux, the fallback when bwrap is missing).
     backend: str = "bwrap"
+    #: When the grader runs as root: ``setpriv`` prefix that starts the sandbox as the
+    #: unprivileged "nobody" outside too (empty when that cannot work here).
+    drop: tuple[str, ...] = ()
 
     @property
     def isolated(self) -> bool:
@@ -171,6 +174,7 @@ class Sandbox:
         limits = self.limits.prefix()
         if self.bwrap is None:
             return limits + list(argv)
+        limits += list(self.drop)
         if self.backend == "unshare":
             return limits + self._unshare_command(kernel_dir, argv)
         roots = python_roots()
@@ -291,11 +295,30 @@ def make_sandbox(runtime: Path, *, no_sandbox: bool = False, limits: Limits | No
     if bwrap is None and backend in (None, "unshare"):
         unshare = find_unshare()
         if unshare is not None:
-            return Sandbox(runtime, unshare, limits, hidden, backend="unshare")
+
+            return _with_drop(Sandbox(runtime, unshare, limits, hidden, backend="unshare"))
     if bwrap is None:
         raise SandboxUnavailable(
             "no operating-system sandbox: neither `bwrap` (bubblewrap) nor `unshare` (util-linux) "
             "can create namespaces here. Install it (Debian/Ubuntu: apt-get install bubblewrap) or, "
             "knowing learners' code then runs unconfined, pass --no-sandbox"
         )
-    return Sandbox(runtime, bwrap, limits, hidden, tmp_size=bwrap_supports_size(bwrap))
+    return _with_drop(Sandbox(runtime, bwrap, limits, hidden, tmp_size=bwrap_supports_size(bwrap)))
+
+
+def _with_drop(sandbox: Sandbox) -> Sandbox:
+    """As root, start sandboxes as "nobody" outside as well, when that works here.
+
+    Probed with the real command line: nobody must be able to create the namespaces and
+    to run this Python (a Python under a private home, e.g. ``/root/.pyenv``, cannot).
+    """
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        return sandbox
+    drop = (setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "--")
+    probe_dir = Path(sandbox.runtime).parent / "probe"
+    probe_dir.mkdir(exist_ok=True)
+    os.chmod(probe_dir, 0o777)
+    candidate = replace(sandbox, drop=drop)
+    command = candidate.command(probe_dir, [sys.executable, "-I", "-c", "import numpy, ipykernel.kernelapp"])
+    return candidate if _probe(command) else sandbox

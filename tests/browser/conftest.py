@@ -1,9 +1,9 @@
-"""Fixtures for the browser tests: one JupyterLab server and one headless Chromium per session.
+"""Fixtures for the browser tests: a JupyterLab server and a headless Chromium per test module.
 
 - Chromium is Debian's (``/usr/bin/chromium``, or ``$LOSSBOOK_CHROMIUM``), driven by Python
   Playwright. Without it the tests skip with a message saying what to install, unless
   ``LOSSBOOK_REQUIRE_BROWSER=1`` (set by ``.ci/run``), which turns the skip into a failure.
-- ``lab`` serves a fresh temporary copy of ``notebooks/``, ``solutions/`` and
+- ``lab`` (one per test module) serves a fresh temporary copy of ``notebooks/``, ``solutions/`` and
   ``exercises/`` (the repository's files are never opened by the browser), with its own
   settings, workspaces, runtime and progress folders; it is always shut down with its kernels.
 - ``page`` is a new tab per test; when the test fails a screenshot is saved under
@@ -64,7 +64,9 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+# Module scope: nothing of the browser tests (server, kernels, Chromium) outlives its
+# module, so later tests in the same pytest run see no stray child processes.
+@pytest.fixture(scope="module")
 def browser_context(chromium):
     from playwright.sync_api import sync_playwright
 
@@ -77,7 +79,7 @@ def browser_context(chromium):
                 context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(chromium):
     """A running JupyterLab on a temporary copy of the course (a :class:`labharness.Server`)."""
     with labharness.lab_server() as server:

@@ -91,3 +91,21 @@ def test_a_hand_edited_store_never_breaks_check_or_hint(folder):
 
 def test_ids_are_forgiving_about_case_and_spaces():
     assert get(" MSE ").id == "mse"
+
+
+def test_record_false_leaves_progress_untouched(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSBOOK_PROGRESS_DIR", str(tmp_path))
+    from lossbook.exercises import api
+    from lossbook.exercises.progress import default_store
+
+    before = default_store().load()
+    result = api.check("squared_errors", lambda y_true, y_pred: (np.asarray(y_pred) - y_true) ** 2, record=False)
+    assert result.passed
+    first = api.hint("squared_errors", record=False)
+    again = api.hint("squared_errors", record=False)
+    assert first.number == again.number == 1
+    assert default_store().load() == before
+    # …while the default records both.
+    api.check("squared_errors", lambda y_true, y_pred: (np.asarray(y_pred) - y_true) ** 2)
+    assert api.hint("squared_errors").number == 1 and api.hint("squared_errors").number == 2
+    assert default_store().status("squared_errors") == "passed"

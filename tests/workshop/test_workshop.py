@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -179,10 +180,17 @@ def test_port_in_use_fails_clearly(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run(
+        process = subprocess.Popen(
             [sys.executable, "-m", "lossbook", "workshop", "--no-browser", f"--port={port}",
-             f"--out={tmp_path / 'pages'}"], capture_output=True, text=True, timeout=300,
-            cwd=ROOT, env={**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config")})
-    assert done.returncode != 0
-    assert f"if port {port} is in use, choose another with --port" in done.stderr
+             f"--out={tmp_path / 'pages'}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, cwd=ROOT, start_new_session=True,
+            env={**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config")})
+        try:
+            _out, err = process.communicate(timeout=300)
+        finally:
+            if process.poll() is None:  # it kept serving somewhere: stop it and Voilà
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    assert process.returncode != 0
+    assert f"if port {port} is in use, choose another with --port" in err
     assert (tmp_path / "pages" / "index.ipynb").exists()  # --out keeps the pages
