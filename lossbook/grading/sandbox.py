@@ -295,7 +295,6 @@ def make_sandbox(runtime: Path, *, no_sandbox: bool = False, limits: Limits | No
     if bwrap is None and backend in (None, "unshare"):
         unshare = find_unshare()
         if unshare is not None:
-
             return _with_drop(Sandbox(runtime, unshare, limits, hidden, backend="unshare"))
     if bwrap is None:
         raise SandboxUnavailable(

@@ -260,3 +260,27 @@ def test_missing_voila_is_only_a_warning(healthy, monkeypatch, capsys):
     monkeypatch.setattr(doctor, "Environment", lambda: healthy)
     assert cli.main(["doctor"]) == 0
     assert "fix: /env/bin/python -m pip install" in capsys.readouterr().out
+
+
+def test_a_real_stale_copy_on_jupyter_path_is_found(tmp_path, monkeypatch, capsys):
+    """No fake probes: an old jupyter-matplotlib earlier on JUPYTER_PATH shadows ipympl's."""
+    stale = tmp_path / "share" / "labextensions" / "jupyter-matplotlib"
+    stale.mkdir(parents=True)
+    (stale / "package.json").write_text('{"name": "jupyter-matplotlib", "version": "0.7.4"}')
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share"))
+    assert cli.main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert f"loads version 0.7.4 from {tmp_path / 'share' / 'labextensions'}" in out
+    assert f"remove the stale copy {stale}" in out
+
+
+def test_a_real_disabled_extension_is_found(tmp_path, monkeypatch, capsys):
+    labconfig = tmp_path / "config" / "labconfig"
+    labconfig.mkdir(parents=True)
+    (labconfig / "page_config.json").write_text(
+        '{"disabledExtensions": {"@jupyter-widgets/jupyterlab-manager": true}}')
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "config"))
+    assert cli.main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert f"disabled in {labconfig / 'page_config.json'}" in out
+    assert "fix: jupyter labextension enable @jupyter-widgets/jupyterlab-manager" in out

@@ -195,3 +195,22 @@ def test_feedback_html_escapes_learner_text():
     page = render_html(result, items)
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "Likely mistake:</strong> n times too large" in page and page.startswith("<!doctype html>")
+
+
+def test_root_grader_starts_sandboxes_as_nobody_when_the_probe_passes(tmp_path, monkeypatch):
+    import lossbook.grading.sandbox as sandbox_module
+
+    seen = []
+    monkeypatch.setattr(sandbox_module.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(sandbox_module, "_probe", lambda command: seen.append(command) or True)
+    base = sandbox_module.Sandbox(tmp_path / "runtime", "/usr/bin/bwrap")
+    dropped = sandbox_module._with_drop(base)
+    if sandbox_module.shutil.which("setpriv") is None:
+        assert dropped is base
+        return
+    command = dropped.command(tmp_path / "k", ["python"])
+    assert command[command.index(dropped.drop[0]):][:5] == list(dropped.drop)
+    assert command.index(dropped.drop[0]) < command.index("/usr/bin/bwrap")
+    assert "import numpy, ipykernel.kernelapp" in seen[0]
+    monkeypatch.setattr(sandbox_module, "_probe", lambda command: False)
+    assert sandbox_module._with_drop(base).drop == ()
