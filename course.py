@@ -83,9 +83,10 @@ def lab(argv: list[str]) -> int:
     status = _run(python, "-m", "lossbook", "workspace", "--quiet")
     if status:
         return status
-    return _run(
-        python, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT}", FIRST_LESSON, *argv
-    )
+    command = ["-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT}", FIRST_LESSON, *argv]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI machines often run as root
+    return _run(python, *command)
 
 
 def test(argv: list[str]) -> int:

@@ -8,7 +8,16 @@ when the file is named after a lesson (``ana/02_mse.ipynb``), else its stem
 ``. _ -``) before they go anywhere near a path.
 
 Every submission gets a row, malformed ones included (with a status saying what is
-wrong); a submission file is only ever read.
+wrong); a submission file is only ever read. Statuses:
+
+- ``graded``: every cell ran (failed tests still have their reasons);
+- ``timed-out``: a cell ignored the interrupt, or the submission ran out of time; the
+  kernel was killed and the cells not run score 0;
+- ``kernel-died``: the kernel exited (``os._exit``, ``exit()``) or crashed;
+- ``not-a-notebook``, ``wrong-nbformat``, ``too-large``, ``unreadable``,
+  ``not-a-regular-file`` (a symbolic link), ``unknown-lesson``, ``wrong-lesson``,
+  ``duplicate``: not run, zero points;
+- ``kernel-failed``, ``internal-error``: the grader's own trouble (reasons say which).
 """
 from __future__ import annotations
 

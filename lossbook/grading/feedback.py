@@ -129,7 +129,11 @@ def exercise_feedback(result, solution) -> list[dict]:
         tests = [t for t in result.tests if t.exercise == exercise]
         points = result.points.get(exercise, 0)
         passed = bool(tests) and points >= max_points
-        reasons = [f"test {t.number}: {t.reason}" for t in tests if t.reason]
+        distinct = {t.reason for t in tests}
+        if len(tests) > 1 and len(distinct) == 1 and "" not in distinct:
+            reasons = [f"all tests: {tests[0].reason}"]
+        else:
+            reasons = [f"test {t.number}: {t.reason}" for t in tests if t.reason]
         if not tests:
             reasons = [r.split(": ", 1)[1] for r in result.reasons if r.startswith(f"{exercise}: ")] or \
                       ["not graded: " + (result.reasons[0] if result.reasons else result.status)]
