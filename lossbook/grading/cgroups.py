@@ -10,6 +10,7 @@ a kernel also kills every process left in its groups. Where cgroups cannot be cr
 from __future__ import annotations
 
 import os
+import random
 import signal
 import time
 from pathlib import Path
@@ -17,6 +18,20 @@ from pathlib import Path
 ROOT = Path("/sys/fs/cgroup")
 PARENT = "lossbook-grading"
 PIDS_MAX = 64
+
+
+def _sweep(parent: Path) -> None:
+    """Remove empty groups left by a grader that was killed (older than an hour)."""
+    try:
+        groups = [g for g in parent.iterdir() if g.is_dir()]
+    except OSError:
+        return
+    for group in groups:
+        try:
+            if time.time() - group.stat().st_mtime > 3600:
+                group.rmdir()  # fails (harmlessly) while processes are inside
+        except OSError:
+            pass
 
 
 def create(name: str, memory_mb: int) -> list[Path]:
@@ -29,6 +44,8 @@ def create(name: str, memory_mb: int) -> list[Path]:
         if not (base / "cgroup.procs").exists():
             continue
         group = base / PARENT / name
+        if random.random() < 0.05:
+            _sweep(base / PARENT)
         try:
             group.mkdir(parents=True, exist_ok=True)
             for key, value in values.items():
@@ -71,7 +88,7 @@ def kill_and_remove(groups: list[Path]) -> None:
 
 
 def _remove(group: Path) -> None:
-    for _ in range(25):
+    for _ in range(100):  # exiting processes keep a group busy for a moment
         try:
             group.rmdir()
             return
