@@ -184,6 +184,12 @@ class Sandbox:
                 cmd += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
             elif os.path.isdir(f"/{name}"):
                 cmd += ["--ro-bind", f"/{name}", f"/{name}"]
+        # The private /tmp comes before the Python environment's binds: a virtual
+        # environment may itself live under /tmp (a CI clone), and a later tmpfs would hide it.
+        cmd += [
+            *(["--size", str(self.limits.tmp_mb * 1024 * 1024)] if self.tmp_size else []), "--tmpfs", "/tmp",
+            "--dir", WORKDIR, "--dir", "/tmp/home",
+        ]
         for root in roots:
             if not _inside(root, [Path("/usr")]):
                 cmd += ["--ro-bind", str(root), str(root)]
@@ -197,8 +203,6 @@ class Sandbox:
                 cmd += ["--ro-bind", f"/proc/{name}", f"/proc/{name}"]
         cmd += [
             "--dev", "/dev",
-            *(["--size", str(self.limits.tmp_mb * 1024 * 1024)] if self.tmp_size else []), "--tmpfs", "/tmp",
-            "--dir", WORKDIR, "--dir", "/tmp/home",
             "--ro-bind", str(self.runtime), RUNTIME_MOUNT,
             "--bind", str(kernel_dir), str(kernel_dir),
             "--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),

@@ -214,3 +214,16 @@ def test_root_grader_starts_sandboxes_as_nobody_when_the_probe_passes(tmp_path, 
     assert "import numpy, ipykernel.kernelapp" in seen[0]
     monkeypatch.setattr(sandbox_module, "_probe", lambda command: False)
     assert sandbox_module._with_drop(base).drop == ()
+
+
+def test_private_tmp_is_mounted_before_the_python_environment(monkeypatch, tmp_path):
+    """A venv under /tmp (e.g. a CI clone) must stay visible: binds after the tmpfs win."""
+    from lossbook.grading import sandbox as sandbox_module
+
+    venv = Path("/tmp/some-clone/.venv")
+    monkeypatch.setattr(sandbox_module, "python_roots", lambda: [Path("/opt/python"), venv])
+    box = sandbox_module.Sandbox(runtime=tmp_path / "runtime", bwrap="/usr/bin/bwrap")
+    cmd = box.command(tmp_path / "kernel", ["python"])
+    tmpfs_tmp = next(i for i in range(len(cmd) - 1) if cmd[i:i + 2] == ["--tmpfs", "/tmp"])
+    venv_bind = next(i for i in range(len(cmd) - 2) if cmd[i:i + 3] == ["--ro-bind", str(venv), str(venv)])
+    assert tmpfs_tmp < venv_bind
