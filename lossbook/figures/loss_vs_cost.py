@@ -11,6 +11,7 @@ the mean (the cost), the sum, or nothing (``"none"`` returns the bars themselves
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,12 +19,17 @@ import numpy as np
 from lossbook import losses
 from lossbook.figures import style
 
-__all__ = ["ALT_TEXT", "LOSSES", "REDUCTIONS", "LossVsCostFigure", "compute", "build"]
+__all__ = ["ALT_TEXT", "LOSSES", "REDUCTIONS", "LossVsCostFigure", "compute", "build",
+           "loss_axis_top"]
 
 #: Loss options: label shown to the learner -> name in lossbook.losses.
 LOSSES = {"squared error": "mse", "absolute error": "mae"}
 REDUCTIONS = ("none", "mean", "sum")
-_Y_LIMITS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+#: Shrink the loss axis only when the bars would fit in 1/_SHRINK of its height with margin.
+_SHRINK = 20.0
+#: ... and only after that many updates in a row: a prediction that jumps near its target
+#: and straight back (a click on the slider's track) leaves the axis alone.
+_SHRINK_AFTER = 3
 
 #: Paste next to the figure in the lesson's Markdown.
 ALT_TEXT = (
@@ -64,6 +70,38 @@ def compute(y_true, y_pred, loss: str = "squared error", reduction: str = "mean"
     }
 
 
+def loss_axis_top(top, needed: float, cap: float = math.inf) -> float:
+    """Top of the loss axis: a power of ten (at least 1), or the largest reachable bar.
+
+    Changing it costs a full redraw, so it moves in coarse steps with hysteresis: it
+    grows when the tallest bar plus a 10 % margin would not fit, and shrinks only when
+    that would fit in a twentieth of the height; either way it goes to the smallest power
+    of ten :math:`10^k \\ge \\max(1, 1.1\\,h)` for the tallest bar :math:`h`, but never
+    above :math:`1.05\\,c` for ``cap`` :math:`c`, the tallest bar the controls can make.
+    ``top=None`` (no axis yet, or labels change anyway) always picks that value.
+
+    >>> loss_axis_top(None, 3.0), loss_axis_top(10.0, 9.5), loss_axis_top(10.0, 0.6)
+    (10.0, 100.0, 10.0)
+    >>> loss_axis_top(10.0, 0.4), loss_axis_top(10.0, 30.0, cap=40.0)
+    (1.0, 42.0)
+    """
+    margin = 1.1 * float(needed)
+    if top is not None and margin <= top and _SHRINK * margin > top:
+        return float(top)
+    decade = 10.0 ** math.ceil(math.log10(max(margin, 1.0)))
+    return float(min(decade, 1.05 * cap)) if 1.05 * cap >= needed else decade
+
+
+def _reachable(y_true, loss: str, reduction: str, y_range) -> float:
+    """The tallest bar any predictions within ``y_range`` can make (inf without a range)."""
+    if y_range is None:
+        return math.inf
+    fn = getattr(losses, LOSSES[loss])
+    worst = np.maximum(fn(y_true, np.full_like(y_true, y_range[0]), reduction="none"),
+                       fn(y_true, np.full_like(y_true, y_range[1]), reduction="none"))
+    return float(worst.sum() if reduction == "sum" else worst.max())
+
+
 def _cost_tick(reduction: str) -> str:
     return {"none": "none:\nthe bars", "mean": "mean\n(cost)", "sum": "sum"}[reduction]
 
@@ -82,13 +120,18 @@ class LossVsCostFigure:
     loss_bars: list
     cost_bar: object
     mean_line: object
+    y_range: tuple | None = None  # the predictions' range (the controls'), if bounded
     shown: dict = field(default_factory=dict)  # reduction and loss the labels show
+    small_updates: int = 0  # updates in a row after which the loss axis could shrink
 
     def show(self, state: dict) -> bool:
         """Put ``state`` (from :func:`compute`) on the artists.
 
         Returns True when something outside the changing artists had to change too
-        (the y-axis range or the cost bar's label), i.e. a full redraw is needed.
+        (the y-axis range or the cost bar's label), i.e. a full redraw is needed. The
+        loss axis follows :func:`loss_axis_top`, but shrinks only once that has asked for
+        a smaller axis on ``_SHRINK_AFTER`` updates in a row; it grows at once, so every
+        bar always stays inside the axes.
         """
         y_pred = state["y_pred"]
         self.prediction_points.set_data(self.x, y_pred)
@@ -100,16 +143,24 @@ class LossVsCostFigure:
         self.cost_bar.set_height(0.0 if reduction == "none" else state["result"])
         self.mean_line.set_ydata([state["mean"], state["mean"]])
         self.mean_line.set_visible(reduction == "mean")
-        full = False
-        needed = 1.1 * max(float(np.max(state["per_example"])), self.cost_bar.get_height())
+        relabel = (self.shown.get("reduction") != reduction
+                   or self.shown.get("loss") != state["loss"])
+        needed = max(float(np.max(state["per_example"])), self.cost_bar.get_height())
         top = self.ax_loss.get_ylim()[1]
-        # Grow at once; shrink only when the bars use under 30 % of the height, so a
-        # slider moving to and fro does not rescale (a full redraw) at every step.
-        if needed > top or needed < 0.3 * top:
-            new_top = next((limit for limit in _Y_LIMITS if limit >= needed), needed)
-            if new_top != top:
-                self.ax_loss.set_ylim(0.0, new_top)
-                full = True
+        # Changing the limits costs a full redraw: coarse steps with hysteresis, except
+        # when the labels change anyway (then fit the bars as tightly as the steps allow).
+        new_top = top if not np.isfinite(needed) else loss_axis_top(
+            None if relabel else top, needed,
+            _reachable(self.y_true, state["loss"], reduction, self.y_range))
+        if new_top < top and not relabel:
+            self.small_updates += 1
+            if self.small_updates < _SHRINK_AFTER:
+                new_top = top
+        if new_top != top or relabel:
+            self.small_updates = 0
+        full = new_top != top
+        if full:
+            self.ax_loss.set_ylim(0.0, new_top)
         if self.shown.get("reduction") != reduction:
             n = len(self.loss_bars)
             self.ax_loss.set_xticks([*range(1, n + 1), n + 1.5],
@@ -165,8 +216,8 @@ def build(x, y_true, y_pred, loss: str = "squared error", reduction: str = "mean
         low, high = y_range if y_range is not None else (y_true.min() - 3, y_true.max() + 3)
         ax_data.set_xlim(x.min() - 0.5, x.max() + 0.5)
         ax_data.xaxis.set_major_locator(MaxNLocator(5))
-        ax_data.set_ylim(low, high)
-        ax_data.legend(loc="upper left")
+        pad = 0.03 * (high - low)  # a prediction at either end stays whole
+        ax_data.set_ylim(low - pad, high + pad)
 
         positions = np.arange(1, n + 1)
         loss_bars = list(ax_loss.bar(positions, np.zeros(n), color=style.OKABE_ITO["blue"],
@@ -179,11 +230,16 @@ def build(x, y_true, y_pred, loss: str = "squared error", reduction: str = "mean
         ax_loss.set_xlim(0.4, n + 2.1)
         ax_loss.set_ylim(0.0, 1.0)
         ax_loss.grid(axis="x", visible=False)
-        ax_loss.legend(loc="upper left")
+        # One key below both panels: inside either, the tallest bars and the predictions
+        # near the top of their range would run into it.
+        handles, labels = (sum(pair, []) for pair in zip(ax_data.get_legend_handles_labels(),
+                                                         ax_loss.get_legend_handles_labels()))
+        fig.legend(handles, labels, loc="outside lower center", ncols=3)
     style.label_axes(ax_data, title="Targets and predictions", xlabel="x", ylabel="y")
     style.label_axes(ax_loss, title="Per-example losses and the cost",
                      xlabel="example", ylabel=loss)
     parts = LossVsCostFigure(fig, ax_data, ax_loss, x, y_true, prediction_points,
-                             residual_lines, loss_bars, cost_bar, mean_line)
+                             residual_lines, loss_bars, cost_bar, mean_line,
+                             None if y_range is None else (float(low), float(high)))
     parts.show(compute(y_true, y_pred, loss, reduction))
     return parts

@@ -53,7 +53,10 @@ def _assert_matches_lossbook(explorer):
 
 def test_contract(explorer, check_contract):
     check_contract(explorer)
-    assert explorer.parts.ax_loss.get_legend() is not None
+    (legend,) = explorer.figure.legends    # below the panels, where no bar reaches it
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "target y", "residual ŷ − y", "prediction ŷ", "mean = cost",
+        "loss of each example", "reduced value"]
 
 
 def test_targets_come_from_lossbook_data(explorer):
@@ -98,3 +101,58 @@ def test_pixels_change_when_a_prediction_moves(explorer, frame):
 def test_bad_n_is_a_clear_error():
     with pytest.raises(ValueError, match="n must be an integer from 1 to 5"):
         explorers.loss_vs_cost(n=9)
+
+
+def _every_step(control):
+    """Every value a slider can take, min to max, in its own steps."""
+    count = int(round((control.max - control.min) / control.step))
+    return [float(min(control.max, control.min + k * control.step)) for k in range(count + 1)]
+
+
+def _assert_bars_inside(explorer):
+    bottom, top = explorer.parts.ax_loss.get_ylim()
+    heights = [bar.get_height() for bar in explorer.parts.loss_bars]
+    heights.append(explorer.parts.cost_bar.get_height())
+    assert bottom == 0 and 0 <= min(heights) and max(heights) <= top, \
+        f"a bar is outside the axes: heights {heights}, y-range ({bottom}, {top})"
+
+
+@pytest.mark.parametrize("loss", list(LOSS_FUNCTIONS))
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_full_sweeps_rescale_rarely_and_never_hide_a_bar(explorer, monkeypatch, loss,
+                                                         reduction):
+    explorer.controls["loss"].value = loss
+    explorer.controls["reduction"].value = reduction
+    redraws = []
+    monkeypatch.setattr(explorer, "request_full_redraw", lambda: redraws.append(1))
+    for i in range(1, 6):
+        control = explorer.controls[f"y_pred_{i}"]
+        start = control.value
+        for values in (_every_step(control), _every_step(control)[::-1]):
+            redraws.clear()
+            for value in values:
+                control.value = value
+                _assert_bars_inside(explorer)
+            assert len(redraws) <= 5, f"{len(redraws)} full redraws sweeping y_pred_{i}"
+        control.value = start
+    # the hysteresis must not leave the bars squashed: after a few small moves near the
+    # targets they use more than 1/22 of the height
+    control = explorer.controls["y_pred_5"]
+    for value in (control.value + control.step, control.value) * 2:
+        control.value = value
+    heights = [bar.get_height() for bar in explorer.parts.loss_bars]
+    heights.append(explorer.parts.cost_bar.get_height())
+    assert max(heights + [1.0 / 22]) * 22 >= explorer.parts.ax_loss.get_ylim()[1]
+
+
+def test_axis_top_keeps_margin_and_shrinks_only_when_much_smaller():
+    from lossbook.figures.loss_vs_cost import loss_axis_top
+
+    rng = np.random.default_rng(0)
+    top = None
+    for needed in rng.uniform(0, 60, 500) ** rng.uniform(0.2, 1.0, 500):
+        new = loss_axis_top(top, needed, cap=60.0)
+        assert needed <= new <= max(63.0, 1.0)
+        if top is not None and new != top:
+            assert 1.1 * needed > top or 20 * 1.1 * needed <= top
+        top = new
