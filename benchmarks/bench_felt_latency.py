@@ -187,6 +187,9 @@ def main(argv=None) -> int:
                     times = measure(page, labharness.first_slider(box), target, kind, args.presses)
                     rows.append((name, times))
                     print(f"  measured {name}", file=sys.stderr, flush=True)
+                except TimeoutError as error:  # report it in the table, measure the others
+                    rows.append((name, []))
+                    print(f"  {name}: {error}", file=sys.stderr, flush=True)
                 finally:
                     notebook.close()
                     page.close()

@@ -407,20 +407,29 @@ def canvas_fingerprint(canvas_locator) -> dict:
 
 
 def wait_canvas_drawn(canvas_locator, timeout: float = 60.0) -> dict:
-    """Wait until the canvas shows something and has stopped changing; return its hash."""
-    previous = None
+    """Wait until the canvas shows something and has stopped changing; return its hash.
+
+    A canvas still blank after ``timeout`` is the bug a learner sees as an empty figure
+    (the kernel's first frame never reached the page): the error says which it was.
+    """
+    seen = []
 
     def settled():
-        nonlocal previous
         now = canvas_fingerprint(canvas_locator)
-        if not now["varied"]:
-            previous = None
-            return None
-        done = previous is not None and previous["hash"] == now["hash"]
-        previous = now
-        return now if done else None
+        previous = seen[-1] if seen else None
+        seen.append(now)
+        if now["varied"] and previous is not None and previous["hash"] == now["hash"]:
+            return now
+        return None
 
-    return wait_for(settled, timeout, interval=0.5, message="the figure to be drawn")
+    try:
+        return wait_for(settled, timeout, interval=0.5, message="the figure to be drawn")
+    except TimeoutError:
+        last = seen[-1] if seen else {}
+        state = ("still blank (one colour): its first frame never arrived"
+                 if not last.get("varied") else "still changing after every poll")
+        raise TimeoutError(f"the figure's canvas ({last.get('width')}x{last.get('height')} px) "
+                           f"is {state} after {timeout:.0f} s") from None
 
 
 def first_slider(explorer_locator):

@@ -1,4 +1,4 @@
-"""Test-session settings shared by every test (unit, notebook, browser).
+"""Test-session settings shared by every test (unit, notebook, browser), wherever collected.
 
 - The learner's progress store is pointed at a temporary folder, so tests and nbval runs
   never write into the repository or the user's home.
