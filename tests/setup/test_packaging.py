@@ -101,3 +101,16 @@ def test_the_comparison_notices_a_difference(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "ROOT", fake)
     with pytest.raises(AssertionError, match="version specifiers differ"):
         test_same_runtime_dependencies_with_the_same_versions()
+
+
+def test_licence_is_an_spdx_expression_built_by_a_setuptools_that_knows_it():
+    """The table form (``license = {file = ...}``) and licence classifiers make setuptools
+    print pages of deprecation warnings on every install; SPDX needs setuptools >= 77."""
+    data = pyproject()
+    project = data["project"]
+    assert project["license"] == "BSD-3-Clause" and project["license-files"] == ["LICENSE"]
+    assert not [c for c in project.get("classifiers", []) if c.startswith("License ::")]
+    setuptools = next(Requirement(r) for r in data["build-system"]["requires"]
+                      if Requirement(r).name == "setuptools")
+    assert "77" in setuptools.specifier and "76.9" not in setuptools.specifier
+    assert "setuptools>=77" in (ROOT / "course.py").read_text()  # the wheelhouse has it too
