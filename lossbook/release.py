@@ -13,8 +13,8 @@ solution notebook
   solution's stored output, and a released copy has no stored output to compare.
 
 The result is a pure function of the solution notebook and the exercise registry, so
-releasing twice writes the same bytes. Files are written atomically (a temporary file in
-the same folder, then :func:`os.replace`), only when their content changes, and files in
+releasing twice writes the same bytes. Files are written atomically
+(:func:`lossbook._files.write_atomically`), only when their content changes, and files in
 the output folder that release does not produce are never touched.
 
 Examples
@@ -41,13 +41,12 @@ from __future__ import annotations
 import ast
 import copy
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from lossbook import notebook_roles as roles
+from lossbook._files import write_atomically
 
 #: Looks an exercise up by id: returns an object with ``.starter`` and ``.lesson`` (a
 #: :class:`lossbook.exercises.Exercise`), or ``None`` for an unknown id.
@@ -238,20 +237,6 @@ def differences(planned: list[Planned], out: Path) -> list[str]:
     return found
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def write(planned: list[Planned], out: Path) -> list[Path]:
     """Write the planned notebooks into ``out`` (created if needed); returns those that changed."""
     Path(out).mkdir(parents=True, exist_ok=True)
@@ -259,7 +244,7 @@ def write(planned: list[Planned], out: Path) -> list[Path]:
     for item in planned:
         if item.target.exists() and item.target.read_text(encoding="utf-8") == item.text:
             continue
-        _write_atomically(item.target, item.text)
+        write_atomically(item.target, item.text, mode=0o644)
         changed.append(item.target)
     return changed
 

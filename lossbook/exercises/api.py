@@ -106,7 +106,7 @@ def hint(exercise_id: str, *, record: bool = True) -> Hint:
     if record:
         index = _record(lambda store: store.next_hint(exercise.id, len(exercise.hints)), 0)
     else:
-        shown = _record(lambda store: int(store.load()["exercises"].get(exercise.id, {}).get("hints", 0)), 0)
+        shown = _record(lambda store: store.hints_shown(exercise.id), 0)
         index = min(shown, len(exercise.hints) - 1)
     return Hint(exercise.id, index + 1, len(exercise.hints), exercise.hints[index])
 
@@ -247,13 +247,8 @@ class ProgressReport:
 def progress() -> ProgressReport:
     """Which exercises are passed, attempted or not started, lesson by lesson."""
     store = default_store()
-    data = store.load()["exercises"]
-    lessons = []
-    for lesson, exercises in by_lesson().items():
-        row = []
-        for ex in exercises:
-            entry = data.get(ex.id, {})
-            status = "passed" if entry.get("passed") else "attempted" if entry.get("attempts") else "not started"
-            row.append((ex.id, status))
-        lessons.append((lesson, tuple(row)))
+    grouped = by_lesson()
+    status = store.statuses(ex.id for exercises in grouped.values() for ex in exercises)
+    lessons = [(lesson, tuple((ex.id, status[ex.id]) for ex in exercises))
+               for lesson, exercises in grouped.items()]
     return ProgressReport(tuple(lessons), str(store.directory), store.in_memory)

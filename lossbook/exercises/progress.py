@@ -1,58 +1,83 @@
 """The learner's progress store: which exercises were checked, passed, hinted.
 
-Location (``docs/architecture.md``): ``$LOSSBOOK_PROGRESS_DIR`` when set (tests and
-nbval runs point it at a temporary folder), else the folder holding the marker file
-``.lossbook-course`` found walking up from the current directory, else ``~/.lossbook``.
-The store is one JSON file, ``progress.json``, in that folder.
+Location: one lookup order, defined here (:func:`locate`) and nowhere else:
+
+1. ``$LOSSBOOK_PROGRESS_DIR`` when set (tests and nbval runs point it at a temporary folder);
+2. the course's own ``.lossbook-progress/`` folder (git-ignored), beside the marker file
+   ``.lossbook-course`` found walking up from the current directory (``make lab`` writes
+   the marker), so a course folder keeps its learner's progress and never dirties a clone;
+3. the platform's user data folder, ``platformdirs.user_data_dir("lossbook")``
+   (``~/.local/share/lossbook`` on Linux).
+
+The store is one JSON file, ``progress.json``, with its lock file ``progress.json.lock``
+beside it. Progress found where older versions kept it (``progress.json`` beside the
+marker, or in ``~/.lossbook``) is moved into the new place on first use, merged with what
+is there; nothing is lost.
 
 Safety:
 
-- **Atomic writes**: a temporary file in the same folder, ``fsync``, then ``os.replace``;
-  a reader never sees half a file.
+- **Atomic writes** (:func:`lossbook._files.write_atomically`): a reader never sees half a file.
 - **Two writers** (two notebooks, two kernels): every update is a read-modify-write
-  under an exclusive lock (``fcntl.flock`` on ``progress.json.lock``; on platforms
-  without ``fcntl`` the update still re-reads and merges just before replacing, which
-  leaves only a tiny window).
+  under an exclusive lock (``filelock``: ``fcntl`` on POSIX, ``msvcrt`` on Windows).
 - **Corrupt file**: moved aside to ``progress.json.corrupt`` (``.corrupt-2`` …) with a
   warning, and a new one started — nothing is deleted.
 - **Read-only folder**: progress is kept in memory for this session, with a warning.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import os
-import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable
 
 ENV_VAR = "LOSSBOOK_PROGRESS_DIR"
 MARKER = ".lossbook-course"
+COURSE_FOLDER = ".lossbook-progress"
 FILENAME = "progress.json"
+LOCK_FILENAME = FILENAME + ".lock"
 SCHEMA_VERSION = 1
-
-try:  # POSIX
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
+#: Seconds to wait for another process' update before giving up (it takes milliseconds).
+LOCK_TIMEOUT = 30.0
 
 
 class ProgressWarning(UserWarning):
     """The progress store could not be used as usual (corrupt file, read-only folder)."""
 
 
-def progress_dir(start: str | os.PathLike | None = None) -> Path:
-    """The folder that holds the progress file (see the module docstring for the order)."""
+def user_data_dir() -> Path:
+    """The platform's folder for lossbook's data (``~/.local/share/lossbook`` on Linux)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("lossbook", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the store lives, why, and where older versions kept the same progress."""
+
+    directory: Path
+    reason: str                  # "environment", "course" or "user"
+    legacy: tuple[Path, ...] = ()
+
+
+def locate(start: str | os.PathLike | None = None) -> Location:
+    """The progress store's location (the module docstring gives the order)."""
     env = os.environ.get(ENV_VAR)
     if env:
-        return Path(env).expanduser()
+        return Location(Path(env).expanduser(), "environment")
     here = Path(start or os.getcwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / MARKER).exists():
-            return folder
-    return Path.home() / ".lossbook"
+            return Location(folder / COURSE_FOLDER, "course", (folder,))
+    return Location(user_data_dir(), "user", (Path.home() / ".lossbook",))
+
+
+def progress_dir(start: str | os.PathLike | None = None) -> Path:
+    """The folder that holds the progress file (see :func:`locate`)."""
+    return locate(start).directory
 
 
 def _empty() -> dict:
@@ -64,16 +89,57 @@ def _valid(data: Any) -> bool:
             and all(isinstance(v, dict) for v in data["exercises"].values()))
 
 
-class ProgressStore:
-    """Read and update ``progress.json`` in ``directory`` (default: :func:`progress_dir`)."""
+def _count(value: Any) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
 
-    def __init__(self, directory: str | os.PathLike | None = None):
-        self.directory = Path(directory) if directory is not None else progress_dir()
+
+def merge(into: dict, other: dict) -> None:
+    """Merge the progress ``other`` into ``into`` without losing any of either.
+
+    Passed / solution viewed stay true if true in either; attempt and hint counts take the
+    larger (so merging the same file twice changes nothing).
+    """
+    for exercise_id, theirs in other.get("exercises", {}).items():
+        if not isinstance(theirs, dict):
+            continue
+        mine = into["exercises"].setdefault(exercise_id, {})
+        for key in ("attempts", "hints"):
+            if key in theirs or key in mine:
+                mine[key] = max(_count(mine.get(key)), _count(theirs.get(key)))
+        for key in ("passed", "solution_viewed"):
+            if theirs.get(key) or mine.get(key):
+                mine[key] = True
+        if "last" not in mine and "last" in theirs:
+            mine["last"] = theirs["last"]
+
+
+class ProgressStore:
+    """Read and update ``progress.json`` in ``directory`` (default: :func:`locate`).
+
+    ``legacy`` lists folders where older versions kept this store; a ``progress.json``
+    found there is merged in and removed on first use.
+    """
+
+    def __init__(self, directory: str | os.PathLike | None = None,
+                 legacy: Iterable[str | os.PathLike] = ()):
+        if directory is None:
+            location = locate()
+            directory, legacy = location.directory, location.legacy
+        self.directory = Path(directory)
+        self.legacy = tuple(Path(folder) for folder in legacy)
         self._memory: dict | None = None  # set once the folder turned out unwritable
+        self._migrated = not self.legacy
 
     @property
     def path(self) -> Path:
         return self.directory / FILENAME
+
+    @property
+    def lock_path(self) -> Path:
+        return self.directory / LOCK_FILENAME
 
     @property
     def in_memory(self) -> bool:
@@ -115,42 +181,61 @@ class ProgressStore:
 
     def load(self) -> dict:
         """The whole store as a dict (a copy): ``{"version": 1, "exercises": {id: {...}}}``."""
+        self._migrate()
         if self._memory is not None:
             return copy.deepcopy(self._memory)
         return self._read_file()
 
     # ------------------------------------------------------------------ writing
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _lock(self):
+        from filelock import FileLock
+
         self.directory.mkdir(parents=True, exist_ok=True)
-        if fcntl is None:
-            yield
-            return
-        with open(self.directory / (FILENAME + ".lock"), "a+") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        return FileLock(self.lock_path, timeout=LOCK_TIMEOUT)
 
     def _write(self, data: dict) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=FILENAME + ".", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=1, sort_keys=True)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        from lossbook._files import write_atomically
+
+        write_atomically(self.path, json.dumps(data, indent=1, sort_keys=True))
+
+    def _migrate(self) -> None:
+        """Move progress kept where older versions kept it into this store (once)."""
+        if self._migrated:
+            return
+        self._migrated = True
+        for folder in self.legacy:
+            old = folder / FILENAME
+            if not old.is_file() or old.resolve() == self.path.resolve():
+                continue
+            try:
+                found = json.loads(old.read_text(encoding="utf-8"))
+            except (OSError, ValueError, UnicodeDecodeError) as exc:
+                warnings.warn(f"lossbook: found older progress in {old} but could not read it "
+                              f"({exc.__class__.__name__}); it was left where it is",
+                              ProgressWarning, stacklevel=4)
+                continue
+            if not _valid(found):
+                continue
+            self.update(lambda data, found=found: merge(data, found))
+            if self.in_memory:
+                continue  # not saved anywhere yet: the old file stays the only copy
+            for leftover in (old, folder / LOCK_FILENAME):
+                try:
+                    leftover.unlink()
+                except OSError:
+                    pass
+            if folder.name == ".lossbook":
+                try:
+                    folder.rmdir()  # only when empty
+                except OSError:
+                    pass
 
     def update(self, change: Callable[[dict], Any]) -> Any:
         """Apply ``change(data)`` under the lock and save atomically; returns what ``change`` returns."""
+        self._migrate()
         if self._memory is None:
             try:
-                with self._locked():
+                with self._lock():
                     data = self._read_file()
                     result = change(data)
                     self._write(data)
@@ -198,12 +283,25 @@ class ProgressStore:
             data.update(_empty())
         self.update(change)
 
-    def status(self, exercise_id: str) -> str:
-        """"passed", "attempted" or "not started"."""
-        entry = self.load()["exercises"].get(exercise_id, {})
+    # ------------------------------------------------------------------ the reads
+    @staticmethod
+    def _status_of(entry: dict) -> str:
         if entry.get("passed"):
             return "passed"
         return "attempted" if entry.get("attempts") else "not started"
+
+    def status(self, exercise_id: str) -> str:
+        """"passed", "attempted" or "not started"."""
+        return self._status_of(self.load()["exercises"].get(exercise_id, {}))
+
+    def statuses(self, exercise_ids: Iterable[str]) -> dict[str, str]:
+        """:meth:`status` of each of ``exercise_ids``, from one read of the file."""
+        exercises = self.load()["exercises"]
+        return {eid: self._status_of(exercises.get(eid, {})) for eid in exercise_ids}
+
+    def hints_shown(self, exercise_id: str) -> int:
+        """How many hints of ``exercise_id`` were shown so far."""
+        return _count(self.load()["exercises"].get(exercise_id, {}).get("hints", 0))
 
 
 _STORES: dict[Path, ProgressStore] = {}
@@ -211,8 +309,8 @@ _STORES: dict[Path, ProgressStore] = {}
 
 def default_store() -> ProgressStore:
     """The store for the current location (one per folder per process, so memory fallbacks persist)."""
-    directory = progress_dir()
-    store = _STORES.get(directory)
+    location = locate()
+    store = _STORES.get(location.directory)
     if store is None:
-        store = _STORES[directory] = ProgressStore(directory)
+        store = _STORES[location.directory] = ProgressStore(location.directory, location.legacy)
     return store
