@@ -16,17 +16,6 @@ os.environ["LOSSBOOK_PROGRESS_DIR"] = tempfile.mkdtemp(prefix="lossbook-progress
 NO_SKIPS = os.environ.get("LOSSBOOK_NO_SKIPS") == "1"
 
 
-def pytest_collection_modifyitems(config, items):
-    """Browser tests drive a real JupyterLab and Chromium on a loaded 2-core machine:
-    a failure is retried up to twice (pytest-rerunfailures, reported as RERUN); a test
-    that fails three times fails the run."""
-    if not config.pluginmanager.hasplugin("rerunfailures"):
-        return
-    for item in items:
-        if item.get_closest_marker("browser") and not item.get_closest_marker("flaky"):
-            item.add_marker(pytest.mark.flaky(reruns=2, reruns_delay=3))
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

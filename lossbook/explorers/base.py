@@ -64,7 +64,8 @@ A full matplotlib draw re-renders every tick label and costs tens of millisecond
 slow machine. If ``_changing_artists()`` lists the artists that ``_show`` modifies, the
 base class marks them animated, keeps a copy of everything else (captured on every full
 draw) and, on an update, pastes that background, draws only those artists and sends the
-frame at once. Until the first full draw has happened (no front end yet), or when
+frame at once (always a whole frame: see :func:`_fast_canvas_class` for why no
+"diff" frames). Until the first full draw has happened (no front end yet), or when
 ``_show`` changed something else and called :meth:`Explorer.request_full_redraw`, the
 update falls back to ``canvas.draw_idle()``. Everything not listed must stay unchanged
 after the figure is built.
@@ -159,8 +160,8 @@ class _ImageCanvas:
 def _png_rgba(pixels) -> bytes:
     """Encode an (h, w, 4) uint8 array as a PNG: no row filters, zlib level 1.
 
-    Each frame sent to the browser is mostly zeros (only changed pixels are kept), for
-    which this is several times faster than PIL's encoder with its per-row filters.
+    A figure is mostly flat colour, for which this is several times faster than PIL's
+    encoder (zlib level 6, adaptive row filters) at a similar size.
     """
     import struct
     import zlib
@@ -184,12 +185,24 @@ _FAST_CANVAS = {}
 
 
 def _fast_canvas_class(canvas_class):
-    """ipympl's canvas with a cheaper PNG encoding of each frame.
+    """ipympl's canvas, sending every frame whole and encoding it cheaply.
 
-    Every frame the browser receives is a PNG of the changed pixels, and matplotlib's
-    encoding (PIL, zlib level 6, adaptive row filters) costs more than drawing a blitted
-    update. :func:`_png_rgba` produces the same pixels several times faster. The logic
-    is otherwise matplotlib's ``FigureCanvasWebAggCore.get_diff_image``.
+    matplotlib's ``get_diff_image`` sends a frame of only the pixels that changed since
+    the previous frame ("diff" mode) whenever it can. ipympl's front end cannot take
+    that safely: it shows a frame by setting ``image.src``, so a frame that arrives while
+    the previous one is still being decoded *replaces* it, and the previous one is never
+    drawn; and it decides whether to clear the canvas from ``_image_mode`` when the image
+    has loaded, not when it was sent. When the frame lost is the first full frame after
+    the canvas was (re)sized, which happens whenever the kernel sends two frames in a row
+    (a draw request answered, then a blit or a second draw), the browser paints only the
+    changes onto an empty canvas: the figure stays blank until something forces a full
+    frame (issue 13). A lost diff leaves stale pixels in the same way.
+
+    Here every frame is a full, self-contained picture (``_image_mode`` stays "full"),
+    so whichever frames the browser drops, the one it draws last is the right one.
+    :func:`_png_rgba` keeps the encoding of a whole frame cheap. The rest is matplotlib's
+    ``FigureCanvasWebAggCore.get_diff_image`` (tests/explorers/test_base.py fails if
+    those internals change).
     """
     if canvas_class not in _FAST_CANVAS:
         import numpy as np
@@ -198,18 +211,13 @@ def _fast_canvas_class(canvas_class):
             if not self._png_is_old:
                 return None
             pixels = np.asarray(self.get_renderer().buffer_rgba())
-            buff = pixels.view(np.uint32).squeeze(2)
-            if (self._force_full or buff.shape != self._last_buff.shape
-                    or (pixels[:, :, 3] != 255).any()):
-                self.set_image_mode("full")
-                output = buff
-            else:
-                self.set_image_mode("diff")
-                output = np.where(buff != self._last_buff, buff, 0)
-            self._last_buff = buff.copy()
+            self.set_image_mode("full")
+            # ipympl's send_binary encodes _last_buff for the notebook file until the
+            # front end is there (syncing_data_url): keep the frame as matplotlib does.
+            self._last_buff = pixels.view(np.uint32).squeeze(2).copy()
             self._force_full = False
             self._png_is_old = False
-            return _png_rgba(output.view(dtype=np.uint8).reshape((*output.shape, 4)))
+            return _png_rgba(pixels)
 
         _FAST_CANVAS[canvas_class] = type("Canvas", (canvas_class,),
                                           {"get_diff_image": get_diff_image,

@@ -1,6 +1,8 @@
 """The explorer base class: contract, in-place updates, blitting, hold(), lazy imports."""
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -192,22 +194,34 @@ def test_frames_are_valid_pngs_of_exactly_the_pixels():
     np.testing.assert_array_equal(decoded, pixels)
 
 
-def test_sent_diff_frame_rebuilds_the_new_image(frame):
-    import io
-
+def test_a_blitted_frame_is_sent_whole(frame):
+    """Every frame is a complete picture ("full" mode), never only the changed pixels."""
     from PIL import Image
 
     explorer = _Square()
-    before = frame(explorer)
+    frame(explorer)
     frames = []
     explorer.canvas.send_binary = frames.append
     explorer.controls["y_pred"].value = -2.5
     after = np.asarray(explorer.canvas.get_renderer().buffer_rgba())
-    diff = np.asarray(Image.open(io.BytesIO(frames[-1])).convert("RGBA"))
-    changed = diff.view(np.uint32).squeeze(2) != 0
-    rebuilt = np.where(changed[..., None], diff, before)   # what the browser composes
-    np.testing.assert_array_equal(rebuilt, after)
-    assert explorer.canvas._current_image_mode == "diff"
+    sent = np.asarray(Image.open(io.BytesIO(frames[-1])).convert("RGBA"))
+    np.testing.assert_array_equal(sent, after)
+    assert explorer.canvas._current_image_mode == "full"
+
+
+def test_the_matplotlib_internals_the_encoder_relies_on_are_still_there():
+    """base._fast_canvas_class replaces FigureCanvasWebAggCore.get_diff_image and keeps its
+    bookkeeping; ipympl's send_binary reads _last_buff. A rename there must fail here."""
+    import inspect
+
+    from ipympl.backend_nbagg import Canvas
+    from matplotlib.backends.backend_webagg_core import FigureCanvasWebAggCore
+
+    original = inspect.getsource(FigureCanvasWebAggCore.get_diff_image)
+    for name in ("_png_is_old", "_force_full", "_last_buff", "set_image_mode", "get_renderer"):
+        assert name in original, f"matplotlib's get_diff_image no longer uses {name}"
+    assert "_last_buff" in inspect.getsource(Canvas.send_binary)
+    assert "refresh_all" in inspect.getsource(FigureCanvasWebAggCore.draw)
 
 
 def test_importing_an_explorer_module_keeps_the_factory():
@@ -245,3 +259,193 @@ def test_without_ipympl_the_figure_is_shown_as_an_image(monkeypatch):
     explorer.controls["y_pred"].value = -2.0
     assert bytes(image.value) != first and explorer.dot.get_ydata()[0] == 9.0
     assert not explorer.dot.get_animated()          # no blitting on this path
+
+
+# ---------------------------------------------------------------------------------------
+# The browser side of ipympl, for the blank-figure race (issue 13)
+# ---------------------------------------------------------------------------------------
+class BrowserCanvasModel:
+    """ipympl 0.10's front end for one canvas (``MPLCanvasModel`` of jupyter-matplotlib
+    0.12, ``src/mpl_widget.ts``), ported for everything that puts pixels on the page.
+
+    What a browser does asynchronously is an explicit step here, so a test can order it:
+
+    - :meth:`receive` handles the next kernel → browser message (a state update or a
+      custom message: ``draw``, ``resize``, ``binary`` …), in order, as the comm does;
+    - :meth:`load` is the ``onload`` of the frame being decoded. ``handle_binary`` only sets
+      ``image.src``: another frame arriving before ``onload`` replaces it, and the replaced
+      one is never drawn (``HTMLImageElement``); ``onload`` reads ``_image_mode`` when it
+      runs, not when the frame was sent; ``drawImage(image)`` meanwhile draws the last
+      frame that did load;
+    - :meth:`send` delivers the next browser → kernel message to the kernel's canvas (or,
+      to force an order, a later one first).
+
+    :attr:`offscreen` is the picture every view of the canvas copies.
+    """
+
+    def __init__(self, canvas):
+        self.canvas = canvas
+        self.inbox: list = []            # kernel → browser
+        self.outbox: list = []           # browser → kernel
+        canvas._send = lambda msg, buffers=None: self.inbox.append((msg, buffers))
+        self.size = tuple(canvas._size)  # the state the model is created with
+        self.image_mode = canvas._image_mode
+        self.image = None                # pixels of the last frame that loaded
+        self.decoding = None             # the frame set as image.src, not loaded yet
+        self.waiting_for_image = False
+        self.dropped = 0
+        self._resize_canvas()
+        # send_initialization_message() (device pixel ratio 1)
+        self.outbox += [{"type": "refresh"}, {"type": "send_image_mode"}, {"type": "initialized"}]
+
+    # -- the model's handlers ----------------------------------------------------------
+    def _resize_canvas(self):
+        width, height = (int(round(v)) for v in self.size)
+        self.offscreen = np.zeros((height, width, 4), dtype=np.float64)  # cleared, as in a browser
+
+    def _draw_image(self):
+        """``offscreen_context.drawImage(this.image, 0, 0)``: source-over, clipped."""
+        if self.image is None:
+            return
+        h = min(self.image.shape[0], self.offscreen.shape[0])
+        w = min(self.image.shape[1], self.offscreen.shape[1])
+        source, target = self.image[:h, :w], self.offscreen[:h, :w]
+        alpha = source[..., 3:4] / 255.0
+        target[..., :3] = source[..., :3] * alpha + target[..., :3] * (1 - alpha)
+        target[..., 3:4] = source[..., 3:4] + target[..., 3:4] * (1 - alpha)
+
+    def _send_draw_message(self):
+        if not self.waiting_for_image:
+            self.waiting_for_image = True
+            self.outbox.append({"type": "draw"})
+
+    def receive(self):
+        msg, buffers = self.inbox.pop(0)
+        if msg["method"] == "update":
+            state = msg["state"]
+            if "_image_mode" in state:
+                self.image_mode = state["_image_mode"]
+            if "_size" in state:          # this.on('change:_size', ...)
+                self.size = tuple(state["_size"])
+                self._resize_canvas()
+                self._draw_image()
+        elif msg["method"] == "custom":
+            content = json.loads(msg["content"]["data"])
+            kind = content["type"]
+            if kind == "draw":
+                self._send_draw_message()
+            elif kind == "resize":        # handle_resize (resize_requested is false)
+                self._resize_canvas()
+                self._draw_image()
+                self.outbox.append({"type": "refresh"})
+            elif kind == "binary":
+                if self.decoding is not None:
+                    self.dropped += 1
+                self.decoding = bytes(buffers[0])
+                self.waiting_for_image = False
+
+    def load(self):
+        """The image's ``onload``: clear if the mode *now* is "full", then draw the frame."""
+        from PIL import Image
+
+        self.image = np.asarray(Image.open(io.BytesIO(self.decoding)).convert("RGBA"), dtype=np.float64)
+        self.decoding = None
+        if self.image_mode == "full":
+            self.offscreen[:] = 0
+        self._draw_image()
+
+    def send(self, index: int = 0):
+        """Deliver the browser's next message (or, with ``index``, a later one first)."""
+        self.canvas._handle_message(self.canvas, self.outbox.pop(index), [])
+
+    def settle(self) -> None:
+        """Let everything in flight happen, each frame loading before the next arrives."""
+        while self.inbox or self.outbox or self.decoding is not None:
+            if self.decoding is not None:
+                self.load()
+            elif self.inbox:
+                self.receive()
+            else:
+                self.send()
+
+    def shows(self) -> np.ndarray:
+        return np.round(self.offscreen).astype(np.uint8)
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Explorers built in the test get a :class:`BrowserCanvasModel` from their first message."""
+    models = []
+    attach = base.attach_canvas
+
+    def attach_with_a_browser(figure):
+        canvas, widget = attach(figure)
+        models.append(BrowserCanvasModel(canvas))
+        return canvas, widget
+
+    monkeypatch.setattr(base, "attach_canvas", attach_with_a_browser)
+    return models
+
+
+def kernel_picture(explorer) -> np.ndarray:
+    return np.asarray(explorer.canvas.get_renderer().buffer_rgba())
+
+
+def test_the_frontend_model_shows_what_the_kernel_drew(browser):
+    """The port of ipympl's front end itself: an undisturbed handshake shows the figure."""
+    explorer = _Square()
+    model = browser[0]
+    assert model.shows().shape == (0, 0, 4)          # the model starts at size [0, 0]
+    model.settle()
+    np.testing.assert_array_equal(model.shows(), kernel_picture(explorer))
+    explorer.controls["y_pred"].value = -2.0
+    model.settle()
+    np.testing.assert_array_equal(model.shows(), kernel_picture(explorer))
+
+
+def test_a_frame_replacing_the_first_one_before_it_loaded_does_not_leave_the_figure_blank(browser):
+    """The race behind the blank figures, as traced in Chromium
+    (``benchmarks/check_blank_canvas.py --trace``): the browser receives the draw events of
+    both refreshes (before and after the resize) while its first draw request is pending,
+    so it asks for nothing more; then the first frame arrives and, before it has loaded,
+    a second one: the sliders' views send their values back when they render, the kernel
+    redraws (a blit). The first frame is never drawn. With "diff" frames the second one
+    painted only its changed pixels onto the canvas the resize had cleared, and no later
+    frame came: a figure that stayed blank. The order is forced, so this is deterministic."""
+    explorer = _Square()
+    model = browser[0]
+    for _ in range(3):                    # refresh, send_image_mode, initialized
+        model.send()
+    while model.inbox:                    # draw events, the size, the resize
+        model.receive()
+    assert model.waiting_for_image and [m["type"] for m in model.outbox] == ["draw", "refresh"]
+    model.send(1)                         # the refresh after the resize is handled first
+    while model.inbox:                    # its draw event: the browser is still waiting
+        model.receive()
+    assert [m["type"] for m in model.outbox] == ["draw"]
+    model.send()                          # the draw request: the first full frame
+    explorer.controls["y_pred"].value = 1.75   # a slider's value coming back: a blit
+    while model.inbox:
+        model.receive()
+    assert model.dropped == 1             # the first frame was replaced before it loaded
+    model.settle()
+    assert not model.outbox and not model.inbox
+    shown = model.shows()
+    painted = float((shown[..., 3] > 0).mean())
+    assert painted == 1.0, f"the figure stayed blank: {painted:.1%} of the canvas painted"
+    np.testing.assert_array_equal(shown, kernel_picture(explorer))
+
+
+def test_frames_dropped_between_key_presses_leave_no_stale_pixels(browser, frame):
+    """Two updates arriving while the browser decodes: the middle frame is dropped; the
+    figure must still end up exactly as the kernel drew it (no ghost of the old point)."""
+    explorer = _Square()
+    model = browser[0]
+    model.settle()
+    for value in (-2.0, 2.5, 0.25):
+        explorer.controls["y_pred"].value = value
+    while model.inbox:
+        model.receive()
+    assert model.dropped == 2
+    model.settle()
+    np.testing.assert_array_equal(model.shows(), kernel_picture(explorer))
