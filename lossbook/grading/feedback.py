@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from lossbook import notebook_roles as roles
+from lossbook.grading.safe_text import printable
 
 _WORDS = [(re.compile(r"(?<![\w.])-inf(?![\w.])"), "-Infinity"), (re.compile(r"(?<![\w.])inf(?![\w.])"), "Infinity"),
           (re.compile(r"(?<![\w.])nan(?![\w.])"), "NaN"), (re.compile(r"\bTrue\b"), "true"),
@@ -196,14 +197,19 @@ def render_html(result, items: list[dict]) -> str:
     return "\n".join(parts)
 
 
+def render(result, solution, fmt: str = "md") -> str:
+    """The feedback text of one result (``fmt`` "md" or "html"), control characters removed."""
+    items = exercise_feedback(result, solution)
+    text = render_html(result, items) if fmt == "html" else render_markdown(result, items)
+    return printable(text)
+
+
 def write_feedback(folder: Path, results, solutions_by_lesson: dict, fmt: str = "md") -> list[Path]:
     """Write ``folder/<learner>/<lesson>.md`` (or ``.html``) for every result."""
     written = []
     for result in results:
-        solution = solutions_by_lesson.get(result.lesson)
-        items = exercise_feedback(result, solution)
-        text = render_html(result, items) if fmt == "html" else render_markdown(result, items)
-        lesson = re.sub(r"[^A-Za-z0-9._-]+", "_", result.lesson) or "unknown"
+        text = render(result, solutions_by_lesson.get(result.lesson), fmt)
+        lesson = re.sub(r"[^A-Za-z0-9._-]+", "_", result.lesson).strip(".") or "unknown"
         path = Path(folder) / result.learner / f"{lesson}.{'html' if fmt == 'html' else 'md'}"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -212,4 +218,4 @@ def write_feedback(folder: Path, results, solutions_by_lesson: dict, fmt: str = 
 
 
 __all__ = ["diagnosis_for", "exercise_feedback", "parse_canonical", "recorded_calls", "render_html",
-           "render_markdown", "write_feedback"]
+           "render", "render_markdown", "write_feedback"]

@@ -54,6 +54,7 @@ class SubmissionResult:
     sandbox: str = "bwrap"  # the sandbox backend, or "NONE"
     seconds: float = 0.0
     source: str = ""
+    content_hash: str = ""
 
     @property
     def sandboxed(self) -> bool:

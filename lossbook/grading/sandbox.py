@@ -159,6 +159,8 @@ class Sandbox:
     #: When the grader runs as root: ``setpriv`` prefix that starts the sandbox as the
     #: unprivileged "nobody" outside too (empty when that cannot work here).
     drop: tuple[str, ...] = ()
+    #: What is at risk on this machine (said once, at the start of a batch).
+    warnings: tuple[str, ...] = ()
 
     @property
     def isolated(self) -> bool:

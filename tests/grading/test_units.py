@@ -10,9 +10,9 @@ import pytest
 
 from builders import REPO, learner_copy
 from lossbook.cli import main
-from lossbook.grading.assemble import (Solution, SubmissionError, assemble, lesson_of_submission,
-                                      read_submission)
-from lossbook.grading.batch import find_submissions, sanitize_learner
+from lossbook.grading.assemble import (Solution, SubmissionError, assemble, lesson_by_name,
+                                      lesson_of_submission, read_submission)
+from lossbook.grading.batch import find_submissions, identity_label, sanitize_learner
 from lossbook.grading.feedback import parse_canonical
 from lossbook.grading.gradebook import Row, read_rows, write_rows
 
@@ -30,7 +30,7 @@ def test_gradebook_merge_replaces_only_regraded_rows(tmp_path):
         ("ana", "02_mse", "6", "h9"), ("ben", "02_mse", "4", "h1"), ("ana", "03_mae_huber", "5", "h2")]
     header = path.read_text().splitlines()[0].split(",")
     assert header == ["learner", "lesson", "mse", "mse_grad", "mae", "huber", "huber_grad", "total", "max",
-                      "status", "reasons", "solutions_hash", "sandbox"]
+                      "status", "reasons", "solutions_hash", "sandbox", "source", "content_hash"]
     assert rows[2]["mse"] == "" and rows[0]["mae"] == ""
     assert not [p for p in tmp_path.iterdir() if p.name != "g.csv"], "no temporary files left behind"
 
@@ -77,6 +77,68 @@ def test_find_submissions_learner_ids(tmp_path):
     direct = find_submissions([tmp_path / "ana" / "02_mse.ipynb"], LESSONS)
     assert [s.learner for s in direct] == ["ana"]
     assert [s.learner for s in find_submissions([tmp_path / "ben.ipynb"], LESSONS, "c d")] == ["c_d"]
+
+
+def test_in_a_learner_folder_the_folder_names_the_learner(tmp_path):
+    for folder, name in (("alice", "zoe.ipynb"), ("ivy", "homework.ipynb"), ("jack", "homework.ipynb"),
+                         ("kim", "02_mse-Copy1.ipynb")):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_text("{}")
+    found = find_submissions([tmp_path], LESSONS)
+    assert sorted((s.learner, s.path.name) for s in found) == [
+        ("alice", "zoe.ipynb"), ("ivy", "homework.ipynb"), ("jack", "homework.ipynb"), ("kim", "02_mse-Copy1.ipynb")]
+    # A file given directly: its stem, unless it is named after a lesson (then its folder's name).
+    assert [s.learner for s in find_submissions([tmp_path / "alice" / "zoe.ipynb"], LESSONS)] == ["zoe"]
+    assert [s.learner for s in find_submissions([tmp_path / "kim" / "02_mse-Copy1.ipynb"], LESSONS)] == ["kim"]
+    # The same file reached twice is one submission.
+    assert len(find_submissions([tmp_path, tmp_path / "alice" / "zoe.ipynb"], LESSONS)) == 4
+
+
+@pytest.mark.parametrize("stem, lesson", [
+    ("02_mse", ("02_mse", True)), ("02_mse-Copy1", ("02_mse", False)), ("02_mse (2)", ("02_mse", False)),
+    ("02_mse_copy", ("02_mse", False)), ("02_mse-checkpoint", ("02_mse", False)), ("02_mse_v2", (None, False)),
+    ("zoe", (None, False)), ("-Copy1", (None, False)),
+])
+def test_lesson_by_name(stem, lesson):
+    assert lesson_by_name(stem, LESSONS) == lesson
+
+
+def test_identity_labels_keep_colliding_ids_apart():
+    raws = ["yan", " yan", "yan ", "..", "-x", "ñandú", "and"]
+    labels = [identity_label(r) for r in raws]
+    assert len(set(labels)) == len(raws)
+    assert all("/" not in label and not label.startswith((".", "-")) for label in labels)
+
+
+def _row(learner, source, total=3, status="graded"):
+    return Row(learner, "02_mse", {"mse": total}, total, 3, status, [], "h", "bwrap", source, "c0ffee")
+
+
+def test_regrading_never_silently_replaces_a_row_from_another_source(tmp_path):
+    path = tmp_path / "g.csv"
+    assert not write_rows(path, [_row("ana", "/s/ana/02_mse.ipynb", 3)]).refused
+    # The same source: replaced, nothing to report.
+    merge = write_rows(path, [_row("ana", "/s/ana/02_mse.ipynb", 2)])
+    assert not merge.refused and not merge.replaced and read_rows(path)[0]["total"] == "2"
+    # Another source: refused, the old row stays.
+    merge = write_rows(path, [_row("ana", "/late/ana/02_mse.ipynb", 0)])
+    assert [(c.row.source, c.old_source, c.old_total) for c in merge.refused] == [
+        ("/late/ana/02_mse.ipynb", "/s/ana/02_mse.ipynb", "2")]
+    assert [(r["total"], r["source"], r["content_hash"]) for r in read_rows(path)] == [
+        ("2", "/s/ana/02_mse.ipynb", "c0ffee")]
+    # Explicitly allowed: replaced, and said so.
+    merge = write_rows(path, [_row("ana", "/late/ana/02_mse.ipynb", 0)], replace_other_source=True)
+    assert [(c.old_source, c.old_total) for c in merge.replaced] == [("/s/ana/02_mse.ipynb", "2")]
+    assert [(r["total"], r["source"]) for r in read_rows(path)] == [("0", "/late/ana/02_mse.ipynb")]
+
+
+def test_a_gradebook_without_sources_is_never_overwritten_silently(tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_text("learner,lesson,mse,total,max,status,reasons,solutions_hash,sandbox\n"
+                    "ana,02_mse,3,3,3,graded,,h,bwrap\n")
+    merge = write_rows(path, [_row("ana", "/s/ana/02_mse.ipynb", 0)])
+    assert [c.old_source for c in merge.refused] == ["(unknown: an older gradebook)"]
+    assert read_rows(path)[0]["total"] == "3"
 
 
 def test_lesson_from_metadata_checked_against_file_name(tmp_path):
