@@ -387,8 +387,6 @@ def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submis
             result.content_hash = cand.digest
         if not sandbox.isolated:
             result.reasons.insert(0, "graded WITHOUT a sandbox (--no-sandbox)")
-        if feedback is not None and result.status not in NO_FEEDBACK:
-            texts[index] = _feedback_text(result, solutions_by_lesson, feedback_format)
         results[index] = result
         bar.step(result)
 
@@ -408,6 +406,16 @@ def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submis
 
     with ThreadPoolExecutor(max_workers=jobs) as executor:
         list(executor.map(guarded, range(len(prepared))))
+    if feedback is not None:
+        # Here, one at a time: the diagnosis redirects sys.stdout while it replays hidden tests.
+        for index, result in enumerate(results):
+            if result is None or result.status in NO_FEEDBACK:
+                continue
+            try:
+                texts[index] = _feedback_text(result, solutions_by_lesson, feedback_format)
+            except Exception as error:  # noqa: BLE001 - feedback must not stop the batch
+                report.notes.append(f"feedback for {result.learner} × {result.lesson} not written: grader "
+                                    f"error {type(error).__name__}: {str(error)[:200]}")
     final = [r for r in results if r is not None]
     report.extend(final)
     if out is not None:

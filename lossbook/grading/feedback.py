@@ -43,9 +43,11 @@ def parse_canonical(text: str) -> Any:
     converted = text.replace("(", "[").replace(")", "]").replace(",]", "]")
     for pattern, replacement in _WORDS:
         converted = pattern.sub(replacement, converted)
+    if converted.count("[") > 64:  # deeper than any loss output: not canonical (and no recursion)
+        return None
     try:
         value = json.loads(converted)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, (int, float, list)) and not isinstance(value, bool) else None
 

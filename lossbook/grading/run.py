@@ -24,6 +24,7 @@ REFUSAL_NAMES = {
     "subprocess": "starting a subprocess",
     "ctypes": "ctypes (raw memory or C calls)",
     "network": "network access",
+    "introspection": "walking the interpreter's heap (gc.get_objects and friends)",
 }
 
 
@@ -151,8 +152,11 @@ def execute(grading: GradingNotebook, kernel, *, cell_timeout: float, submission
             elif run.status == "error":
                 reason = _error_reason(run)
             else:
-                same, _ = compare(run.outputs, cell.expected)
-                reason = "" if same else "output differs from the expected output"
+                try:
+                    same, _ = compare(run.outputs, cell.expected)
+                    reason = "" if same else "output differs from the expected output"
+                except Exception as error:  # noqa: BLE001 - outputs nbval cannot compare
+                    reason = f"its output could not be compared ({type(error).__name__})"
             points = cell.points if not reason else 0
             result.tests.append(TestResult(cell.exercise, cell.number, points, cell.points, reason, printed))
             result.points[cell.exercise] = result.points.get(cell.exercise, 0) + points

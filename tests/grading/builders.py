@@ -110,6 +110,8 @@ class Attack:
             first = next(c for c in nb.cells if c.cell_type == "code")
             first.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * spec["huge_output"])]
         data = json.loads(nbformat.writes(nb))
+        if "cell_metadata" in spec:  # e.g. a list where a mapping belongs
+            data["cells"][spec.get("cell_index", 0)]["metadata"] = spec["cell_metadata"]
         if "nbformat" in spec:
             data["nbformat"] = spec["nbformat"]
         return json.dumps(data, indent=1).encode("utf-8")

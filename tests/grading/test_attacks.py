@@ -1,7 +1,7 @@
 """The attack corpus: every submission in attacks/*.toml gets exactly its expected grade.
 
 All submissions are graded in one batch through ``lossbook grade`` (``--jobs 2``,
-2-second cell timeout), as an instructor would, with ``TMPDIR`` pointing at an empty
+4-second cell timeout), as an instructor would, with ``TMPDIR`` pointing at an empty
 folder. Each test then checks its case: the exact gradebook rows (points per exercise,
 status, reasons), the summary's lines, the exit status (0: every submission got a row),
 that the submission files are byte-identical afterwards and that nothing is left in
@@ -64,7 +64,7 @@ def graded(tmp_path_factory, sandbox_ok):
     out = tmp_path_factory.mktemp("out") / "gradebook.csv"
     feedback = tmp_path_factory.mktemp("feedback")
     tmpdir = tmp_path_factory.mktemp("tmpdir")
-    status, stdout, stderr, left = run_cli([root, "--out", out, "--jobs", "2", "--timeout", "2",
+    status, stdout, stderr, left = run_cli([root, "--out", out, "--jobs", "2", "--timeout", "4",
                                            "--submission-timeout", "20", "--feedback", feedback], tmpdir)
     rows = read_rows(out)
     return {"root": root, "paths": paths, "before": before, "rows": rows, "status": status, "stdout": stdout,
@@ -100,6 +100,8 @@ def test_attack(graded, attack):
     assert float(row["total"]) == sum(expected.values())
     for fragment in attack.spec.get("expect_reasons", []):
         assert fragment in reasons
+    for fragment in attack.spec.get("expect_no_reasons", []):
+        assert fragment not in reasons
     if sum(expected.values()) < float(row["max"]):
         assert reasons, "a lost point always comes with a reason"
     line = f"{row['learner']}  " if len(row["learner"]) > 0 else ""

@@ -189,6 +189,7 @@ def test_assemble_takes_only_answers_from_the_learner():
 @pytest.mark.parametrize("text, value", [
     ("1.5", 1.5), ("-0.25", -0.25), ("[1, 2.5e-08, -inf]", [1, 2.5e-08, float("-inf")]),
     ("[[1, 2], [3, 4]]", [[1, 2], [3, 4]]), ("(3,)", [3]), ("True", None), ("hello", None), ("", None),
+    ("[" * 20000, None), ("[" * 20000 + "0.5", None), ("[" * 900 + "1" + "]" * 900, None),
 ])
 def test_parse_canonical(text, value):
     assert parse_canonical(text) == value
@@ -259,23 +260,39 @@ def test_feedback_html_escapes_learner_text():
     assert "Likely mistake:</strong> n times too large" in page and page.startswith("<!doctype html>")
 
 
-def test_root_grader_starts_sandboxes_as_nobody_when_the_probe_passes(tmp_path, monkeypatch):
-    import lossbook.grading.sandbox as sandbox_module
+def test_root_grader_makes_the_kernel_nobody_inside_without_a_user_namespace(tmp_path):
+    from lossbook.grading import sandbox as sandbox_module
 
-    seen = []
+    box = sandbox_module.Sandbox(tmp_path / "runtime", "/usr/bin/bwrap", as_root=True)
+    cmd = box.command(tmp_path / "k", ["python", "boot.py"])
+    assert "--unshare-all" not in cmd and "--unshare-user" not in cmd and "--uid" not in cmd
+    assert {"--unshare-pid", "--unshare-net", "--unshare-ipc"} <= set(cmd)
+    added = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "--cap-add"]
+    assert sorted(added) == ["CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_ADMIN"]
+    script = cmd[cmd.index("lossbook-sandbox") - 1]
+    assert f"nr_inodes={box.limits.tmp_files}" in script and "uid=65534" in script
+    assert "setpriv " + " ".join(sandbox_module.DROP_TO_NOBODY) + " --" in script
+    assert cmd[-2:] == ["python", "boot.py"]
+    # Nothing of the host is writable: the connection file alone is bound, read-only.
+    assert "--bind" not in cmd
+    connection = str(tmp_path / "k" / "kernel.json")
+    assert cmd[cmd.index(connection) - 1] == "--ro-bind"
+
+
+def test_root_grader_says_once_what_is_at_risk_when_nobody_cannot_be_made(tmp_path, monkeypatch):
+    from lossbook.grading import sandbox as sandbox_module
+
+    class Failed:
+        returncode, stderr = 1, b"setpriv: setresuid failed: Operation not permitted"
+
     monkeypatch.setattr(sandbox_module.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(sandbox_module, "_probe", lambda command: seen.append(command) or True)
-    base = sandbox_module.Sandbox(tmp_path / "runtime", "/usr/bin/bwrap")
-    dropped = sandbox_module._with_drop(base)
-    if sandbox_module.shutil.which("setpriv") is None:
-        assert dropped is base
-        return
-    command = dropped.command(tmp_path / "k", ["python"])
-    assert command[command.index(dropped.drop[0]):][:5] == list(dropped.drop)
-    assert command.index(dropped.drop[0]) < command.index("/usr/bin/bwrap")
-    assert "import numpy, ipykernel.kernelapp" in seen[0]
-    monkeypatch.setattr(sandbox_module, "_probe", lambda command: False)
-    assert sandbox_module._with_drop(base).drop == ()
+    monkeypatch.setattr(sandbox_module.subprocess, "run", lambda *a, **k: Failed())
+    (tmp_path / "runtime").mkdir()
+    box = sandbox_module._for_this_user(sandbox_module.Sandbox(tmp_path / "runtime", "/usr/bin/bwrap"))
+    assert box.as_root is False
+    assert len(box.warnings) == 1
+    assert "could not be made uid 65534" in box.warnings[0] and "setresuid failed" in box.warnings[0]
+    assert "root's files" in box.warnings[0]
 
 
 def test_private_tmp_is_mounted_before_the_python_environment(monkeypatch, tmp_path):
@@ -289,3 +306,38 @@ def test_private_tmp_is_mounted_before_the_python_environment(monkeypatch, tmp_p
     tmpfs_tmp = next(i for i in range(len(cmd) - 1) if cmd[i:i + 2] == ["--tmpfs", "/tmp"])
     venv_bind = next(i for i in range(len(cmd) - 2) if cmd[i:i + 3] == ["--ro-bind", str(venv), str(venv)])
     assert tmpfs_tmp < venv_bind
+
+
+@pytest.mark.parametrize("mutate, reason", [
+    (lambda d: d["cells"][1].__setitem__("metadata", []), "cell 2: its metadata is a list, not a mapping"),
+    (lambda d: d["cells"].__setitem__(0, "text"), "cell 1 is a str, not a cell"),
+    (lambda d: d["cells"][1].__setitem__("source", [1, 2]), "cell 2: its source is not text"),
+    (lambda d: d["cells"][1].__setitem__("outputs", {}), "cell 2: its outputs are not a list"),
+    (lambda d: d.__setitem__("metadata", [1]), "the notebook's metadata is not a mapping"),
+])
+def test_broken_notebook_structure_is_the_submissions_status(tmp_path, mutate, reason):
+    data = json.loads(nbformat.writes(learner_copy("02_mse")))
+    mutate(data)
+    path = tmp_path / "02_mse.ipynb"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SubmissionError) as error:
+        read_submission(path)
+    assert error.value.status == "not-a-notebook" and reason in str(error.value)
+
+
+def test_remove_tree_removes_a_chain_deeper_than_the_recursion_limit(tmp_path):
+    from lossbook.grading.batch import remove_tree
+
+    top = tmp_path / "top"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(3000):
+            os.mkdir("d", dir_fd=fd)
+            new = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = new
+    finally:
+        os.close(fd)
+    remove_tree(top)
+    assert not top.exists()
