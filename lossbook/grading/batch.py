@@ -460,13 +460,17 @@ def _feedback_text(result: SubmissionResult, solutions_by_lesson, fmt: str) -> s
     return render(result, solutions_by_lesson.get(result.lesson), fmt)
 
 
+def feedback_path(folder: Path, learner: str, lesson: str, fmt: str = "md") -> Path:
+    """``folder/<learner>/<lesson>.<md|html>``: keyed by learner and lesson, always inside ``folder``."""
+    lesson = re.sub(r"[^A-Za-z0-9._-]+", "_", printable(lesson, keep_newlines=False)).strip(".") or "unknown"
+    learner = re.sub(r"[^A-Za-z0-9._%-]+", "_", learner).strip(".") or "unknown"
+    return Path(folder) / learner / f"{lesson}.{'html' if fmt == 'html' else 'md'}"
+
+
 def _write_feedback_file(folder: Path, result: SubmissionResult, text: str, fmt: str) -> Path:
-    """``folder/<learner>/<lesson>.<md|html>``: keyed by learner and lesson, inside ``folder``."""
-    lesson = re.sub(r"[^A-Za-z0-9._-]+", "_", result.lesson).strip(".") or "unknown"
-    learner = result.learner.replace("/", "_").strip(".") or "unknown"
-    path = folder / learner / f"{lesson}.{'html' if fmt == 'html' else 'md'}"
+    path = feedback_path(folder, result.learner, result.lesson, fmt)
     if Path(os.path.abspath(path)).parent.parent != Path(os.path.abspath(folder)):
-        raise OSError(f"unsafe feedback path for {learner!r}")
+        raise OSError(f"unsafe feedback path for {result.learner!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

@@ -18,7 +18,9 @@ import pytest
 
 from builders import load_attacks
 from lossbook.cli import main
+from lossbook.grading.batch import feedback_path
 from lossbook.grading.gradebook import read_rows
+from lossbook.grading.safe_text import spreadsheet_cell
 
 ATTACKS = load_attacks()
 SINGLE = [a for a in ATTACKS if not a.multi]
@@ -86,6 +88,24 @@ def test_every_submission_has_a_row(graded):
     assert f"{expected} rows; gradebook:" in graded["stdout"]
 
 
+def test_nothing_printed_carries_a_control_character(graded):
+    import re
+
+    for stream in (graded["stdout"], graded["stderr"]):
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", stream), repr(stream[:2000])
+    for path in graded["feedback"].glob("*/*.md"):
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", path.read_text()), path
+
+
+def test_every_text_column_is_escaped_against_formulas(graded):
+    from lossbook.grading.gradebook import TEXT_COLUMNS
+
+    for row in graded["rows"]:
+        for column in TEXT_COLUMNS:
+            assert not row[column].startswith(("=", "+", "-", "@", "\t", "\r")), (column, row[column])
+            assert "\x1b" not in row[column] and "\r" not in row[column] and "\n" not in row[column]
+
+
 @pytest.mark.parametrize("attack", SINGLE, ids=[a.name for a in SINGLE])
 def test_attack(graded, attack):
     _common(graded, attack)
@@ -112,7 +132,7 @@ def test_attack(graded, attack):
 def test_several_file_case(graded, attack):
     _common(graded, attack)
     root = graded["root"]
-    mine = {os.path.abspath(p) for p in graded["paths"][attack.name]}
+    mine = {spreadsheet_cell(os.path.abspath(p)) for p in graded["paths"][attack.name]}
     rows = [r for r in graded["rows"] if any(part in mine for part in r["source"].split(", "))]
     got = sorted((r["learner"], r["lesson"], r["status"], r["total"]) for r in rows)
     want = sorted((e["learner"], e["lesson"], e["status"], str(e["total"])) for e in attack.spec["rows"])
@@ -123,7 +143,7 @@ def test_several_file_case(graded, attack):
         for fragment in expected.get("reasons", []):
             assert fragment.replace("{root}", str(root)) in row["reasons"], row["reasons"]
         if "source" in expected:
-            assert row["source"] == ", ".join(os.path.abspath(root / p) for p in expected["source"])
+            assert row["source"] == spreadsheet_cell(", ".join(os.path.abspath(root / p) for p in expected["source"]))
     for fragment in attack.spec.get("summary", []):
         assert fragment.replace("{root}", str(root)) in graded["stdout"], graded["stdout"]
 
@@ -153,7 +173,8 @@ def test_feedback_for_every_row_but_the_refused_and_never_the_expected_outputs(g
     expected = _expected_texts("02_mse")
     files = sorted(graded["feedback"].glob("*/*.md"))
     with_feedback = [r for r in graded["rows"] if r["status"] not in ("ambiguous", "refused-identity")]
-    assert sorted((p.parent.name, p.stem) for p in files) == sorted((r["learner"], r["lesson"]) for r in with_feedback)
+    assert files == sorted(feedback_path(graded["feedback"], r["learner"], r["lesson"].lstrip("'"))
+                           for r in with_feedback)
     for path in files:
         text = path.read_text()
         for line in expected:
