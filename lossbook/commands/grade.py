@@ -97,7 +97,7 @@ def run(args) -> int:
     except SandboxUnavailable as error:
         print(f"lossbook grade: {error}", file=sys.stderr)
         return 2
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ValueError) as error:  # no solutions; a malformed policy file
         print(f"lossbook grade: {error}", file=sys.stderr)
         return 2
     except OSError as error:

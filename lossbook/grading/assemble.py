@@ -260,12 +260,25 @@ def _learner_answers(submission) -> dict[str, list[str]]:
     return answers
 
 
-def assemble(solution: Solution, submission) -> GradingNotebook:
-    """The cells to run for ``submission`` (a notebook node), built on ``solution``."""
+def guard_source(function: str, names) -> str:
+    """The grader's cell that wraps the learner's ``function`` before its hidden tests run."""
+    return (f"__import__('lossbook.forbidden').forbidden.guard_namespace(globals(), {function!r}, "
+            f"{tuple(names)!r})")
+
+
+def assemble(solution: Solution, submission, forbidden: dict | None = None) -> GradingNotebook:
+    """The cells to run for ``submission`` (a notebook node), built on ``solution``.
+
+    ``forbidden`` maps an exercise id to ``(function name, dotted names)``: before the
+    exercise's first hidden test, a grader cell wraps the learner's function so that a
+    call into those implementations (or the course's modules) fails that test with the
+    reason ``check`` gives (:mod:`lossbook.exercises.forbidden`).
+    """
     answers = _learner_answers(submission)
     cells: list[PlanCell] = []
     missing: list[str] = []
     numbers: dict[str, int] = {}
+    forbidden = forbidden or {}
     for cell in solution.notebook.cells:
         if cell.cell_type != "code":
             continue
@@ -281,6 +294,9 @@ def assemble(solution: Solution, submission) -> GradingNotebook:
                 cells.append(PlanCell(source, role, exercise, from_learner=True, attempted=_attempted(source)))
         elif role == roles.HIDDEN_TESTS:
             numbers[exercise] = numbers.get(exercise, 0) + 1
+            if numbers[exercise] == 1 and exercise in forbidden:
+                function, names = forbidden[exercise]
+                cells.append(PlanCell(guard_source(function, names), None, exercise))
             cells.append(PlanCell(roles.source_of(cell), role, exercise, roles.points_of(cell) or 0,
                                   list(cell.get("outputs", [])), number=numbers[exercise]))
         else:

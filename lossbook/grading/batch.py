@@ -238,6 +238,7 @@ def grade(paths, out: Path | None, *, solutions: Path | None = None, jobs: int |
     solutions_dir = Path(solutions) if solutions else default_solutions()
     if not solutions_dir.is_dir():
         raise FileNotFoundError(f"solutions folder {str(solutions_dir)!r} does not exist; pass --solutions FOLDER")
+    forbidden_by_exercise(solutions_dir)  # a malformed policy file stops here, before any kernel starts
     submissions = find_submissions(paths, {p.stem for p in solutions_dir.glob("*.ipynb")}, learner)
     jobs = max(1, jobs or os.cpu_count() or 1)
     submission_timeout = submission_timeout or max(60.0, 6 * cell_timeout)
@@ -328,6 +329,7 @@ def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submis
     from lossbook.grading.compare import warm_up
 
     solutions_by_lesson = load_solutions(solutions_dir)
+    forbidden = forbidden_by_exercise(solutions_dir)
     warm_up()  # import nbval now, while the kernels boot
     sandbox_name = sandbox.name
     report = Report()
@@ -354,7 +356,7 @@ def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submis
             continue
         solution = solutions_by_lesson[cand.lesson]
         try:
-            grading = assemble(solution, cand.notebook)
+            grading = assemble(solution, cand.notebook, forbidden)
         except Exception as error:  # noqa: BLE001 - a grader bug: that row says so, the batch goes on
             prepared.append((cand, make_error(cand, "internal-error", f"grader error assembling it: "
                                               f"{type(error).__name__}: {str(error)[:200]}")))
@@ -432,6 +434,22 @@ def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submis
                 report.notes.append(f"feedback for {result.learner} × {result.lesson} not written: "
                                     f"{error.strerror or error}")
     return report
+
+
+def forbidden_by_exercise(solutions_dir: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Exercise id → (learner's function name, forbidden dotted names after the policy file).
+
+    Raises ``ValueError`` when the policy file beside the solutions is malformed.
+    """
+    from lossbook.exercises import get, ids
+    from lossbook.exercises.forbidden import read_policy, relaxed
+
+    policy = read_policy(solutions_dir)
+    table = {}
+    for exercise_id in ids():
+        exercise = get(exercise_id)
+        table[exercise_id] = (exercise.name, relaxed(exercise.forbidden or (), exercise_id, policy))
+    return table
 
 
 def _apply_merge(report: Report, merge) -> None:

@@ -117,6 +117,50 @@ def diagnosis_for(exercise_id: str, hidden_sources: list[str], printed: list[str
         return None
 
 
+def _describe(name: str, value) -> str | None:
+    import numpy as np
+
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return f"{name}={value:g}"
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if array.ndim == 0:
+        return f"{name}={float(array):g}"
+    text = f"{name} {'1-D' if array.ndim == 1 else f'{array.ndim}-D'} of shape {array.shape}"
+    finite = array[np.isfinite(array)]
+    if finite.size and float(np.max(np.abs(finite))) >= 100:
+        text += f", values up to ±{float(np.max(np.abs(finite))):g}"
+    if finite.size < array.size:
+        text += ", with inf or nan"
+    return text
+
+
+def case_name(exercise_id: str, source: str) -> str:
+    """What a hidden test probes, named like ``check``'s cases ("z 2-D of shape (2, 3), values up
+    to ±1000"), from the arguments of its calls (" | " between calls): the kinds and sizes of the inputs,
+    never the expected values (see :func:`exercise_feedback`)."""
+    from lossbook.exercises import get
+
+    try:
+        exercise = get(exercise_id)
+    except Exception:  # noqa: BLE001 - an exercise the engine does not know
+        return "?"
+    recorded = recorded_calls(source, exercise)
+    if not recorded or not recorded[0]:
+        return "?"
+    described = []
+    for call in recorded[0]:
+        text = ", ".join(p for p in (_describe(name, value) for name, value in call.items()) if p)
+        if text and text not in described:
+            described.append(text)
+    more = f" and {len(described) - 3} more" if len(described) > 3 else ""
+    return " | ".join(described[:3]) + more or "?"
+
+
 def _hidden_sources(solution) -> dict[str, list[str]]:
     sources: dict[str, list[str]] = {}
     for _, cell in roles.cells_with_role(solution.notebook, roles.HIDDEN_TESTS):
@@ -136,7 +180,9 @@ def exercise_feedback(result, solution) -> list[dict]:
         if len(tests) > 1 and len(distinct) == 1 and "" not in distinct:
             reasons = [f"all tests: {tests[0].reason}"]
         else:
-            reasons = [f"test {t.number}: {t.reason}" for t in tests if t.reason]
+            hidden = sources.get(exercise, [])
+            reasons = [f"test {t.number} ({case_name(exercise, hidden[t.number - 1]) if t.number <= len(hidden) else '?'})"
+                       f": {t.reason}" for t in tests if t.reason]
         if not tests:
             reasons = [r.split(": ", 1)[1] for r in result.reasons if r.startswith(f"{exercise}: ")] or \
                       ["not graded: " + (result.reasons[0] if result.reasons else result.status)]

@@ -169,6 +169,12 @@ def test_feedback_diagnoses_from_printed_outputs(graded, learner, exercise, diag
     assert "✘ not yet" in section and f"Likely mistake: {diagnosis}" in section
 
 
+def test_feedback_names_the_failing_case_without_expected_values(graded):
+    text = (graded["feedback"] / "honest_partly_right" / "02_mse.md").read_text()
+    section = text.split("## `mse`")[1].split("\n## ")[0]
+    assert "2-D of shape" in section, section
+
+
 def test_feedback_for_every_row_but_the_refused_and_never_the_expected_outputs(graded):
     expected = _expected_texts("02_mse")
     files = sorted(graded["feedback"].glob("*/*.md"))

@@ -28,7 +28,8 @@ def can(fn):
         return False
 found["read_solutions"] = can(lambda: open(SOLUTION).read())
 found["repo_listing"] = sorted(os.listdir(REPO)) if os.path.isdir(REPO) else []
-found["import_reference"] = can(lambda: importlib.import_module("lossbook.losses"))
+found["import_reference"] = can(lambda: importlib.import_module("lossbook.losses").mse([1.0], [2.0]))
+found["import_reference_module"] = can(lambda: importlib.import_module("lossbook.losses.regression"))
 found["import_engine"] = can(lambda: importlib.import_module("lossbook.exercises"))
 import lossbook, lossbook.canonical
 found["lossbook_file"] = lossbook.__file__
@@ -112,7 +113,7 @@ def test_kernel_sees_nothing_of_the_course(base, backend, guards):
     assert found["own_connection_file"] is True
     # The venv may live inside the repository: then only that folder is there (read-only).
     assert set(found["repo_listing"]) <= {os.path.basename(sys.prefix)}
-    for key in ("read_solutions", "import_reference", "import_engine",
+    for key in ("read_solutions", "import_reference", "import_reference_module", "import_engine",
                 "other_connection_file", "parent_proc", "tcp_loopback", "internet", "write_usr",
                 "write_venv", "write_sysctl", "write_tmp_root", "write_connection_folder"):
         assert found[key] is False, key
