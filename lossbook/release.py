@@ -197,6 +197,17 @@ def plan(solutions: Path, out: Path, registry: Registry = default_registry) -> l
             problems.extend(f"{source}: {problem}" for problem in found)
             continue
         planned.append(Planned(source, out / source.name, _notebook_text(release_notebook(nb, registry))))
+    # The instructor's library policy (lossbook/exercises/forbidden.py) goes along, so that
+    # check in the learners' copies applies the policy grade applies.
+    from lossbook.exercises.forbidden import POLICY_FILE, read_policy
+
+    policy = solutions / POLICY_FILE
+    if policy.is_file():
+        try:
+            read_policy(solutions)
+            planned.append(Planned(policy, out / POLICY_FILE, policy.read_text(encoding="utf-8")))
+        except ValueError as error:
+            problems.append(str(error))
     if problems:
         raise ReleaseError(problems)
     return planned

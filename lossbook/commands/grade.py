@@ -1,9 +1,12 @@
 """``lossbook grade``: grade learners' notebooks into a gradebook.
 
 Each submission runs in a fresh kernel inside an operating-system sandbox (bubblewrap);
-nbval compares its hidden-test outputs with the solutions' stored outputs. Exit status: 0
-when every submission got a gradebook row (whatever its score or status); 2 when nothing
-could be graded (no sandbox without ``--no-sandbox``, no solutions, bad arguments).
+nbval compares its hidden-test outputs with the solutions' stored outputs.
+
+Exit status: 0 when every submission got a row (whatever its score or status, ``ambiguous``
+and ``refused-identity`` included; rows the gradebook refused are listed in the summary);
+1 when the gradebook or feedback could not be written; 2 when the grader could not run
+(bad arguments, no notebooks found, no solutions, no sandbox without ``--no-sandbox``).
 """
 from __future__ import annotations
 
@@ -45,6 +48,9 @@ def register(subparsers) -> None:
                         help="solution notebooks with hidden tests (default: the course's solutions/)")
     parser.add_argument("--learner", default=None, metavar="ID",
                         help="learner id for every submission (default: folder name or file stem)")
+    parser.add_argument("--replace-from-other-source", action="store_true",
+                        help="let a submission from another file replace a learner's existing gradebook row "
+                             "(default: the old row is kept and the new one is reported as refused-identity)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="grade without an operating-system sandbox (UNSAFE: learners' code runs "
                              "with your rights); every gradebook row says so")
@@ -63,7 +69,8 @@ def skip_slow_optional_imports() -> None:
 
 def run(args) -> int:
     skip_slow_optional_imports()
-    from lossbook.grading import SandboxUnavailable, grade, summary_table
+    from lossbook.grading import SandboxUnavailable, grade
+    from lossbook.grading.batch import summary_text
     from lossbook.grading.sandbox import Limits
 
     if args.jobs < 1:
@@ -85,11 +92,12 @@ def run(args) -> int:
         results = grade(args.submissions, args.out, solutions=args.solutions, jobs=args.jobs,
                         cell_timeout=args.timeout, submission_timeout=args.submission_timeout,
                         no_sandbox=args.no_sandbox, learner=args.learner, limits=limits,
-                        feedback=args.feedback, feedback_format=args.feedback_format)
+                        feedback=args.feedback, feedback_format=args.feedback_format,
+                        replace_other_source=args.replace_from_other_source)
     except SandboxUnavailable as error:
         print(f"lossbook grade: {error}", file=sys.stderr)
         return 2
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ValueError) as error:  # no solutions; a malformed policy file
         print(f"lossbook grade: {error}", file=sys.stderr)
         return 2
     except OSError as error:
@@ -99,8 +107,8 @@ def run(args) -> int:
     if not results:
         print("lossbook grade: no notebooks (*.ipynb) found in the given paths", file=sys.stderr)
         return 2
-    print(summary_table(results))
-    print(f"\n{len(results)} submissions graded; gradebook: {args.out}")
+    print(summary_text(results))
+    print(f"\n{len(results)} rows; gradebook: {args.out}")
     if args.feedback:
         print(f"feedback: {args.feedback}")
     return 0

@@ -97,7 +97,7 @@ def binary_logits(seed: int) -> list[Case]:
 
 
 def logit_vectors(seed: int) -> list[Case]:
-    """``(z,)`` for softmax: a 1-D vector, 2-D rows, ties, one class, ±1000."""
+    """``(z,)`` for softmax: a 1-D vector, 2-D rows, ties, one class, ±1000, rows of different scale."""
     rng = _rng(seed)
     return [
         Case("1-D vector", (np.array([1.0, 2.0, 3.0]),)),
@@ -109,6 +109,8 @@ def logit_vectors(seed: int) -> list[Case]:
         Case("2-D rows, shape (2, 5)", (rng.normal(0.0, 2.0, (2, 5)),)),
         Case("2-D rows, shape (3, 3)", (rng.normal(0.0, 2.0, (3, 3)),)),
         Case("1-D random, 6 classes", (rng.normal(0.0, 3.0, 6),)),
+        # Each row's own max, not the array's: the global max underflows the second row to 0/0.
+        Case("2-D rows of different scale", (np.array([[1000.0, 999.0, 998.0], [0.0, 1.0, -1.0]]),)),
     ]
 
 

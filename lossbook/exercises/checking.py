@@ -71,6 +71,22 @@ def _gradient_note(exercise: Exercise) -> str:
             f"{' away from the kinks' if kinks else ''}.")
 
 
+def forbidden_names(exercise: Exercise, folder: str | os.PathLike | None = None) -> tuple[str, ...]:
+    """The exercise's forbidden implementations, less what the instructor's policy file allows.
+
+    The policy file (``lossbook-policy.toml``) is read from ``folder``, by default the
+    current folder (a learner's kernel runs in the notebook's folder, where ``lossbook
+    release`` puts it); a malformed file is ignored here (``lossbook grade`` reports it).
+    """
+    from lossbook.exercises.forbidden import read_policy, relaxed
+
+    try:
+        policy = read_policy(folder if folder is not None else os.getcwd())
+    except (ValueError, OSError):
+        policy = {}
+    return relaxed(exercise.forbidden or (), exercise.id, policy)
+
+
 def _inputs(exercise: Exercise, case: Case) -> list[tuple[str, str]]:
     names = exercise.param_names
     shown = [(names[i] if i < len(names) else f"arg{i + 1}", format_value(a)) for i, a in enumerate(case.args)]
@@ -147,8 +163,16 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
     if problem:
         return CheckResult(exercise.id, exercise.title, "error", 0, n_total, problem)
     run = runner.run_cases(fn, cases, exercise.param_names,
-                           timeout=default_timeout() if timeout is None else timeout, isolation=isolation)
+                           timeout=default_timeout() if timeout is None else timeout, isolation=isolation,
+                           forbidden=forbidden_names(exercise))
     outcomes = run.outcomes
+    refused = next((o for o in outcomes if o.error is not None and o.error.type == "ForbiddenCall"), None)
+    if refused is not None:
+        # The same verdict and reason as the grader's (the hidden tests score 0).
+        case = cases[refused.index]
+        return CheckResult(exercise.id, exercise.title, "error", 0, n_total, refused.error.message,
+                           failure=Failure(case.name, _inputs(exercise, case), refused.error.message),
+                           printed=run.stdout)
     first = outcomes[0] if outcomes else None
     if first is not None and first.error is not None and first.error.not_implemented:
         return _not_attempted(exercise, "not attempted yet: replace `raise NotImplementedError` with your code, "

@@ -108,6 +108,12 @@ class Exercise:
     count : callable or None
         ``count(case) -> n``, the number of examples the cost averages over (for "n times
         too large"). Default: the size of the second argument (the predictions).
+    forbidden : tuple of str
+        Dotted names of the implementations the learner may not call (the course's
+        reference, other libraries' versions of the same thing): ``check`` and the grader
+        both refuse them at run time (:mod:`lossbook.exercises.forbidden`), with the reason
+        "uses <name>: write it yourself". Every catalog entry declares it (``()`` when
+        nothing but the course's own modules, always refused, applies).
     """
 
     id: str
@@ -127,6 +133,7 @@ class Exercise:
     gradient: GradientSpec | None = None
     bounds: Callable[[Case], tuple[Any, Any]] | None = None
     count: Callable[[Case], int] | None = None
+    forbidden: tuple[str, ...] | None = None
 
     def __post_init__(self):
         if not self.name:
@@ -137,6 +144,10 @@ class Exercise:
             raise ValueError(f"Exercise {self.id!r}: declare at least two misconceptions")
         if not self.hints:
             raise ValueError(f"Exercise {self.id!r}: declare at least one hint")
+        if self.forbidden is not None and (isinstance(self.forbidden, str) or not all(
+                isinstance(n, str) and n.count(".") >= 1 for n in self.forbidden)):
+            raise ValueError(f"Exercise {self.id!r}: forbidden={self.forbidden!r}; give a tuple of dotted "
+                             "names, e.g. (\"sklearn.metrics.mean_squared_error\",)")
 
     @functools.cached_property
     def cases(self) -> tuple[Case, ...]:

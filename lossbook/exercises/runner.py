@@ -411,12 +411,20 @@ def default_isolation() -> str:
 
 
 def run_cases(fn: Callable, cases: Sequence[Case], arg_names: Sequence[str] = (), *,
-              timeout: float | None = None, isolation: str | None = None) -> RunResult:
+              timeout: float | None = None, isolation: str | None = None,
+              forbidden: Sequence[str] | None = None) -> RunResult:
     """Call ``fn`` on every case (copies of the inputs), within ``timeout`` seconds in all.
 
     Stops early after a ``NotImplementedError`` (the starter code). See the module
-    docstring for how the isolation works on each platform.
+    docstring for how the isolation works on each platform. With ``forbidden`` (dotted
+    names), each call runs under :func:`lossbook.exercises.forbidden.call_guarded`: a call
+    into one of them (or into the course's own modules) ends that case with a
+    ``ForbiddenCall`` error whose message is the reason.
     """
+    if forbidden is not None:
+        from lossbook.exercises.forbidden import guarded
+
+        fn = guarded(fn, forbidden)
     timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
     if timeout <= 0:
         raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")

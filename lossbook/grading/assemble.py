@@ -122,6 +122,34 @@ def load_solutions(folder: Path) -> dict[str, Solution]:
 
 def read_submission(path: Path):
     """The submission as a notebook node; raises :class:`SubmissionError` with a status."""
+    return load_submission(path)[0]
+
+
+def _check_cells(cells: list) -> None:
+    """Every cell is a mapping with a string type, a mapping as metadata and text as source."""
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict):
+            raise SubmissionError("not-a-notebook", f"cell {number} is a {type(cell).__name__}, not a cell")
+        if not isinstance(cell.get("cell_type", "code"), str):
+            raise SubmissionError("not-a-notebook", f"cell {number}: cell_type is not text")
+        if not isinstance(cell.get("metadata", {}), dict):
+            raise SubmissionError("not-a-notebook", f"cell {number}: its metadata is a "
+                                  f"{type(cell.get('metadata')).__name__}, not a mapping")
+        source = cell.get("source", "")
+        if not isinstance(source, str) and not (isinstance(source, list)
+                                                and all(isinstance(line, str) for line in source)):
+            raise SubmissionError("not-a-notebook", f"cell {number}: its source is not text")
+        outputs = cell.get("outputs", [])
+        if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
+            raise SubmissionError("not-a-notebook", f"cell {number}: its outputs are not a list of outputs")
+
+
+def load_submission(path: Path):
+    """``(notebook node, content hash)``; raises :class:`SubmissionError` with a status.
+
+    The content hash is the first 16 hex digits of the file's SHA-256 (the gradebook's
+    ``content_hash``).
+    """
     import nbformat
 
     path = Path(path)
@@ -147,29 +175,67 @@ def read_submission(path: Path):
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise SubmissionError("not-a-notebook", "valid JSON but not a notebook (no list of cells)")
     if data.get("nbformat") != 4:
-        raise SubmissionError("wrong-nbformat", f"nbformat {data.get('nbformat')!r}; only version 4 "
+        raise SubmissionError("wrong-nbformat", f"nbformat {str(data.get('nbformat'))[:20]!r}; only version 4 "
                               "notebooks (JupyterLab, Notebook 5+) are graded")
+    if not isinstance(data.get("metadata", {}), dict):
+        raise SubmissionError("not-a-notebook", "the notebook's metadata is not a mapping")
+    _check_cells(data["cells"])
+    digest = hashlib.sha256(raw).hexdigest()[:16]
     try:
-        return nbformat.from_dict(data)
+        return nbformat.from_dict(data), digest
     except Exception as error:  # noqa: BLE001 - nbformat raises several types
-        raise SubmissionError("not-a-notebook", f"not a readable notebook ({error})") from None
+        raise SubmissionError("not-a-notebook", f"not a readable notebook ({str(error)[:200]})") from None
+
+
+def file_digest(path: Path) -> str:
+    """The gradebook's ``content_hash`` of a file (``""`` when it cannot be read safely)."""
+    path = Path(path)
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_SUBMISSION_BYTES:
+            return ""
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return ""
+
+
+#: What JupyterLab, browsers and file managers append to a copy's name: ``-Copy1``,
+#: `` (2)``, ``_copy``, ``-checkpoint``.
+_COPY_SUFFIX = re.compile(r"(?:[-_ ]?[Cc]opy\d*|\s*\(\d+\)|-checkpoint)+$")
+
+
+def lesson_by_name(stem: str, lessons) -> tuple[str | None, bool]:
+    """``(lesson, exact)`` the file name ``stem`` stands for: exactly, or as a copy's name.
+
+    >>> lesson_by_name("03_mae_huber-Copy1", {"03_mae_huber"}), lesson_by_name("03_mae_huber", {"03_mae_huber"})
+    (('03_mae_huber', False), ('03_mae_huber', True))
+    >>> lesson_by_name("zoe", {"03_mae_huber"})
+    (None, False)
+    """
+    if stem in lessons:
+        return stem, True
+    base = _COPY_SUFFIX.sub("", stem)
+    return (base, False) if base != stem and base in lessons else (None, False)
 
 
 def lesson_of_submission(nb, path: Path, lessons) -> str:
-    """The submission's lesson: its metadata, checked against its file name."""
-    stem = Path(path).stem
+    """The submission's lesson: its metadata, else its file name (a copy's name counts).
+
+    A metadata lesson that contradicts the file name is ``wrong-lesson``; no lesson at all
+    (or one without a solution notebook) is ``unknown-lesson``.
+    """
+    name = Path(path).name
     named = roles.lesson_of(nb) if isinstance(nb.get("metadata"), dict) else None
-    by_name = stem if stem in lessons else None
+    by_name, _ = lesson_by_name(Path(path).stem, lessons)
     if named is not None and named not in lessons:
-        raise SubmissionError("unknown-lesson", f"the notebook says it is lesson {named!r}, which has no "
+        raise SubmissionError("unknown-lesson", f"the notebook says it is lesson {named[:80]!r}, which has no "
                               f"solution notebook (known: {', '.join(sorted(lessons))})")
     if named and by_name and named != by_name:
-        raise SubmissionError("wrong-lesson", f"the file is named {Path(path).name} but the notebook is "
+        raise SubmissionError("wrong-lesson", f"the file is named {name} but the notebook is "
                               f"lesson {named!r}: hand in the {by_name} notebook under its own name")
     lesson = named or by_name
     if lesson is None:
         raise SubmissionError("unknown-lesson", "no lesson in the notebook metadata and the file name "
-                              f"{Path(path).name!r} is not a lesson; name it <lesson>.ipynb, e.g. "
+                              f"{name!r} is not a lesson; name it <lesson>.ipynb, e.g. "
                               f"{sorted(lessons)[0]}.ipynb")
     return lesson
 
@@ -194,12 +260,25 @@ def _learner_answers(submission) -> dict[str, list[str]]:
     return answers
 
 
-def assemble(solution: Solution, submission) -> GradingNotebook:
-    """The cells to run for ``submission`` (a notebook node), built on ``solution``."""
+def guard_source(function: str, names) -> str:
+    """The grader's cell that wraps the learner's ``function`` before its hidden tests run."""
+    return (f"__import__('lossbook.forbidden').forbidden.guard_namespace(globals(), {function!r}, "
+            f"{tuple(names)!r})")
+
+
+def assemble(solution: Solution, submission, forbidden: dict | None = None) -> GradingNotebook:
+    """The cells to run for ``submission`` (a notebook node), built on ``solution``.
+
+    ``forbidden`` maps an exercise id to ``(function name, dotted names)``: before the
+    exercise's first hidden test, a grader cell wraps the learner's function so that a
+    call into those implementations (or the course's modules) fails that test with the
+    reason ``check`` gives (:mod:`lossbook.exercises.forbidden`).
+    """
     answers = _learner_answers(submission)
     cells: list[PlanCell] = []
     missing: list[str] = []
     numbers: dict[str, int] = {}
+    forbidden = forbidden or {}
     for cell in solution.notebook.cells:
         if cell.cell_type != "code":
             continue
@@ -215,6 +294,9 @@ def assemble(solution: Solution, submission) -> GradingNotebook:
                 cells.append(PlanCell(source, role, exercise, from_learner=True, attempted=_attempted(source)))
         elif role == roles.HIDDEN_TESTS:
             numbers[exercise] = numbers.get(exercise, 0) + 1
+            if numbers[exercise] == 1 and exercise in forbidden:
+                function, names = forbidden[exercise]
+                cells.append(PlanCell(guard_source(function, names), None, exercise))
             cells.append(PlanCell(roles.source_of(cell), role, exercise, roles.points_of(cell) or 0,
                                   list(cell.get("outputs", [])), number=numbers[exercise]))
         else:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from lossbook import notebook_roles as roles
+from lossbook.grading.safe_text import printable
 
 _WORDS = [(re.compile(r"(?<![\w.])-inf(?![\w.])"), "-Infinity"), (re.compile(r"(?<![\w.])inf(?![\w.])"), "Infinity"),
           (re.compile(r"(?<![\w.])nan(?![\w.])"), "NaN"), (re.compile(r"\bTrue\b"), "true"),
@@ -42,9 +43,11 @@ def parse_canonical(text: str) -> Any:
     converted = text.replace("(", "[").replace(")", "]").replace(",]", "]")
     for pattern, replacement in _WORDS:
         converted = pattern.sub(replacement, converted)
+    if converted.count("[") > 64:  # deeper than any loss output: not canonical (and no recursion)
+        return None
     try:
         value = json.loads(converted)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, (int, float, list)) and not isinstance(value, bool) else None
 
@@ -114,6 +117,50 @@ def diagnosis_for(exercise_id: str, hidden_sources: list[str], printed: list[str
         return None
 
 
+def _describe(name: str, value) -> str | None:
+    import numpy as np
+
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return f"{name}={value:g}"
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if array.ndim == 0:
+        return f"{name}={float(array):g}"
+    text = f"{name} {'1-D' if array.ndim == 1 else f'{array.ndim}-D'} of shape {array.shape}"
+    finite = array[np.isfinite(array)]
+    if finite.size and float(np.max(np.abs(finite))) >= 100:
+        text += f", values up to ±{float(np.max(np.abs(finite))):g}"
+    if finite.size < array.size:
+        text += ", with inf or nan"
+    return text
+
+
+def case_name(exercise_id: str, source: str) -> str:
+    """What a hidden test probes, named like ``check``'s cases ("z 2-D of shape (2, 3), values up
+    to ±1000"), from the arguments of its calls (" | " between calls): the kinds and sizes of the inputs,
+    never the expected values (see :func:`exercise_feedback`)."""
+    from lossbook.exercises import get
+
+    try:
+        exercise = get(exercise_id)
+    except Exception:  # noqa: BLE001 - an exercise the engine does not know
+        return "?"
+    recorded = recorded_calls(source, exercise)
+    if not recorded or not recorded[0]:
+        return "?"
+    described = []
+    for call in recorded[0]:
+        text = ", ".join(p for p in (_describe(name, value) for name, value in call.items()) if p)
+        if text and text not in described:
+            described.append(text)
+    more = f" and {len(described) - 3} more" if len(described) > 3 else ""
+    return " | ".join(described[:3]) + more or "?"
+
+
 def _hidden_sources(solution) -> dict[str, list[str]]:
     sources: dict[str, list[str]] = {}
     for _, cell in roles.cells_with_role(solution.notebook, roles.HIDDEN_TESTS):
@@ -133,7 +180,9 @@ def exercise_feedback(result, solution) -> list[dict]:
         if len(tests) > 1 and len(distinct) == 1 and "" not in distinct:
             reasons = [f"all tests: {tests[0].reason}"]
         else:
-            reasons = [f"test {t.number}: {t.reason}" for t in tests if t.reason]
+            hidden = sources.get(exercise, [])
+            reasons = [f"test {t.number} ({case_name(exercise, hidden[t.number - 1]) if t.number <= len(hidden) else '?'})"
+                       f": {t.reason}" for t in tests if t.reason]
         if not tests:
             reasons = [r.split(": ", 1)[1] for r in result.reasons if r.startswith(f"{exercise}: ")] or \
                       ["not graded: " + (result.reasons[0] if result.reasons else result.status)]
@@ -196,14 +245,19 @@ def render_html(result, items: list[dict]) -> str:
     return "\n".join(parts)
 
 
+def render(result, solution, fmt: str = "md") -> str:
+    """The feedback text of one result (``fmt`` "md" or "html"), control characters removed."""
+    items = exercise_feedback(result, solution)
+    text = render_html(result, items) if fmt == "html" else render_markdown(result, items)
+    return printable(text)
+
+
 def write_feedback(folder: Path, results, solutions_by_lesson: dict, fmt: str = "md") -> list[Path]:
     """Write ``folder/<learner>/<lesson>.md`` (or ``.html``) for every result."""
     written = []
     for result in results:
-        solution = solutions_by_lesson.get(result.lesson)
-        items = exercise_feedback(result, solution)
-        text = render_html(result, items) if fmt == "html" else render_markdown(result, items)
-        lesson = re.sub(r"[^A-Za-z0-9._-]+", "_", result.lesson) or "unknown"
+        text = render(result, solutions_by_lesson.get(result.lesson), fmt)
+        lesson = re.sub(r"[^A-Za-z0-9._-]+", "_", result.lesson).strip(".") or "unknown"
         path = Path(folder) / result.learner / f"{lesson}.{'html' if fmt == 'html' else 'md'}"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -212,4 +266,4 @@ def write_feedback(folder: Path, results, solutions_by_lesson: dict, fmt: str = 
 
 
 __all__ = ["diagnosis_for", "exercise_feedback", "parse_canonical", "recorded_calls", "render_html",
-           "render_markdown", "write_feedback"]
+           "render", "render_markdown", "write_feedback"]

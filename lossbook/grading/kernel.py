@@ -22,13 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossbook.grading import cgroups
-from lossbook.grading.sandbox import RUNTIME_MOUNT, Sandbox, kernel_environment
+from lossbook.grading.sandbox import RUNTIME_MOUNT, SOCKETDIR, Sandbox, kernel_environment
 
 #: Per-cell output kept for comparison and feedback; beyond it the cell fails.
 MAX_CELL_OUTPUT = 1_000_000
 #: How long an interrupted cell gets to stop before the kernel is killed.
 INTERRUPT_GRACE = 2.0
 STARTUP_TIMEOUT = 60.0
+#: Kinds of refusal records the kernel's guards send (anything else is rejected).
+REFUSAL_KINDS = ("reference-import", "file-read", "subprocess", "ctypes", "network", "introspection")
+MAX_REPORT_BYTES = 1_000_000
 
 
 #: Larger ZeroMQ messages from a kernel are dropped: a kernel cannot make the grader
@@ -48,6 +51,17 @@ def _zmq_context():
             context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
             _CONTEXT = context
         return _CONTEXT
+
+
+def _remove_tree(path: Path) -> None:
+    from lossbook.grading.batch import remove_tree
+
+    remove_tree(path)
+
+
+def _parent_id(msg) -> str | None:
+    header = msg.get("parent_header") if isinstance(msg, dict) else None
+    return header.get("msg_id") if isinstance(header, dict) else None
 
 
 class KernelStartError(RuntimeError):
@@ -82,16 +96,31 @@ class SandboxedKernel:
     def __init__(self, sandbox: Sandbox, base: Path):
         self.sandbox = sandbox
         self.dir = Path(tempfile.mkdtemp(prefix="k", dir=base))
-        os.chmod(self.dir, 0o777)  # the sandbox's "nobody" creates its sockets here
+        os.chmod(self.dir, 0o755)  # read-only for the sandbox: only its connection file is bound
         self.stderr_path = Path(base) / (self.dir.name + ".stderr")
         self.connection_file = self.dir / "kernel.json"
+        self.key = secrets.token_hex(32)
+        socket_dir = SOCKETDIR if sandbox.isolated else str(self.dir / "s")
         info = {
-            "transport": "ipc", "ip": str(self.dir / "s"), "shell_port": 1, "iopub_port": 2,
-            "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32),
+            "transport": "ipc", "ip": f"{socket_dir}/s" if sandbox.isolated else socket_dir, "shell_port": 1,
+            "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": self.key,
             "signature_scheme": "hmac-sha256", "kernel_name": "lossbook-grading",
         }
+        self.info = info
         self.connection_file.write_text(json.dumps(info))
         os.chmod(self.connection_file, 0o644)
+        # The refusal channel: a pipe the kernel's guards write records to, each signed with
+        # a key that reaches the kernel over another pipe (read and closed before any
+        # learner code runs). Records without a valid signature, or of an unknown kind, are
+        # rejected (see lossbook/grading/standin/boot.py).
+        self.report_key = secrets.token_bytes(32)
+        self._report_read, report_write = os.pipe()
+        key_read, key_write = os.pipe()
+        os.write(key_write, self.report_key)
+        os.close(key_write)
+        os.set_blocking(self._report_read, False)
+        info_read, info_write = os.pipe() if sandbox.isolated and sandbox.backend == "bwrap" else (None, None)
+        pass_fds = [report_write, key_read] + ([info_write] if info_write is not None else [])
         if sandbox.isolated:
             boot = f"{RUNTIME_MOUNT}/boot.py"
             env = None
@@ -102,23 +131,63 @@ class SandboxedKernel:
             (work / "home").mkdir(parents=True)
             env = {**kernel_environment(sandbox.guards), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                    "HOME": str(work / "home"), "IPYTHONDIR": str(work / "home" / ".ipython"),
-                   "JUPYTER_RUNTIME_DIR": str(work / "home" / "runtime"),
+                   "TMPDIR": str(work), "LOSSBOOK_WORKDIR": str(work), "JUPYTER_RUNTIME_DIR": str(work / "home" / "runtime"),
                    "MPLCONFIGDIR": str(work / "home" / "mpl"),
                    "LOSSBOOK_PROGRESS_DIR": str(work / "home" / "progress")}
             cwd = str(work)
-        argv = [sys.executable, "-I", boot, "-f", str(self.connection_file)]
+        argv = [sys.executable, "-I", boot, f"--lossbook-report={report_write},{key_read}",
+                "-f", str(self.connection_file)]
         self._stderr = open(self.stderr_path, "wb")
         self.started = time.monotonic()
         self.cgroups = cgroups.create(self.dir.name, sandbox.limits.memory_mb) if sandbox.isolated else []
-        self.process = subprocess.Popen(
-            cgroups.prefix(self.cgroups) + sandbox.command(self.dir, argv), stdin=subprocess.DEVNULL, stdout=self._stderr,
-            stderr=self._stderr, env=env, cwd=cwd, close_fds=True,
-            # Its own session (the grader kills the whole group); limits via prlimit, else here.
-            start_new_session=True,
-            preexec_fn=None if sandbox.limits.prefix() else sandbox.limits.apply,
-        )
+        try:
+            self.process = subprocess.Popen(
+                cgroups.prefix(self.cgroups) + sandbox.command(self.dir, argv, info_fd=info_write),
+                stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr, env=env, cwd=cwd,
+                close_fds=True, pass_fds=pass_fds,
+                # Its own session (the grader kills the whole group); limits via prlimit, else here.
+                start_new_session=True,
+                preexec_fn=None if sandbox.limits.prefix() else sandbox.limits.apply,
+            )
+        finally:
+            for fd in pass_fds:
+                os.close(fd)
+        self._info_read = info_read
+        self.sandbox_pid: int | None = None
         self.client = None
         self._report_from = 0
+        self._records: list[tuple[str, str]] | None = None
+
+    def _find_sandbox_pid(self, deadline: float) -> int:
+        """The host pid of a process inside the sandbox's mount namespace."""
+        if not self.sandbox.isolated:
+            return self.process.pid
+        if self._info_read is None:  # unshare --fork: its child chroots into the sandbox
+            while time.monotonic() < deadline and self.process.poll() is None:
+                try:
+                    children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+                except OSError:
+                    children = []
+                if children:
+                    return int(children[0])
+                time.sleep(0.02)
+            raise KernelStartError(f"the sandbox did not start: {self.stderr_tail()}")
+        import select
+
+        data = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self._info_read], [], [], 0.2)
+            if ready:
+                chunk = os.read(self._info_read, 4096)
+                data += chunk
+                try:
+                    return int(json.loads(data)["child-pid"])
+                except (ValueError, KeyError):
+                    if not chunk:
+                        break
+            if self.process.poll() is not None:
+                break
+        raise KernelStartError(f"the sandbox did not report its process id: {self.stderr_tail()}")
 
     # -- life cycle ---------------------------------------------------------------------
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
@@ -126,8 +195,12 @@ class SandboxedKernel:
         from jupyter_client.blocking import BlockingKernelClient
 
         deadline = time.monotonic() + timeout
-        client = BlockingKernelClient(connection_file=str(self.connection_file), context=_zmq_context())
-        client.load_connection_file()
+        self.sandbox_pid = self._find_sandbox_pid(deadline)
+        info = dict(self.info)
+        if self.sandbox.isolated:
+            info["ip"] = self.sandbox.socket_prefix(self.sandbox_pid, self.dir)
+        client = BlockingKernelClient(context=_zmq_context())
+        client.load_connection_info(info)
         client.start_channels()
         self.client = client
         while True:
@@ -137,7 +210,7 @@ class SandboxedKernel:
                 raise KernelStartError(f"the grading kernel did not start within {timeout:g} s")
             msg_id = client.kernel_info()
             try:
-                while client.get_shell_msg(timeout=1.0)["parent_header"].get("msg_id") != msg_id:
+                while _parent_id(client.get_shell_msg(timeout=1.0)) != msg_id:
                     pass
             except queue.Empty:
                 continue
@@ -146,9 +219,10 @@ class SandboxedKernel:
                 while True:
                     # Short: the first status may go out before iopub is subscribed; ask again.
                     msg = client.get_iopub_msg(timeout=0.2)
-                    if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status":
+                    if _parent_id(msg) == msg_id and msg.get("msg_type") == "status":
                         # What the kernel refused itself while starting is not the learner's doing.
-                        self._report_from = self.stderr_path.stat().st_size
+                        self._drain()
+                        self._records = []
                         return
             except queue.Empty:
                 continue
@@ -163,21 +237,50 @@ class SandboxedKernel:
             return ""
         return text.strip()
 
-    def refusals(self) -> list[tuple[str, str]]:
-        """``(kind, detail)`` of every operation the kernel's guards refused."""
-        try:
-            with open(self.stderr_path, "rb") as handle:
-                handle.seek(self._report_from)
-                lines = handle.read(2_000_000).decode("utf-8", "replace").splitlines()
-        except OSError:
+    def _drain(self) -> list[tuple[str, str]]:
+        """Read the refusal pipe: the records with a valid signature and a known kind."""
+        import base64
+        import hashlib
+        import hmac
+
+        if self._report_read is None:
             return []
+        data = b""
+        while len(data) < MAX_REPORT_BYTES:
+            try:
+                chunk = os.read(self._report_read, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
         found = []
-        for line in lines:
-            if line.startswith("REFUSED "):
-                parts = line.split(" ", 2)
-                if len(parts) == 3:
-                    found.append((parts[1], parts[2]))
+        for line in data[:MAX_REPORT_BYTES].split(b"\n"):
+            parts = line.split(b" ")
+            if len(parts) != 5 or parts[0] != b"R":
+                continue
+            _, seq, kind, detail, mac = parts
+            expected = hmac.new(self.report_key, b" ".join((seq, kind, detail)), hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(expected.encode(), mac):
+                continue  # forged (learner code cannot sign)
+            kind_text = kind.decode("ascii", "replace")
+            if kind_text not in REFUSAL_KINDS:
+                continue  # unknown record kinds are rejected
+            try:
+                text = base64.b64decode(detail, validate=True).decode("utf-8", "replace")
+            except ValueError:
+                continue
+            found.append((kind_text, text))
         return found
+
+    def refusals(self) -> list[tuple[str, str]]:
+        """``(kind, detail)`` of every operation the kernel's guards refused (signed records only)."""
+        if self._records is None:
+            self._records = []
+        self._records += self._drain()
+        return list(self._records)
 
     def kill(self) -> None:
         """Kill the sandbox and everything in it; remove the kernel's folder."""
@@ -202,7 +305,16 @@ class SandboxedKernel:
             pass
         cgroups.kill_and_remove(self.cgroups)
         self._stderr.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self._records is not None:
+            self._records += self._drain()
+        for fd in (self._report_read, self._info_read):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._report_read = self._info_read = None
+        _remove_tree(self.dir)
 
     # -- running cells ------------------------------------------------------------------
     def interrupt(self) -> None:
@@ -248,11 +360,14 @@ class SandboxedKernel:
                 if self.process.poll() is not None:
                     return CellRun("died", outputs, time.monotonic() - start)
                 raise
-            if msg["parent_header"].get("msg_id") != msg_id:
+            # Whatever the kernel sends is untrusted: a message of the wrong shape is dropped.
+            header = msg.get("parent_header") if isinstance(msg, dict) else None
+            content = msg.get("content") if isinstance(msg, dict) else None
+            if not isinstance(header, dict) or header.get("msg_id") != msg_id or not isinstance(content, dict):
                 continue
-            kind = msg["msg_type"]
+            kind = msg.get("msg_type")
             if kind == "status":
-                if msg["content"].get("execution_state") == "idle":
+                if content.get("execution_state") == "idle":
                     break
                 continue
             if kind == "clear_output":
@@ -262,11 +377,14 @@ class SandboxedKernel:
                 continue
             if status == "output-too-large":
                 continue
-            size += len(json.dumps(msg["content"]))
+            try:
+                size += len(json.dumps(content))
+                out = output_from_msg(msg)
+            except Exception:  # noqa: BLE001 - a malformed output message: dropped
+                continue
             if size > MAX_CELL_OUTPUT:
                 status = "output-too-large"
                 continue
-            out = output_from_msg(msg)
             outputs.append(out)
             if kind == "error" and status == "ok":
                 status = "error"

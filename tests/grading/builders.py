@@ -110,11 +110,20 @@ class Attack:
             first = next(c for c in nb.cells if c.cell_type == "code")
             first.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * spec["huge_output"])]
         data = json.loads(nbformat.writes(nb))
+        if "cell_metadata" in spec:  # e.g. a list where a mapping belongs
+            data["cells"][spec.get("cell_index", 0)]["metadata"] = spec["cell_metadata"]
         if "nbformat" in spec:
             data["nbformat"] = spec["nbformat"]
         return json.dumps(data, indent=1).encode("utf-8")
 
+    @property
+    def multi(self) -> bool:
+        """A case of several files (``[[files]]``), checked by its expected ``[[rows]]``."""
+        return "files" in self.spec
+
     def write(self, root: Path) -> Path:
+        if self.multi:
+            return self.write_files(root)[0]
         folder = root / self.learner if self.learner else root
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / self.filename
@@ -123,6 +132,21 @@ class Attack:
         else:
             path.write_bytes(self.content())
         return path
+
+    def write_files(self, root: Path) -> list[Path]:
+        """Each ``[[files]]`` entry: ``path`` under ``root``, built like a one-file case."""
+        paths = []
+        for entry in self.spec.get("files", []):
+            path = root / entry["path"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(Attack(self.name, entry).content())
+            paths.append(path)
+        return paths
+
+    def paths(self, root: Path) -> list[Path]:
+        if self.multi:
+            return [root / entry["path"] for entry in self.spec["files"]]
+        return [(root / self.learner if self.learner else root) / self.filename]
 
 
 def load_attacks() -> list[Attack]:

@@ -54,17 +54,21 @@ def test_released_notebook_scores_zero_not_attempted(graded, lesson):
         assert f"{exercise}: not attempted" in row["reasons"]
 
 
-def test_rerun_replaces_rows_and_keeps_others(graded, tmp_path, capsys):
+def test_rerun_from_another_file_needs_the_explicit_flag(graded, tmp_path, capsys):
     _, rows, root, out = graded
     copy = tmp_path / "gradebook.csv"
     shutil.copyfile(out, copy)
-    status = main(["grade", str(root / "newcomer" / "02_mse.ipynb"), "--learner", "instructor",
-                   "--out", str(copy), "--jobs", "1", "--timeout", "20"])
-    assert status == 0
-    assert "instructor  02_mse" in capsys.readouterr().out
+    argv = ["grade", str(root / "newcomer" / "02_mse.ipynb"), "--learner", "instructor",
+            "--out", str(copy), "--jobs", "1", "--timeout", "20"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "instructor  02_mse" in printed and "refused-identity" in printed and "NOT replaced" in printed
+    assert read_rows(copy) == rows, "the old row stays"
+    assert main(argv + ["--replace-from-other-source"]) == 0
+    assert "was replaced by" in capsys.readouterr().out
     after = read_rows(copy)
     assert len(after) == len(rows)
     changed = next(r for r in after if r["learner"] == "instructor" and r["lesson"] == "02_mse")
-    assert float(changed["total"]) == 0
+    assert float(changed["total"]) == 0 and changed["source"] == str(root / "newcomer" / "02_mse.ipynb")
     untouched = [r for r in after if (r["learner"], r["lesson"]) != ("instructor", "02_mse")]
     assert untouched == [r for r in rows if (r["learner"], r["lesson"]) != ("instructor", "02_mse")]

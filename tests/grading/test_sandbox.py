@@ -28,7 +28,8 @@ def can(fn):
         return False
 found["read_solutions"] = can(lambda: open(SOLUTION).read())
 found["repo_listing"] = sorted(os.listdir(REPO)) if os.path.isdir(REPO) else []
-found["import_reference"] = can(lambda: importlib.import_module("lossbook.losses"))
+found["import_reference"] = can(lambda: importlib.import_module("lossbook.losses").mse([1.0], [2.0]))
+found["import_reference_module"] = can(lambda: importlib.import_module("lossbook.losses.regression"))
 found["import_engine"] = can(lambda: importlib.import_module("lossbook.exercises"))
 import lossbook, lossbook.canonical
 found["lossbook_file"] = lossbook.__file__
@@ -43,6 +44,8 @@ found["internet"] = can(lambda: connect(("1.1.1.1", 53)))
 found["write_usr"] = can(lambda: open("/usr/lossbook-probe", "w").write("x"))
 found["write_venv"] = can(lambda: open(os.path.join(os.path.dirname(os.__file__), "probe.txt"), "w").write("x"))
 found["write_tmp"] = can(lambda: open("/tmp/work/probe.txt", "w").write("x"))
+found["write_tmp_root"] = can(lambda: open("/tmp/probe.txt", "w").write("x"))
+found["write_connection_folder"] = can(lambda: open(os.path.join(os.path.dirname(OWN), "x"), "w").write("x"))
 found["root_listing"] = sorted(os.listdir("/root")) if os.path.isdir("/root") else []
 found["write_sysctl"] = os.access("/proc/sys/kernel/core_pattern", os.W_OK) or os.access("/proc/sysrq-trigger", os.W_OK)
 print(json.dumps(found))
@@ -94,17 +97,25 @@ def test_kernel_sees_nothing_of_the_course(base, backend, guards):
         run = first.run_cell(_probe_code(first.connection_file, second.connection_file), timeout=30)
         assert run.status == "ok", run.outputs
         found = json.loads(run.outputs[-1]["text"])
+        outside = kernel_status(first)
     finally:
         first.kill()
         second.kill()
-    assert found["uid"] == (65534 if backend == "bwrap" else 0)  # unshare: root in its namespace, no capabilities
+    # Read from outside, on the kernel's own process (not bwrap's): unprivileged, no capabilities.
+    if os.geteuid() == 0:
+        assert outside["Uid"].split() == ["65534"] * 4 and outside["Gid"].split() == ["65534"] * 4
+    else:
+        assert outside["Uid"].split()[0] == str(os.getuid())
+    assert outside["CapEff"] == outside["CapPrm"] == outside["CapBnd"] == "0000000000000000"
+    assert outside["NoNewPrivs"] == "1"
+    assert found["uid"] == (65534 if backend == "bwrap" or os.geteuid() == 0 else 0)
     assert found["lossbook_file"] == "/opt/lossbook-grading/lossbook/__init__.py"
     assert found["own_connection_file"] is True
     # The venv may live inside the repository: then only that folder is there (read-only).
     assert set(found["repo_listing"]) <= {os.path.basename(sys.prefix)}
-    for key in ("read_solutions", "import_reference", "import_engine",
+    for key in ("read_solutions", "import_reference", "import_reference_module", "import_engine",
                 "other_connection_file", "parent_proc", "tcp_loopback", "internet", "write_usr",
-                "write_venv", "write_sysctl"):
+                "write_venv", "write_sysctl", "write_tmp_root", "write_connection_folder"):
         assert found[key] is False, key
     assert found["write_tmp"] is True
     # /root exists only when the Python installation lives under it (pyenv); nothing else is there.
@@ -112,6 +123,21 @@ def test_kernel_sees_nothing_of_the_course(base, backend, guards):
     allowed = {Path(p).parts[2] for p in python_roots() if len(Path(p).parts) > 2 and Path(p).parts[1] == "root"}
     assert set(found["root_listing"]) <= allowed
     assert max(found["pids"]) < 10  # its own pid namespace: the grader's processes are not there
+
+
+def kernel_status(kernel) -> dict[str, str]:
+    """``/proc/<pid>/status`` of the kernel's own Python process, read from the grader's side."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            text = (entry / "status").read_text()
+        except OSError:
+            continue
+        if argv[0] == sys.executable.encode() and str(kernel.connection_file).encode() in argv:
+            return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+    raise AssertionError("the kernel's process was not found")
 
 
 def _processes_mentioning(text: str) -> list[int]:

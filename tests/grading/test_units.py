@@ -10,9 +10,9 @@ import pytest
 
 from builders import REPO, learner_copy
 from lossbook.cli import main
-from lossbook.grading.assemble import (Solution, SubmissionError, assemble, lesson_of_submission,
-                                      read_submission)
-from lossbook.grading.batch import find_submissions, sanitize_learner
+from lossbook.grading.assemble import (Solution, SubmissionError, assemble, lesson_by_name,
+                                      lesson_of_submission, read_submission)
+from lossbook.grading.batch import find_submissions, identity_label, sanitize_learner
 from lossbook.grading.feedback import parse_canonical
 from lossbook.grading.gradebook import Row, read_rows, write_rows
 
@@ -30,7 +30,7 @@ def test_gradebook_merge_replaces_only_regraded_rows(tmp_path):
         ("ana", "02_mse", "6", "h9"), ("ben", "02_mse", "4", "h1"), ("ana", "03_mae_huber", "5", "h2")]
     header = path.read_text().splitlines()[0].split(",")
     assert header == ["learner", "lesson", "mse", "mse_grad", "mae", "huber", "huber_grad", "total", "max",
-                      "status", "reasons", "solutions_hash", "sandbox"]
+                      "status", "reasons", "solutions_hash", "sandbox", "source", "content_hash"]
     assert rows[2]["mse"] == "" and rows[0]["mae"] == ""
     assert not [p for p in tmp_path.iterdir() if p.name != "g.csv"], "no temporary files left behind"
 
@@ -77,6 +77,68 @@ def test_find_submissions_learner_ids(tmp_path):
     direct = find_submissions([tmp_path / "ana" / "02_mse.ipynb"], LESSONS)
     assert [s.learner for s in direct] == ["ana"]
     assert [s.learner for s in find_submissions([tmp_path / "ben.ipynb"], LESSONS, "c d")] == ["c_d"]
+
+
+def test_in_a_learner_folder_the_folder_names_the_learner(tmp_path):
+    for folder, name in (("alice", "zoe.ipynb"), ("ivy", "homework.ipynb"), ("jack", "homework.ipynb"),
+                         ("kim", "02_mse-Copy1.ipynb")):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_text("{}")
+    found = find_submissions([tmp_path], LESSONS)
+    assert sorted((s.learner, s.path.name) for s in found) == [
+        ("alice", "zoe.ipynb"), ("ivy", "homework.ipynb"), ("jack", "homework.ipynb"), ("kim", "02_mse-Copy1.ipynb")]
+    # A file given directly: its stem, unless it is named after a lesson (then its folder's name).
+    assert [s.learner for s in find_submissions([tmp_path / "alice" / "zoe.ipynb"], LESSONS)] == ["zoe"]
+    assert [s.learner for s in find_submissions([tmp_path / "kim" / "02_mse-Copy1.ipynb"], LESSONS)] == ["kim"]
+    # The same file reached twice is one submission.
+    assert len(find_submissions([tmp_path, tmp_path / "alice" / "zoe.ipynb"], LESSONS)) == 4
+
+
+@pytest.mark.parametrize("stem, lesson", [
+    ("02_mse", ("02_mse", True)), ("02_mse-Copy1", ("02_mse", False)), ("02_mse (2)", ("02_mse", False)),
+    ("02_mse_copy", ("02_mse", False)), ("02_mse-checkpoint", ("02_mse", False)), ("02_mse_v2", (None, False)),
+    ("zoe", (None, False)), ("-Copy1", (None, False)),
+])
+def test_lesson_by_name(stem, lesson):
+    assert lesson_by_name(stem, LESSONS) == lesson
+
+
+def test_identity_labels_keep_colliding_ids_apart():
+    raws = ["yan", " yan", "yan ", "..", "-x", "ñandú", "and"]
+    labels = [identity_label(r) for r in raws]
+    assert len(set(labels)) == len(raws)
+    assert all("/" not in label and not label.startswith((".", "-")) for label in labels)
+
+
+def _row(learner, source, total=3, status="graded"):
+    return Row(learner, "02_mse", {"mse": total}, total, 3, status, [], "h", "bwrap", source, "c0ffee")
+
+
+def test_regrading_never_silently_replaces_a_row_from_another_source(tmp_path):
+    path = tmp_path / "g.csv"
+    assert not write_rows(path, [_row("ana", "/s/ana/02_mse.ipynb", 3)]).refused
+    # The same source: replaced, nothing to report.
+    merge = write_rows(path, [_row("ana", "/s/ana/02_mse.ipynb", 2)])
+    assert not merge.refused and not merge.replaced and read_rows(path)[0]["total"] == "2"
+    # Another source: refused, the old row stays.
+    merge = write_rows(path, [_row("ana", "/late/ana/02_mse.ipynb", 0)])
+    assert [(c.row.source, c.old_source, c.old_total) for c in merge.refused] == [
+        ("/late/ana/02_mse.ipynb", "/s/ana/02_mse.ipynb", "2")]
+    assert [(r["total"], r["source"], r["content_hash"]) for r in read_rows(path)] == [
+        ("2", "/s/ana/02_mse.ipynb", "c0ffee")]
+    # Explicitly allowed: replaced, and said so.
+    merge = write_rows(path, [_row("ana", "/late/ana/02_mse.ipynb", 0)], replace_other_source=True)
+    assert [(c.old_source, c.old_total) for c in merge.replaced] == [("/s/ana/02_mse.ipynb", "2")]
+    assert [(r["total"], r["source"]) for r in read_rows(path)] == [("0", "/late/ana/02_mse.ipynb")]
+
+
+def test_a_gradebook_without_sources_is_never_overwritten_silently(tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_text("learner,lesson,mse,total,max,status,reasons,solutions_hash,sandbox\n"
+                    "ana,02_mse,3,3,3,graded,,h,bwrap\n")
+    merge = write_rows(path, [_row("ana", "/s/ana/02_mse.ipynb", 0)])
+    assert [c.old_source for c in merge.refused] == ["(unknown: an older gradebook)"]
+    assert read_rows(path)[0]["total"] == "3"
 
 
 def test_lesson_from_metadata_checked_against_file_name(tmp_path):
@@ -127,6 +189,7 @@ def test_assemble_takes_only_answers_from_the_learner():
 @pytest.mark.parametrize("text, value", [
     ("1.5", 1.5), ("-0.25", -0.25), ("[1, 2.5e-08, -inf]", [1, 2.5e-08, float("-inf")]),
     ("[[1, 2], [3, 4]]", [[1, 2], [3, 4]]), ("(3,)", [3]), ("True", None), ("hello", None), ("", None),
+    ("[" * 20000, None), ("[" * 20000 + "0.5", None), ("[" * 900 + "1" + "]" * 900, None),
 ])
 def test_parse_canonical(text, value):
     assert parse_canonical(text) == value
@@ -197,23 +260,39 @@ def test_feedback_html_escapes_learner_text():
     assert "Likely mistake:</strong> n times too large" in page and page.startswith("<!doctype html>")
 
 
-def test_root_grader_starts_sandboxes_as_nobody_when_the_probe_passes(tmp_path, monkeypatch):
-    import lossbook.grading.sandbox as sandbox_module
+def test_root_grader_makes_the_kernel_nobody_inside_without_a_user_namespace(tmp_path):
+    from lossbook.grading import sandbox as sandbox_module
 
-    seen = []
+    box = sandbox_module.Sandbox(tmp_path / "runtime", "/usr/bin/bwrap", as_root=True)
+    cmd = box.command(tmp_path / "k", ["python", "boot.py"])
+    assert "--unshare-all" not in cmd and "--unshare-user" not in cmd and "--uid" not in cmd
+    assert {"--unshare-pid", "--unshare-net", "--unshare-ipc"} <= set(cmd)
+    added = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "--cap-add"]
+    assert sorted(added) == ["CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_ADMIN"]
+    script = cmd[cmd.index("lossbook-sandbox") - 1]
+    assert f"nr_inodes={box.limits.tmp_files}" in script and "uid=65534" in script
+    assert "setpriv " + " ".join(sandbox_module.DROP_TO_NOBODY) + " --" in script
+    assert cmd[-2:] == ["python", "boot.py"]
+    # Nothing of the host is writable: the connection file alone is bound, read-only.
+    assert "--bind" not in cmd
+    connection = str(tmp_path / "k" / "kernel.json")
+    assert cmd[cmd.index(connection) - 1] == "--ro-bind"
+
+
+def test_root_grader_says_once_what_is_at_risk_when_nobody_cannot_be_made(tmp_path, monkeypatch):
+    from lossbook.grading import sandbox as sandbox_module
+
+    class Failed:
+        returncode, stderr = 1, b"setpriv: setresuid failed: Operation not permitted"
+
     monkeypatch.setattr(sandbox_module.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(sandbox_module, "_probe", lambda command: seen.append(command) or True)
-    base = sandbox_module.Sandbox(tmp_path / "runtime", "/usr/bin/bwrap")
-    dropped = sandbox_module._with_drop(base)
-    if sandbox_module.shutil.which("setpriv") is None:
-        assert dropped is base
-        return
-    command = dropped.command(tmp_path / "k", ["python"])
-    assert command[command.index(dropped.drop[0]):][:5] == list(dropped.drop)
-    assert command.index(dropped.drop[0]) < command.index("/usr/bin/bwrap")
-    assert "import numpy, ipykernel.kernelapp" in seen[0]
-    monkeypatch.setattr(sandbox_module, "_probe", lambda command: False)
-    assert sandbox_module._with_drop(base).drop == ()
+    monkeypatch.setattr(sandbox_module.subprocess, "run", lambda *a, **k: Failed())
+    (tmp_path / "runtime").mkdir()
+    box = sandbox_module._for_this_user(sandbox_module.Sandbox(tmp_path / "runtime", "/usr/bin/bwrap"))
+    assert box.as_root is False
+    assert len(box.warnings) == 1
+    assert "could not be made uid 65534" in box.warnings[0] and "setresuid failed" in box.warnings[0]
+    assert "root's files" in box.warnings[0]
 
 
 def test_private_tmp_is_mounted_before_the_python_environment(monkeypatch, tmp_path):
@@ -227,3 +306,38 @@ def test_private_tmp_is_mounted_before_the_python_environment(monkeypatch, tmp_p
     tmpfs_tmp = next(i for i in range(len(cmd) - 1) if cmd[i:i + 2] == ["--tmpfs", "/tmp"])
     venv_bind = next(i for i in range(len(cmd) - 2) if cmd[i:i + 3] == ["--ro-bind", str(venv), str(venv)])
     assert tmpfs_tmp < venv_bind
+
+
+@pytest.mark.parametrize("mutate, reason", [
+    (lambda d: d["cells"][1].__setitem__("metadata", []), "cell 2: its metadata is a list, not a mapping"),
+    (lambda d: d["cells"].__setitem__(0, "text"), "cell 1 is a str, not a cell"),
+    (lambda d: d["cells"][1].__setitem__("source", [1, 2]), "cell 2: its source is not text"),
+    (lambda d: d["cells"][1].__setitem__("outputs", {}), "cell 2: its outputs are not a list"),
+    (lambda d: d.__setitem__("metadata", [1]), "the notebook's metadata is not a mapping"),
+])
+def test_broken_notebook_structure_is_the_submissions_status(tmp_path, mutate, reason):
+    data = json.loads(nbformat.writes(learner_copy("02_mse")))
+    mutate(data)
+    path = tmp_path / "02_mse.ipynb"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SubmissionError) as error:
+        read_submission(path)
+    assert error.value.status == "not-a-notebook" and reason in str(error.value)
+
+
+def test_remove_tree_removes_a_chain_deeper_than_the_recursion_limit(tmp_path):
+    from lossbook.grading.batch import remove_tree
+
+    top = tmp_path / "top"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(3000):
+            os.mkdir("d", dir_fd=fd)
+            new = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = new
+    finally:
+        os.close(fd)
+    remove_tree(top)
+    assert not top.exists()

@@ -49,6 +49,9 @@ numpy array, same shape: one loss per example (do not average)""",
     solution='''def squared_errors(y_true, y_pred):
     return (np.asarray(y_pred, dtype=float) - y_true) ** 2
 ''',
+    forbidden=(
+        "torch.nn.functional.mse_loss",
+    ),
 )
 
 
@@ -86,6 +89,7 @@ float""",
     solution='''def cost(losses):
     return float(np.mean(losses))
 ''',
+    forbidden=(),
 )
 
 EXERCISES = (SQUARED_ERRORS, COST)

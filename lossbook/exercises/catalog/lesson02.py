@@ -52,6 +52,11 @@ float""",
     residuals = np.asarray(y_pred, dtype=float) - y_true
     return float(np.mean(residuals ** 2))
 ''',
+    forbidden=(
+        "lossbook.losses.mse",
+        "sklearn.metrics.mean_squared_error",
+        "torch.nn.functional.mse_loss",
+    ),
 )
 
 
@@ -92,6 +97,11 @@ numpy array, same shape as y_pred""",
     residuals = np.asarray(y_pred, dtype=float) - y_true
     return 2 * residuals / residuals.size
 ''',
+    forbidden=(
+        "lossbook.losses.mse_grad",
+        "torch.autograd.grad",
+        "torch.Tensor.backward",
+    ),
 )
 
 EXERCISES = (MSE, MSE_GRAD)

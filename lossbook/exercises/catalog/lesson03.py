@@ -54,6 +54,11 @@ float""",
     solution='''def mae(y_true, y_pred):
     return float(np.mean(np.abs(np.asarray(y_pred, dtype=float) - y_true)))
 ''',
+    forbidden=(
+        "lossbook.losses.mae",
+        "sklearn.metrics.mean_absolute_error",
+        "torch.nn.functional.l1_loss",
+    ),
 )
 
 
@@ -100,6 +105,11 @@ float""",
     per_example = np.where(r <= delta, 0.5 * r ** 2, delta * (r - 0.5 * delta))
     return float(np.mean(per_example))
 ''',
+    forbidden=(
+        "lossbook.losses.huber",
+        "torch.nn.functional.huber_loss",
+        "torch.nn.functional.smooth_l1_loss",
+    ),
 )
 
 
@@ -143,6 +153,11 @@ numpy array, same shape as y_pred""",
     r = np.asarray(y_pred, dtype=float) - y_true
     return np.clip(r, -delta, delta) / r.size
 ''',
+    forbidden=(
+        "lossbook.losses.huber_grad",
+        "torch.autograd.grad",
+        "torch.Tensor.backward",
+    ),
 )
 
 EXERCISES = (MAE, HUBER, HUBER_GRAD)

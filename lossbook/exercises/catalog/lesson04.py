@@ -68,6 +68,11 @@ float""",
     p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
     return float(np.mean(-(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))))
 ''',
+    forbidden=(
+        "lossbook.losses.binary_cross_entropy",
+        "sklearn.metrics.log_loss",
+        "torch.nn.functional.binary_cross_entropy",
+    ),
 )
 
 
@@ -121,6 +126,10 @@ float""",
     per_example = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
     return float(np.mean(per_example))
 ''',
+    forbidden=(
+        "lossbook.losses.binary_cross_entropy_with_logits",
+        "torch.nn.functional.binary_cross_entropy_with_logits",
+    ),
 )
 
 
@@ -170,6 +179,11 @@ numpy array, same shape as z""",
     p = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
     return (p - y_true) / z.size
 ''',
+    forbidden=(
+        "lossbook.losses.bce_with_logits_grad",
+        "torch.autograd.grad",
+        "torch.Tensor.backward",
+    ),
 )
 
 
@@ -222,6 +236,12 @@ numpy array, same shape as z; each row sums to 1""",
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 ''',
+    forbidden=(
+        "lossbook.losses.softmax",
+        "scipy.special.softmax",
+        "torch.softmax",
+        "torch.nn.functional.softmax",
+    ),
 )
 
 
@@ -285,6 +305,11 @@ float""",
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return float(-np.mean(log_p[np.arange(len(y)), y]))
 ''',
+    forbidden=(
+        "lossbook.losses.softmax_cross_entropy",
+        "sklearn.metrics.log_loss",
+        "torch.nn.functional.cross_entropy",
+    ),
 )
 
 
@@ -333,6 +358,11 @@ numpy array, shape (n, C)""",
     P[np.arange(len(y)), y] -= 1
     return P / len(y)
 ''',
+    forbidden=(
+        "lossbook.losses.softmax_cross_entropy_grad",
+        "torch.autograd.grad",
+        "torch.Tensor.backward",
+    ),
 )
 
 EXERCISES = (BINARY_CROSS_ENTROPY, BCE_WITH_LOGITS, BCE_WITH_LOGITS_GRAD, SOFTMAX, SOFTMAX_CROSS_ENTROPY,

@@ -63,6 +63,10 @@ float""",
     margins = np.asarray(y, dtype=float) * s
     return float(np.mean(np.maximum(0, 1 - margins)))
 ''',
+    forbidden=(
+        "lossbook.losses.hinge",
+        "sklearn.metrics.hinge_loss",
+    ),
 )
 
 
@@ -109,6 +113,11 @@ numpy array, same shape as s""",
     y = np.asarray(y, dtype=float)
     return np.where(y * s < 1, -y, 0.0) / np.size(s)
 ''',
+    forbidden=(
+        "lossbook.losses.hinge_grad",
+        "torch.autograd.grad",
+        "torch.Tensor.backward",
+    ),
 )
 
 
@@ -162,6 +171,11 @@ float""",
     margins[rows, y] = 0
     return float(margins.sum(axis=1).mean())
 ''',
+    forbidden=(
+        "lossbook.losses.multiclass_hinge",
+        "sklearn.metrics.hinge_loss",
+        "torch.nn.functional.multi_margin_loss",
+    ),
 )
 
 EXERCISES = (HINGE, HINGE_GRAD, MULTICLASS_HINGE)

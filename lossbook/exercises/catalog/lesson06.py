@@ -55,6 +55,9 @@ float""",
     solution='''def l1_penalty(w, lam):
     return float(lam * np.sum(np.abs(w)))
 ''',
+    forbidden=(
+        "lossbook.regularization.l1",
+    ),
 )
 
 
@@ -95,6 +98,9 @@ float""",
     solution='''def l2_penalty(w, lam):
     return float(lam * np.sum(np.asarray(w, dtype=float) ** 2))
 ''',
+    forbidden=(
+        "lossbook.regularization.l2",
+    ),
 )
 
 
@@ -164,6 +170,9 @@ float""",
         return float(data + lam * np.sum(np.abs(w)))
     return float(data + lam * np.sum(w ** 2))
 ''',
+    forbidden=(
+        "lossbook.train.regularized_cost",
+    ),
 )
 
 EXERCISES = (L1_PENALTY, L2_PENALTY, REGULARIZED_COST)

@@ -75,6 +75,11 @@ Returns
     grad_b = 2 * np.sum(r) / n
     return w - lr * grad_w, float(b - lr * grad_b)
 ''',
+    forbidden=(
+        "lossbook.train.gradient_descent_step",
+        "torch.autograd.grad",
+        "torch.Tensor.backward",
+    ),
 )
 
 EXERCISES = (GRADIENT_DESCENT_STEP,)

@@ -59,6 +59,10 @@ float""",
     r = np.asarray(y_true, dtype=float) - y_pred
     return float(np.mean(np.maximum(q * r, (q - 1) * r)))
 ''',
+    forbidden=(
+        "lossbook.losses.quantile",
+        "sklearn.metrics.mean_pinball_loss",
+    ),
 )
 
 
@@ -105,6 +109,9 @@ float""",
     a = np.abs(np.asarray(y_pred, dtype=float) - y_true)
     return float(np.mean(a + np.log1p(np.exp(-2 * a)) - np.log(2)))
 ''',
+    forbidden=(
+        "lossbook.losses.log_cosh",
+    ),
 )
 
 EXERCISES = (QUANTILE, LOG_COSH)

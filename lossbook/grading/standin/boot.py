@@ -1,4 +1,4 @@
-"""Bootstrap of a sandboxed grading kernel: ``python -I boot.py -f CONNECTION_FILE``.
+"""Bootstrap of a sandboxed grading kernel: ``python -I boot.py --lossbook-report=W,K -f CONNECTION_FILE``.
 
 Runs inside the sandbox before any learner code:
 
@@ -6,22 +6,43 @@ Runs inside the sandbox before any learner code:
    drops the editable-install finder of the real one;
 2. imports numpy and ipykernel, so the kernel is warm when a submission arrives;
 3. installs the second layer of defence, whose only job is clear reasons in the
-   gradebook (the sandbox is the security boundary): an import guard refusing
-   ``lossbook.<anything but canonical>`` (the references), and a PEP 578 audit hook
-   refusing subprocesses, ctypes, sockets and file reads outside the Python installation
-   and ``/tmp``. Each refusal raises ``PermissionError``/``ImportError`` naming it and is
-   also written, one line each, to a file descriptor the grader reads (``REPORT_FD``);
+   gradebook (the sandbox is the security boundary): a PEP 578 audit hook refusing
+   ``lossbook.<anything but canonical>`` imports (the references), subprocesses, ctypes,
+   sockets, heap introspection (``gc.get_objects`` ...) and file reads outside the Python
+   installation and the kernel's own folders, plus an import finder for the imports that
+   raise no audit event (``importlib.import_module``). Each refusal raises
+   ``PermissionError``/``ImportError`` naming it;
 4. starts ipykernel.
 
-The grader reads lines ``REFUSED <kind> <detail>`` from that descriptor.
+Refusal records travel over a channel learner code cannot forge: pipe ``W`` carries lines
+``R <seq> <kind> <base64 detail> <hmac>``, each signed (HMAC-SHA256) with a key read from
+pipe ``K`` (then closed) before any learner code runs. The key lives only in the audit
+hook's closure: audit hooks cannot be listed from Python, the hook never calls learner
+code, and the heap-walking calls that could reach it are refused. Learner code can write
+to ``W`` but cannot sign; the grader rejects unsigned records and unknown kinds.
 """
 import os
 import sys
 
 REFUSAL = "lossbook grader refused"
+#: The stand-in's own modules (hollow course modules included): importable while grading.
+STAND_IN = ("lossbook.canonical", "lossbook.forbidden", "lossbook.losses", "lossbook.regularization",
+            "lossbook.train", "lossbook.gradcheck")
+
+
+def _report_fds(argv):
+    """``(report fd, key fd)`` from ``--lossbook-report=W,K`` (removed from ``argv``)."""
+    for index, arg in enumerate(argv):
+        if arg.startswith("--lossbook-report="):
+            del argv[index]
+            write, key = arg.split("=", 1)[1].split(",")
+            return int(write), int(key)
+    return None, None
 
 
 def _main(argv):
+    argv = list(argv)
+    report_fd, key_fd = _report_fds(argv)
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
     sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__module__ + repr(f)]
@@ -33,46 +54,77 @@ def _main(argv):
     import lossbook.canonical  # noqa: F401
     from ipykernel import kernelapp
 
-    if os.environ.get("LOSSBOOK_GRADING_GUARDS", "1") != "0":
-        _install_guards(os.dup(2), here)
+    if os.environ.get("LOSSBOOK_GRADING_GUARDS", "1") != "0" and report_fd is not None:
+        _install_guards(report_fd, key_fd, here)
+    else:
+        for fd in (report_fd, key_fd):
+            if fd is not None:
+                os.close(fd)
     kernelapp.launch_new_instance(argv=argv)
 
 
-def _install_guards(report_fd, runtime):
-    import importlib.abc
+class ReferenceGuard:
+    """Refuses ``lossbook.*`` imports the audit hook does not see (``importlib.import_module``).
 
-    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    readable = tuple(sorted(prefixes | {"/usr", runtime, "/tmp", "/dev", "/proc/self"}))
+    Holds nothing: it announces the refusal with an audit event that only the hook,
+    checking that this very code raised it, turns into a record.
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.startswith("lossbook.") and fullname not in STAND_IN:
+            sys.audit("lossbook.refused-import", fullname)
+            raise ImportError(
+                f"{REFUSAL}: importing {fullname} (the reference implementations are not "
+                "available while grading; write the function yourself)", name=fullname)
+        return None
+
+
+def _install_guards(report_fd, key_fd, runtime):
+    import base64
+    import hashlib
+    import hmac
+
+    key = b""
+    while len(key) < 32:
+        chunk = os.read(key_fd, 32 - len(key))
+        if not chunk:
+            break
+        key += chunk
+    os.close(key_fd)
+    os.set_blocking(report_fd, False)
+    sign, sha256, b64, write = hmac.new, hashlib.sha256, base64.b64encode, os.write
+    realpath, getframe = os.path.realpath, sys._getframe
+    finder_code = ReferenceGuard.find_spec.__code__
+    prefixes = {realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    work = os.environ.get("LOSSBOOK_WORKDIR", "/tmp/work")
+    connection = [argv_path for flag, argv_path in zip(sys.argv, sys.argv[1:]) if flag == "-f"]
+    readable = tuple(sorted(prefixes | {"/usr", runtime, work, "/dev"} | {realpath(p) for p in connection}))
     counted = [0]
 
     def report(kind, detail):
-        if counted[0] < 50:
-            counted[0] += 1
-            line = f"REFUSED {kind} {detail!r}\n".encode("utf-8", "replace")[:600]
-            try:
-                os.write(report_fd, line)
-            except OSError:
-                pass
-
-    class ReferenceGuard(importlib.abc.MetaPathFinder):
-        def find_spec(self, fullname, path=None, target=None):
-            if fullname.startswith("lossbook.") and fullname != "lossbook.canonical":
-                report("reference-import", fullname)
-                raise ImportError(
-                    f"{REFUSAL}: importing {fullname} (the reference implementations are not "
-                    "available while grading; write the function yourself)", name=fullname)
-            return None
-
-    sys.meta_path.insert(0, ReferenceGuard())
+        if counted[0] >= 50:
+            return
+        counted[0] += 1
+        body = b" ".join((str(counted[0]).encode(), kind.encode(),
+                          b64(str(detail)[:300].encode("utf-8", "replace"))))
+        line = b"R " + body + b" " + sign(key, body, sha256).hexdigest().encode() + b"\n"
+        try:
+            write(report_fd, line)
+        except OSError:
+            pass
 
     def allowed_read(path):
-        if isinstance(path, int):
+        if type(path) is int:
             return True
-        if isinstance(path, bytes):
-            path = os.fsdecode(path)
-        if not isinstance(path, str):
-            return True
-        real = os.path.realpath(path)
+        if type(path) is bytes:
+            path = path.decode("utf-8", "surrogateescape")
+        elif type(path) is not str:
+            # Never call learner code from the hook (a PathLike's __fspath__ could walk
+            # frames up to this closure): only the standard library's own path types.
+            if type(path).__module__ != "pathlib":
+                return False
+            path = str(path)
+        real = realpath(path)
         if real.endswith(".ipynb") or "/solutions" in real:
             return False
         return any(real == root or real.startswith(root.rstrip("/") + "/") for root in readable)
@@ -86,6 +138,8 @@ def _install_guards(report_fd, runtime):
         "ctypes.cdata": "ctypes", "ctypes.cdata/buffer": "ctypes", "ctypes.call_function": "ctypes",
         "ctypes.set_errno": "ctypes",
         "socket.connect": "network", "socket.bind": "network", "socket.sendto": "network",
+        "gc.get_objects": "introspection", "gc.get_referrers": "introspection",
+        "gc.get_referents": "introspection",
     }
 
     def hook(event, args):
@@ -94,10 +148,22 @@ def _install_guards(report_fd, runtime):
             detail = event if kind != "subprocess" else f"{event} {str(args[:2])[:200]}"
             report(kind, detail)
             raise PermissionError(f"{REFUSAL}: {kind} ({event}) is not allowed while grading")
+        if event == "import" and args and type(args[0]) is str and args[0].startswith("lossbook.") \
+                and args[0] not in STAND_IN:
+            report("reference-import", args[0])
+            raise ImportError(f"{REFUSAL}: importing {args[0]} (the reference implementations are not "
+                              "available while grading; write the function yourself)", name=args[0])
+        if event == "lossbook.refused-import":
+            # Only the guard's own code may announce it (learner code can call sys.audit too).
+            if getframe(1).f_code is finder_code and args and type(args[0]) is str:
+                report("reference-import", args[0])
+            return
         if event == "open" and args and not allowed_read(args[0]):
-            report("file-read", str(args[0])[:300])
-            raise PermissionError(f"{REFUSAL}: reading {args[0]!r} is not allowed while grading")
+            shown = args[0] if type(args[0]) in (str, bytes, int) else type(args[0]).__name__
+            report("file-read", str(shown)[:300])
+            raise PermissionError(f"{REFUSAL}: reading {shown!r} is not allowed while grading")
 
+    sys.meta_path.insert(0, ReferenceGuard())
     sys.addaudithook(hook)
 
 
