@@ -300,3 +300,41 @@ def check_pair(y_true, y_pred, func: str, reduction: str = "mean",
     if p.ndim == 0:
         t, p = t.reshape(1), p.reshape(1)
     return t, p
+
+
+# ---------------------------------------------------------------------------
+# Embeddings, divergences and metrics (lessons 10-11): vectors as rows,
+# non-negative distances, probability rows.
+# ---------------------------------------------------------------------------
+def check_nonnegative(arr: np.ndarray, name: str, func: str, fix: str) -> None:
+    """Raise ``ValueError`` if any entry of ``arr`` (already finite) is negative."""
+    if arr.min() >= 0.0:
+        return
+    raise ValueError(
+        f"{func}: {name} must be >= 0, got negative values {_preview(arr[arr < 0.0])}; {fix}"
+    )
+
+
+def check_vector_rows(x, name: str, func: str, *, matrix: bool = False) -> np.ndarray:
+    """Embeddings as rows: a finite float array of shape ``(n, d)``, or ``(d,)`` for one
+    vector unless ``matrix`` (then exactly 2-D)."""
+    arr = as_float_array(x, name, func)
+    allowed = (2,) if matrix else (1, 2)
+    if arr.ndim not in allowed:
+        shape = "(n_examples, dim)" if matrix else "(n_examples, dim) or (dim,)"
+        raise ValueError(
+            f"{func}: {name} must have shape {shape} (one embedding per row), got shape "
+            f"{arr.shape}; reshape to one row per example, e.g. {name}.reshape(len({name}), -1)"
+        )
+    return arr
+
+
+def check_distribution_rows(x, name: str, func: str) -> np.ndarray:
+    """Probability distributions as rows, ``(n, C)`` or ``(C,)``: entries in [0, 1],
+    each row summing to 1."""
+    arr = check_2d_scores(as_float_array(x, name, func, finite=False), name, func)
+    check_rows_sum_to_one(arr, name, func)
+    if not arr.min() >= 0.0:
+        check_probabilities(arr, name, func, fix="a distribution has no negative entries; "
+                                                 "if these are logits, apply softmax first")
+    return arr
