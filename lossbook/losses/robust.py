@@ -1,15 +1,26 @@
-"""Losses beyond the basics (lesson 08): focal loss and Barron's general robust loss."""
+"""Losses beyond the basics: focal loss (lessons 08 and 10) and Barron's general robust
+loss (lesson 08).
+
+Two focal losses, the same formula from two kinds of input:
+
+- :func:`focal_with_logits` takes **logits** ``z`` (what a network outputs; lesson 10), is
+  exact for logits of any size and follows torchvision's ``sigmoid_focal_loss``;
+- :func:`focal_loss` takes **probabilities** ``p = σ(z)`` (lesson 08's derivation, where the
+  learner plots the loss against ``p_t``), clipped to ``[eps, 1 − eps]`` like
+  :func:`~lossbook.losses.binary_cross_entropy`.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from lossbook._validation import (
-    check_binary_labels, check_pair, check_probabilities, check_scalar,
+    check_binary_labels, check_finite, check_pair, check_probabilities, check_scalar,
 )
 from lossbook.losses._compute import grad_terms, reduce_terms
-from lossbook.losses.classification import EPS
+from lossbook.losses.classification import EPS, _sigmoid, _softplus
 
-__all__ = ["focal_loss", "focal_loss_grad", "barron", "barron_grad"]
+__all__ = ["focal_loss", "focal_loss_grad", "focal_with_logits", "focal_with_logits_grad",
+           "barron", "barron_grad"]
 
 
 def _focal_inputs(y_true, p, gamma, alpha, eps, reduction, func):
@@ -116,6 +127,121 @@ def focal_loss_grad(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean")
     y, p, params = _focal_inputs(y_true, p, gamma, alpha, eps, reduction,
                                               "focal_loss_grad")
     return grad_terms(_focal_grad, reduction, p.size, y, p, **params)
+
+
+def _check_gamma_alpha(gamma, alpha, func):
+    gamma = check_scalar(gamma, "gamma", func, low=0.0,
+                         fix="gamma is the focusing exponent; gamma=0 gives cross-entropy, "
+                             "the paper uses gamma=2")
+    if alpha is None:
+        return gamma, 1.0, 1.0
+    a_pos = check_scalar(alpha, "alpha", func, low=0.0, high=1.0,
+                         fix="alpha is the weight of the positive class, e.g. 0.25; "
+                             "pass alpha=None for no class weighting")
+    return gamma, a_pos, 1.0 - a_pos
+
+
+def _focal_logit_inputs(y_true, z, gamma, alpha, reduction, func):
+    y, z = check_pair(y_true, z, func, reduction, pred_name="z", finite=False)
+    check_binary_labels(y, "y_true", func)
+    check_finite(z, "z", func)
+    gamma, a_pos, a_neg = _check_gamma_alpha(gamma, alpha, func)
+    return y, z, dict(gamma=gamma, a_pos=a_pos, a_neg=a_neg)
+
+
+def _focal_with_logits(y, z, gamma, a_pos, a_neg):
+    # With the signed logit s = z for a positive, −z for a negative: p_t = σ(s),
+    # 1 − p_t = σ(−s) and −log p_t = softplus(−s), all exact for any s.
+    s = np.where(y == 1.0, z, -z)
+    alpha_t = np.where(y == 1.0, a_pos, a_neg)
+    return alpha_t * _sigmoid(-s) ** gamma * _softplus(-s)
+
+
+def _focal_with_logits_grad(y, z, gamma, a_pos, a_neg):
+    # dL/ds = −α_t σ(−s)^γ [γ σ(s) softplus(−s) + σ(−s)], and ds/dz = ±1.
+    sign = np.where(y == 1.0, 1.0, -1.0)
+    s = sign * z
+    alpha_t = np.where(y == 1.0, a_pos, a_neg)
+    q = _sigmoid(-s)  # 1 − p_t
+    return -sign * alpha_t * q ** gamma * (gamma * (1.0 - q) * _softplus(-s) + q)
+
+
+def focal_with_logits(y_true, z, *, gamma=2.0, alpha=None, reduction="mean"):
+    r"""Binary focal loss on logits (torchvision's ``sigmoid_focal_loss`` convention).
+
+    With ``p = σ(z)``, ``p_t = p`` for positives and ``1 − p`` for negatives, and
+    ``α_t = α`` for positives and ``1 − α`` for negatives,
+
+    .. math:: \mathrm{FL}_i = -\alpha_t (1 - p_t)^{\gamma} \log p_t
+              = \alpha_t\, \sigma(-s_i)^{\gamma} \operatorname{softplus}(-s_i),
+              \qquad s_i = \begin{cases} z_i & y_i = 1 \\ -z_i & y_i = 0 \end{cases}
+
+    The right-hand form (used here) needs no clipping and is exact for logits of any
+    size. ``γ = 0`` with ``alpha=None`` is
+    :func:`~lossbook.losses.binary_cross_entropy_with_logits`. Takes **logits**; the
+    probability version is :func:`focal_loss` (same values for ``p = σ(z)`` away from
+    its clipping). Unlike torchvision (default ``alpha=0.25``, ``reduction="none"``), the
+    default here is no class weighting and the mean over elements.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Labels, only 0 and 1.
+    z : array_like
+        Logits (raw scores), same shape.
+    gamma : float, default 2.0
+        Focusing exponent ``γ ≥ 0``.
+    alpha : float in [0, 1] or None, default None
+        Weight ``α`` of the positives (``1 − α`` of the negatives); ``None`` weights
+        both classes 1 (torchvision's ``alpha=-1``).
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> focal_with_logits([1, 1, 0], [0.0, 40.0, 40.0], reduction="none")  # e^-120 in the middle
+    array([1.73286795e-01, 7.66764807e-53, 4.00000000e+01])
+    >>> focal_with_logits([1, 0], [0.0, 0.0], gamma=0.0, alpha=0.25, reduction="none")
+    array([0.1732868 , 0.51986039])
+    """
+    y, z, params = _focal_logit_inputs(y_true, z, gamma, alpha, reduction,
+                                       "focal_with_logits")
+    return reduce_terms(_focal_with_logits, reduction, y, z, **params)
+
+
+def focal_with_logits_grad(y_true, z, *, gamma=2.0, alpha=None, reduction="mean"):
+    r"""Gradient of :func:`focal_with_logits` with respect to the logits ``z``.
+
+    With ``s``, ``p_t = σ(s)`` and ``α_t`` as there, and ``±`` the sign of ``s = ±z``
+    (``+`` for positives):
+
+    .. math:: \frac{\partial \mathrm{FL}_i}{\partial z_i} = \mp\, \alpha_t (1 - p_t)^{\gamma}
+              \left[\gamma\, p_t \operatorname{softplus}(-s_i) + 1 - p_t\right]
+
+    ``γ = 0``, ``alpha=None`` give ``σ(z) − y``. Divided by ``n`` for
+    ``reduction="mean"``.
+
+    Parameters
+    ----------
+    y_true, z, gamma, alpha, reduction
+        As for :func:`focal_with_logits`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``z``.
+
+    Examples
+    --------
+    >>> focal_with_logits_grad([1, 0], [0.0, 0.0], gamma=0.0, reduction="sum")
+    array([-0.5,  0.5])
+    """
+    y, z, params = _focal_logit_inputs(y_true, z, gamma, alpha, reduction,
+                                       "focal_with_logits_grad")
+    return grad_terms(_focal_with_logits_grad, reduction, z.size, y, z, **params)
 
 
 def _barron_inputs(y_true, y_pred, alpha, c, reduction, func):
