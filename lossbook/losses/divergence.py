@@ -24,10 +24,9 @@ def _kl_inputs(p, q, reduction, func):
 
 def _kl_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """``p log(p/q)`` element-wise, with ``0·log(0/q) = 0`` and ``p·log(p/0) = +inf``."""
-    out = np.zeros(p.shape, dtype=np.result_type(p, q))
-    has_mass = p > 0.0
-    with np.errstate(divide="ignore"):
-        out[has_mass] = p[has_mass] * (np.log(p[has_mass]) - np.log(q[has_mass]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = p * (np.log(p) - np.log(q))
+    out[p == 0.0] = 0.0  # 0·(−inf − log q) is nan: the limit is 0
     return out
 
 
