@@ -163,8 +163,8 @@ def _ours():
         "squared_hinge_grad": lambda d: L.squared_hinge_grad(d["ypm"], d["logit"]),
         "multiclass_hinge": lambda d: L.multiclass_hinge(d["cls"], d["scores"]),
         "multiclass_hinge_grad": lambda d: L.multiclass_hinge_grad(d["cls"], d["scores"]),
-        "focal_loss": lambda d: L.focal_loss(d["y01"], d["prob"]),
-        "focal_loss_grad": lambda d: L.focal_loss_grad(d["y01"], d["prob"]),
+        "focal": lambda d: L.focal(d["y01"], d["prob"]),
+        "focal_grad": lambda d: L.focal_grad(d["y01"], d["prob"]),
         "barron": lambda d: L.barron(d["y"], d["pred"], alpha=0.5),
         "barron_grad": lambda d: L.barron_grad(d["y"], d["pred"], alpha=0.5),
     }

@@ -82,7 +82,7 @@ def _sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def log_softmax(z, axis=-1):
+def log_softmax(z, *, axis=-1):
     r"""Log of the softmax, via the log-sum-exp trick.
 
     .. math:: \log \operatorname{softmax}(z)_k = z_k - m - \log\sum_j e^{z_j - m},
@@ -112,7 +112,7 @@ def log_softmax(z, axis=-1):
     return z - _logsumexp(z, axis)
 
 
-def softmax(z, axis=-1):
+def softmax(z, *, axis=-1):
     r"""Softmax: turns logits into a probability distribution.
 
     .. math:: \operatorname{softmax}(z)_k = \frac{e^{z_k - m}}{\sum_j e^{z_j - m}},
@@ -186,7 +186,7 @@ def _bce_with_logits(y, z):
     return np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
 
 
-def binary_cross_entropy(y_true, p, eps=EPS, reduction="mean"):
+def binary_cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
     r"""Binary cross-entropy (log loss) on predicted probabilities.
 
     .. math:: L_i = -\bigl[y_i \log p_i + (1 - y_i)\log(1 - p_i)\bigr]
@@ -219,7 +219,7 @@ def binary_cross_entropy(y_true, p, eps=EPS, reduction="mean"):
     return reduce_terms(_bce, reduction, y, p, eps=eps)
 
 
-def binary_cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
+def binary_cross_entropy_grad(y_true, p, *, eps=EPS, reduction="mean"):
     r"""Gradient of :func:`binary_cross_entropy` with respect to ``p``.
 
     .. math:: \frac{\partial L_i}{\partial p_i} = -\frac{y_i}{p_i} + \frac{1 - y_i}{1 - p_i}
@@ -498,7 +498,7 @@ def _n_rows(pred: np.ndarray) -> int:
     return pred.shape[0] if pred.ndim == 2 else 1
 
 
-def cross_entropy(y_true, p, eps=EPS, reduction="mean"):
+def cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
     r"""Cross-entropy between target distributions and predicted probabilities.
 
     .. math:: L_i = -\sum_{k=1}^{C} Y_{ik} \log p_{ik}
@@ -536,7 +536,7 @@ def cross_entropy(y_true, p, eps=EPS, reduction="mean"):
     return reduce_terms(_cross_entropy, reduction, target, p, rowwise=True, eps=eps)
 
 
-def cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
+def cross_entropy_grad(y_true, p, *, eps=EPS, reduction="mean"):
     r"""Gradient of :func:`cross_entropy` with respect to ``p``.
 
     .. math:: \frac{\partial L_i}{\partial p_{ik}} = -\frac{Y_{ik}}{p_{ik}}

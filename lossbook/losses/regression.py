@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossbook._validation import check_pair, check_scalar
+from lossbook.losses._compat import positional_options
 from lossbook.losses._compute import grad_terms, reduce_terms
 
 __all__ = [
@@ -51,7 +52,7 @@ def _quantile_grad(y, p, q):
     return np.where(r > 0, 1.0 - q, np.where(r < 0, -q, 0.0))
 
 
-def mse(y_true, y_pred, reduction="mean"):
+def mse(y_true, y_pred, *, reduction="mean"):
     r"""Mean squared error.
 
     .. math:: L_i = (\hat y_i - y_i)^2, \qquad
@@ -82,7 +83,7 @@ def mse(y_true, y_pred, reduction="mean"):
     return reduce_terms(lambda y, p: (p - y) ** 2, reduction, y_true, y_pred)
 
 
-def mse_grad(y_true, y_pred, reduction="mean"):
+def mse_grad(y_true, y_pred, *, reduction="mean"):
     r"""Gradient of :func:`mse` with respect to ``y_pred``.
 
     .. math:: \frac{\partial L_i}{\partial \hat y_i} = 2(\hat y_i - y_i)
@@ -108,7 +109,7 @@ def mse_grad(y_true, y_pred, reduction="mean"):
     return grad_terms(lambda y, p: 2.0 * (p - y), reduction, y_pred.size, y_true, y_pred)
 
 
-def mae(y_true, y_pred, reduction="mean"):
+def mae(y_true, y_pred, *, reduction="mean"):
     r"""Mean absolute error.
 
     .. math:: L_i = |\hat y_i - y_i|, \qquad
@@ -136,7 +137,7 @@ def mae(y_true, y_pred, reduction="mean"):
     return reduce_terms(lambda y, p: np.abs(p - y), reduction, y_true, y_pred)
 
 
-def mae_grad(y_true, y_pred, reduction="mean"):
+def mae_grad(y_true, y_pred, *, reduction="mean"):
     r"""(Sub)gradient of :func:`mae` with respect to ``y_pred``.
 
     .. math:: \frac{\partial L_i}{\partial \hat y_i} = \operatorname{sign}(\hat y_i - y_i)
@@ -170,7 +171,8 @@ def _check_delta(delta, func):
                             "quadratic to linear: pass a positive number, e.g. delta=1.0")
 
 
-def huber(y_true, y_pred, delta=1.0, reduction="mean"):
+@positional_options("delta", "reduction")
+def huber(y_true, y_pred, *, delta=1.0, reduction="mean"):
     r"""Huber loss: quadratic for small residuals, linear for large ones.
 
     .. math::
@@ -205,7 +207,8 @@ def huber(y_true, y_pred, delta=1.0, reduction="mean"):
     return reduce_terms(_huber, reduction, y_true, y_pred, delta=delta)
 
 
-def huber_grad(y_true, y_pred, delta=1.0, reduction="mean"):
+@positional_options("delta", "reduction")
+def huber_grad(y_true, y_pred, *, delta=1.0, reduction="mean"):
     r"""Gradient of :func:`huber` with respect to ``y_pred``.
 
     .. math:: \frac{\partial L_\delta}{\partial \hat y} = \operatorname{clip}(r, -\delta, \delta)
@@ -234,7 +237,7 @@ def huber_grad(y_true, y_pred, delta=1.0, reduction="mean"):
                       y_pred.size, y_true, y_pred, delta=delta)
 
 
-def log_cosh(y_true, y_pred, reduction="mean"):
+def log_cosh(y_true, y_pred, *, reduction="mean"):
     r"""Log-cosh loss, a smooth loss close to ½r² for small and |r| − log 2 for large r.
 
     .. math:: L(r) = \log\cosh(r) = |r| + \log\!\left(1 + e^{-2|r|}\right) - \log 2
@@ -261,7 +264,7 @@ def log_cosh(y_true, y_pred, reduction="mean"):
     return reduce_terms(_log_cosh, reduction, y_true, y_pred)
 
 
-def log_cosh_grad(y_true, y_pred, reduction="mean"):
+def log_cosh_grad(y_true, y_pred, *, reduction="mean"):
     r"""Gradient of :func:`log_cosh` with respect to ``y_pred``.
 
     .. math:: \frac{\partial}{\partial \hat y}\log\cosh(\hat y - y) = \tanh(\hat y - y)
@@ -293,7 +296,7 @@ def _check_q(q, func):
                             "q=0.9 for the 90th percentile")
 
 
-def quantile(y_true, y_pred, q=0.5, reduction="mean"):
+def quantile(y_true, y_pred, *, q=0.5, reduction="mean"):
     r"""Quantile (pinball) loss for predicting the ``q``-quantile.
 
     .. math::
@@ -324,7 +327,7 @@ def quantile(y_true, y_pred, q=0.5, reduction="mean"):
     return reduce_terms(_pinball, reduction, y_true, y_pred, q=q)
 
 
-def quantile_grad(y_true, y_pred, q=0.5, reduction="mean"):
+def quantile_grad(y_true, y_pred, *, q=0.5, reduction="mean"):
     r"""(Sub)gradient of :func:`quantile` with respect to ``y_pred``.
 
     .. math::

@@ -5,9 +5,12 @@ Two focal losses, the same formula from two kinds of input:
 
 - :func:`focal_with_logits` takes **logits** ``z`` (what a network outputs; lesson 10), is
   exact for logits of any size and follows torchvision's ``sigmoid_focal_loss``;
-- :func:`focal_loss` takes **probabilities** ``p = σ(z)`` (lesson 08's derivation, where the
+- :func:`focal` takes **probabilities** ``p = σ(z)`` (lesson 08's derivation, where the
   learner plots the loss against ``p_t``), clipped to ``[eps, 1 − eps]`` like
   :func:`~lossbook.losses.binary_cross_entropy`.
+
+``focal_loss`` / ``focal_loss_grad`` are the deprecated old names of ``focal`` /
+``focal_grad``.
 """
 from __future__ import annotations
 
@@ -16,30 +19,35 @@ import numpy as np
 from lossbook._validation import (
     check_binary_labels, check_finite, check_pair, check_probabilities, check_scalar,
 )
+from lossbook.losses._compat import positional_options, renamed
 from lossbook.losses._compute import grad_terms, reduce_terms
 from lossbook.losses.classification import EPS, _sigmoid, _softplus
 
-__all__ = ["focal_loss", "focal_loss_grad", "focal_with_logits", "focal_with_logits_grad",
+__all__ = ["focal", "focal_grad", "focal_with_logits", "focal_with_logits_grad",
            "barron", "barron_grad"]
 
 
 def _focal_inputs(y_true, p, gamma, alpha, eps, reduction, func):
     y, p = check_pair(y_true, p, func, reduction, pred_name="p", finite=False)
     check_binary_labels(y, "y_true", func)
-    check_probabilities(p, "p", func, fix="pass probabilities (e.g. sigmoid(z))")
+    check_probabilities(p, "p", func, fix="pass probabilities (e.g. sigmoid(z)); for logits "
+                                          "use focal_with_logits")
+    gamma, a_pos, a_neg = _check_gamma_alpha(gamma, alpha, func)
+    eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
+                       fix="eps is the clipping margin, e.g. eps=1e-12")
+    return y, p, dict(gamma=gamma, a_pos=a_pos, a_neg=a_neg, eps=eps)
+
+
+def _check_gamma_alpha(gamma, alpha, func):
     gamma = check_scalar(gamma, "gamma", func, low=0.0,
                          fix="gamma is the focusing exponent; gamma=0 gives cross-entropy, "
                              "the paper uses gamma=2")
     if alpha is None:
-        a_pos = a_neg = 1.0
-    else:
-        a_pos = check_scalar(alpha, "alpha", func, low=0.0, high=1.0,
-                             fix="alpha is the weight of the positive class, e.g. 0.25; "
-                                 "pass alpha=None for no class weighting")
-        a_neg = 1.0 - a_pos
-    eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
-                       fix="eps is the clipping margin, e.g. eps=1e-12")
-    return y, p, dict(gamma=gamma, a_pos=a_pos, a_neg=a_neg, eps=eps)
+        return gamma, 1.0, 1.0
+    a_pos = check_scalar(alpha, "alpha", func, low=0.0, high=1.0,
+                         fix="alpha is the weight of the positive class, e.g. 0.25; "
+                             "pass alpha=None for no class weighting")
+    return gamma, a_pos, 1.0 - a_pos
 
 
 def _focal(y, p, gamma, a_pos, a_neg, eps):
@@ -58,7 +66,7 @@ def _focal_grad(y, p, gamma, a_pos, a_neg, eps):
     return a_pos * y * d_pos + a_neg * (1.0 - y) * d_neg
 
 
-def focal_loss(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
+def focal(y_true, p, *, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
     r"""Binary focal loss (Lin et al., 2017, "Focal Loss for Dense Object Detection").
 
     With ``p_t = p`` for positives and ``1 − p`` for negatives,
@@ -70,6 +78,10 @@ def focal_loss(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
     training focuses on the hard ones. ``γ = 0`` and ``alpha=None`` give
     :func:`~lossbook.losses.binary_cross_entropy`. ``p`` is clipped to
     ``[eps, 1 − eps]`` as there.
+
+    Takes **probabilities** ``p``; for logits (a network's raw outputs) use
+    :func:`focal_with_logits`, which needs no clipping and follows torchvision.
+    (``focal_loss`` is this function's deprecated old name.)
 
     Parameters
     ----------
@@ -91,16 +103,15 @@ def focal_loss(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
 
     Examples
     --------
-    >>> focal_loss([1, 1], [0.5, 0.1], gamma=2.0, reduction="none")
+    >>> focal([1, 1], [0.5, 0.1], gamma=2.0, reduction="none")
     array([0.1732868 , 1.86509393])
     """
-    y, p, params = _focal_inputs(y_true, p, gamma, alpha, eps, reduction,
-                                              "focal_loss")
+    y, p, params = _focal_inputs(y_true, p, gamma, alpha, eps, reduction, "focal")
     return reduce_terms(_focal, reduction, y, p, **params)
 
 
-def focal_loss_grad(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
-    r"""Gradient of :func:`focal_loss` with respect to ``p``.
+def focal_grad(y_true, p, *, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
+    r"""Gradient of :func:`focal` with respect to ``p``.
 
     .. math::
         \frac{\partial L}{\partial p} =
@@ -112,7 +123,7 @@ def focal_loss_grad(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean")
     Parameters
     ----------
     y_true, p, gamma, alpha, eps, reduction
-        As for :func:`focal_loss`.
+        As for :func:`focal`.
 
     Returns
     -------
@@ -121,24 +132,11 @@ def focal_loss_grad(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean")
 
     Examples
     --------
-    >>> focal_loss_grad([1, 0], [0.5, 0.5], gamma=0.0, reduction="sum")
+    >>> focal_grad([1, 0], [0.5, 0.5], gamma=0.0, reduction="sum")
     array([-2.,  2.])
     """
-    y, p, params = _focal_inputs(y_true, p, gamma, alpha, eps, reduction,
-                                              "focal_loss_grad")
+    y, p, params = _focal_inputs(y_true, p, gamma, alpha, eps, reduction, "focal_grad")
     return grad_terms(_focal_grad, reduction, p.size, y, p, **params)
-
-
-def _check_gamma_alpha(gamma, alpha, func):
-    gamma = check_scalar(gamma, "gamma", func, low=0.0,
-                         fix="gamma is the focusing exponent; gamma=0 gives cross-entropy, "
-                             "the paper uses gamma=2")
-    if alpha is None:
-        return gamma, 1.0, 1.0
-    a_pos = check_scalar(alpha, "alpha", func, low=0.0, high=1.0,
-                         fix="alpha is the weight of the positive class, e.g. 0.25; "
-                             "pass alpha=None for no class weighting")
-    return gamma, a_pos, 1.0 - a_pos
 
 
 def _focal_logit_inputs(y_true, z, gamma, alpha, reduction, func):
@@ -179,8 +177,8 @@ def focal_with_logits(y_true, z, *, gamma=2.0, alpha=None, reduction="mean"):
     The right-hand form (used here) needs no clipping and is exact for logits of any
     size. ``γ = 0`` with ``alpha=None`` is
     :func:`~lossbook.losses.binary_cross_entropy_with_logits`. Takes **logits**; the
-    probability version is :func:`focal_loss` (same values for ``p = σ(z)`` away from
-    its clipping). Unlike torchvision (default ``alpha=0.25``, ``reduction="none"``), the
+    probability version is :func:`focal` (same values for ``p = σ(z)`` away from
+    its clipping), which lesson 08 derives. Unlike torchvision (default ``alpha=0.25``, ``reduction="none"``), the
     default here is no class weighting and the mean over elements.
 
     Parameters
@@ -286,7 +284,8 @@ def _barron_grad(y, p, alpha, c):
     return x / c * np.exp((0.5 * alpha - 1.0) * np.log1p(x2 / b))
 
 
-def barron(y_true, y_pred, alpha, c=1.0, reduction="mean"):
+@positional_options("alpha", "c", "reduction")
+def barron(y_true, y_pred, *, alpha, c=1.0, reduction="mean"):
     r"""Barron's general and adaptive robust loss (Barron, CVPR 2019).
 
     With ``x = (ŷ − y) / c``,
@@ -326,7 +325,8 @@ def barron(y_true, y_pred, alpha, c=1.0, reduction="mean"):
     return reduce_terms(_barron, reduction, y, p, alpha=alpha, c=c)
 
 
-def barron_grad(y_true, y_pred, alpha, c=1.0, reduction="mean"):
+@positional_options("alpha", "c", "reduction")
+def barron_grad(y_true, y_pred, *, alpha, c=1.0, reduction="mean"):
     r"""Gradient of :func:`barron` with respect to ``y_pred``.
 
     .. math::
@@ -353,3 +353,8 @@ def barron_grad(y_true, y_pred, alpha, c=1.0, reduction="mean"):
     """
     y, p, alpha, c = _barron_inputs(y_true, y_pred, alpha, c, reduction, "barron_grad")
     return grad_terms(_barron_grad, reduction, p.size, y, p, alpha=alpha, c=c)
+
+
+# Deprecated names (issue 10: no "_loss" suffix); they warn on every call.
+focal_loss = renamed(focal, "focal_loss")
+focal_loss_grad = renamed(focal_grad, "focal_loss_grad")

@@ -83,7 +83,7 @@ GRADIENT_CASES = [
     (L.binary_cross_entropy, L.binary_cross_entropy_grad, {}, binary_case(), None),
     (L.binary_cross_entropy_with_logits, L.binary_cross_entropy_with_logits_grad, {},
      binary_case(), None),
-    (L.focal_loss, L.focal_loss_grad, {"gamma": 2.0, "alpha": 0.25}, binary_case(), None),
+    (L.focal, L.focal_grad, {"gamma": 2.0, "alpha": 0.25}, binary_case(), None),
     (L.hinge, L.hinge_grad, {}, signed_case(), lambda y, s: _away_from(y * s, [1])),
     # Squared hinge is C1 but not C2 at the margin: the central difference is off by h/2 there.
     (L.squared_hinge, L.squared_hinge_grad, {}, signed_case(), lambda y, s: _away_from(y * s, [1])),
@@ -130,7 +130,7 @@ ALL_LOSSES = [
     (L.quantile, {"q": 0.7}, regression_case()), (L.barron, {"alpha": 0.5}, regression_case()),
     (L.binary_cross_entropy, {}, binary_case()),
     (L.binary_cross_entropy_with_logits, {}, binary_case()),
-    (L.focal_loss, {}, binary_case()), (L.hinge, {}, signed_case()),
+    (L.focal, {}, binary_case()), (L.hinge, {}, signed_case()),
     (L.squared_hinge, {}, signed_case()), (L.softmax_cross_entropy, {}, class_case()),
     (L.multiclass_hinge, {}, class_case()),
 ]

@@ -237,10 +237,10 @@ def test_focal_with_logits_special_cases():
     p = L.sigmoid(z)
     for gamma, alpha in FOCAL_PARAMS:
         kw = dict(gamma=gamma, alpha=alpha, reduction="none")
-        assert_close(L.focal_with_logits(y, z, **kw), L.focal_loss(y, p, **kw), rtol=1e-9)
+        assert_close(L.focal_with_logits(y, z, **kw), L.focal(y, p, **kw), rtol=1e-9)
         # chain rule: d/dz = d/dp * p (1 - p)
         assert_close(L.focal_with_logits_grad(y, z, **kw),
-                     L.focal_loss_grad(y, p, **kw) * p * (1 - p), rtol=1e-8, atol=1e-15)
+                     L.focal_grad(y, p, **kw) * p * (1 - p), rtol=1e-8, atol=1e-15)
 
 
 # --- properties ----------------------------------------------------------------------
