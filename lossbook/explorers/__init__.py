@@ -28,6 +28,7 @@ FACTORIES: dict[str, tuple[str, str]] = {
     "regularization_paths": ("regularization_paths", "06_regularization"),
     "outlier_experiment": ("outlier_experiment", "07_choosing_a_loss"),
     "barron": ("barron", "08_beyond"),
+    "embedding_forces": ("embedding_forces", "11_embeddings"),
 }
 
 __all__ = ["FACTORIES", *FACTORIES]
@@ -83,6 +84,11 @@ def outlier_experiment(**kwargs):
 def barron(**kwargs):
     """Lesson 08: Barron's general robust loss with an α slider."""
     return _factory("barron")(**kwargs)
+
+
+def embedding_forces(**kwargs):
+    """Lesson 11: paired points pulled and pushed by contrastive, triplet or InfoNCE gradients."""
+    return _factory("embedding_forces")(**kwargs)
 
 
 class _Package(types.ModuleType):

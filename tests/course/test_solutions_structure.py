@@ -67,7 +67,7 @@ def _run_hidden(cell, name, function) -> str:
 def test_one_solution_notebook_per_lesson_with_exercises():
     assert sorted(path.stem for path in SOLUTIONS.glob("*.ipynb")) == LESSONS
     assert LESSONS == ["01_loss_vs_cost", "02_mse", "03_mae_huber", "04_cross_entropy", "05_hinge",
-                       "06_regularization", "07_choosing_a_loss", "08_beyond"]
+                       "06_regularization", "07_choosing_a_loss", "08_beyond", "11_embeddings"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS)

@@ -14,7 +14,7 @@ import lossbook.exercises as ex
 from lossbook.exercises.checking import run_check
 
 LESSONS = ("01_loss_vs_cost", "02_mse", "03_mae_huber", "04_cross_entropy", "05_hinge",
-           "06_regularization", "07_choosing_a_loss", "08_beyond")
+           "06_regularization", "07_choosing_a_loss", "08_beyond", "11_embeddings")
 EXPECTED_IDS = {
     "01_loss_vs_cost": ["squared_errors", "cost"],
     "02_mse": ["mse", "mse_grad"],
@@ -25,6 +25,7 @@ EXPECTED_IDS = {
     "06_regularization": ["l1_penalty", "l2_penalty", "regularized_cost"],
     "07_choosing_a_loss": ["gradient_descent_step"],
     "08_beyond": ["quantile", "log_cosh"],
+    "11_embeddings": ["contrastive_loss", "triplet_loss", "info_nce", "kl_divergence"],
 }
 EXERCISES = ex.EXERCISES
 IDS = [e.id for e in EXERCISES]
