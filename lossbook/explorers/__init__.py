@@ -28,6 +28,7 @@ FACTORIES: dict[str, tuple[str, str]] = {
     "regularization_paths": ("regularization_paths", "06_regularization"),
     "outlier_experiment": ("outlier_experiment", "07_choosing_a_loss"),
     "barron": ("barron", "08_beyond"),
+    "network_training": ("network_training", "09_training_networks"),
     "embedding_forces": ("embedding_forces", "11_embeddings"),
 }
 
@@ -84,6 +85,11 @@ def outlier_experiment(**kwargs):
 def barron(**kwargs):
     """Lesson 08: Barron's general robust loss with an α slider."""
     return _factory("barron")(**kwargs)
+
+
+def network_training(**kwargs):
+    """Lesson 09: train the digit network (loss, learning rate, batch, width); scrub the epochs."""
+    return _factory("network_training")(**kwargs)
 
 
 def embedding_forces(**kwargs):
