@@ -68,7 +68,7 @@ def test_one_solution_notebook_per_lesson_with_exercises():
     assert sorted(path.stem for path in SOLUTIONS.glob("*.ipynb")) == LESSONS
     assert LESSONS == ["01_loss_vs_cost", "02_mse", "03_mae_huber", "04_cross_entropy", "05_hinge",
                        "06_regularization", "07_choosing_a_loss", "08_beyond", "09_training_networks",
-                       "11_embeddings"]
+                       "10_imbalance_calibration", "11_embeddings"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS)

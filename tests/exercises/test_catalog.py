@@ -14,7 +14,8 @@ import lossbook.exercises as ex
 from lossbook.exercises.checking import run_check
 
 LESSONS = ("01_loss_vs_cost", "02_mse", "03_mae_huber", "04_cross_entropy", "05_hinge",
-           "06_regularization", "07_choosing_a_loss", "08_beyond", "09_training_networks", "11_embeddings")
+           "06_regularization", "07_choosing_a_loss", "08_beyond", "09_training_networks",
+           "10_imbalance_calibration", "11_embeddings")
 EXPECTED_IDS = {
     "01_loss_vs_cost": ["squared_errors", "cost"],
     "02_mse": ["mse", "mse_grad"],
@@ -25,6 +26,8 @@ EXPECTED_IDS = {
     "06_regularization": ["l1_penalty", "l2_penalty", "regularized_cost"],
     "07_choosing_a_loss": ["gradient_descent_step"],
     "08_beyond": ["quantile", "log_cosh"],
+    "10_imbalance_calibration": ["weighted_bce_with_logits", "focal_loss_with_logits",
+                                 "expected_calibration_error"],
     "11_embeddings": ["contrastive_loss", "triplet_loss", "info_nce", "kl_divergence"],
     "09_training_networks": ["linear_softmax_grad", "mlp_forward_backward"],
 }
