@@ -95,12 +95,13 @@ def as_float_array(x, name: str, func: str, *, allow_empty: bool = False,
 
 def check_finite(arr: np.ndarray, name: str, func: str) -> None:
     """Raise ``ValueError`` if ``arr`` holds NaN or +-inf."""
-    # One summation is cheaper than np.isfinite(arr).all() (no boolean temporary):
-    # a NaN or inf anywhere makes the sum non-finite. Only a non-finite sum (which
-    # may also be an overflow of huge but finite values) needs the exact check.
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(arr, axis=None)
-    if np.isfinite(total):
+    if arr.size == 0:
+        return
+    # The minimum and the maximum are cheaper than np.isfinite(arr).all() (no boolean
+    # temporary) and, unlike a sum, cannot overflow: a NaN anywhere makes both NaN, and
+    # an inf shows as one of them. Only then is the exact (slower) diagnosis needed.
+    if -np.inf < np.minimum.reduce(arr, axis=None) and \
+            np.maximum.reduce(arr, axis=None) < np.inf:
         return
     bad = ~np.isfinite(arr)
     if not bad.any():
@@ -172,7 +173,9 @@ def check_rows_sum_to_one(p: np.ndarray, name: str, func: str, atol: float | Non
 
 def check_signed_labels(y: np.ndarray, name: str, func: str) -> None:
     """Labels for margin losses: only -1 and +1."""
-    if (np.abs(y) == 1.0).all():  # also rules out NaN/inf
+    # Counting matches needs no float temporary (np.abs(y) == 1 needs two); also rules
+    # out NaN/inf.
+    if np.count_nonzero(y == 1.0) + np.count_nonzero(y == -1.0) == y.size:
         return
     check_finite(y, name, func)
     values = np.unique(y)
@@ -187,7 +190,7 @@ def check_signed_labels(y: np.ndarray, name: str, func: str) -> None:
 
 def check_binary_labels(y: np.ndarray, name: str, func: str) -> None:
     """Labels for focal-type losses: only 0 and 1."""
-    if ((y == 0.0) | (y == 1.0)).all():  # also rules out NaN/inf
+    if np.count_nonzero(y == 0.0) + np.count_nonzero(y == 1.0) == y.size:  # rules out NaN/inf
         return
     check_finite(y, name, func)
     values = np.unique(y)

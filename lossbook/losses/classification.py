@@ -22,6 +22,7 @@ from lossbook._validation import (
     as_class_indices, as_float_array, check_2d_scores, check_finite, check_pair,
     check_probabilities, check_reduction, check_rows_sum_to_one, check_scalar,
 )
+from lossbook.losses import _compute
 from lossbook.losses._compute import grad_terms, reduce_terms, row_max, row_sum
 
 __all__ = [
@@ -78,8 +79,8 @@ def sigmoid(z):
 
 
 def _sigmoid(z):
-    e = np.exp(-np.abs(z))  # never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # 1 / (1 + e^{−z}) for z ≥ 0, e^{z} / (1 + e^{z}) for z < 0: exp never overflows.
+    return _compute.sigmoid(z)
 
 
 def log_softmax(z, *, axis=-1):
@@ -183,7 +184,11 @@ def _bce_grad(y, p, eps):
 
 
 def _bce_with_logits(y, z):
-    return np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    # −[y log σ(z) + (1 − y) log(1 − σ(z))] = softplus(z) − y·z, with
+    # softplus(z) = log(1 + e^z) = max(z, 0) + log(1 + e^{−|z|}).
+    losses = _softplus(z)
+    losses -= y * z
+    return losses
 
 
 def binary_cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
@@ -278,7 +283,7 @@ def _preview_negative(w: np.ndarray) -> str:
 
 def _softplus(z):
     """``log(1 + e^z)``, never overflowing: ``max(z, 0) + log(1 + e^{−|z|})``."""
-    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    return _compute.softplus(z)
 
 
 def _bce_with_logits_weighted(y, z, pos_weight):

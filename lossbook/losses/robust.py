@@ -21,7 +21,8 @@ from lossbook._validation import (
 )
 from lossbook.losses._compat import positional_options, renamed
 from lossbook.losses._compute import grad_terms, reduce_terms
-from lossbook.losses.classification import EPS, _sigmoid, _softplus
+from lossbook.losses._compute import softplus_and_sigmoid
+from lossbook.losses.classification import EPS
 
 __all__ = ["focal", "focal_grad", "focal_with_logits", "focal_with_logits_grad",
            "barron", "barron_grad"]
@@ -150,18 +151,18 @@ def _focal_logit_inputs(y_true, z, gamma, alpha, reduction, func):
 def _focal_with_logits(y, z, gamma, a_pos, a_neg):
     # With the signed logit s = z for a positive, −z for a negative: p_t = σ(s),
     # 1 − p_t = σ(−s) and −log p_t = softplus(−s), all exact for any s.
-    s = np.where(y == 1.0, z, -z)
-    alpha_t = np.where(y == 1.0, a_pos, a_neg)
-    return alpha_t * _sigmoid(-s) ** gamma * _softplus(-s)
+    s = (2.0 * y - 1.0) * z
+    alpha_t = a_neg + (a_pos - a_neg) * y
+    ce, one_minus_pt = softplus_and_sigmoid(-s)  # −log p_t, 1 − p_t
+    return alpha_t * one_minus_pt ** gamma * ce
 
 
 def _focal_with_logits_grad(y, z, gamma, a_pos, a_neg):
-    # dL/ds = −α_t σ(−s)^γ [γ σ(s) softplus(−s) + σ(−s)], and ds/dz = ±1.
-    sign = np.where(y == 1.0, 1.0, -1.0)
-    s = sign * z
-    alpha_t = np.where(y == 1.0, a_pos, a_neg)
-    q = _sigmoid(-s)  # 1 − p_t
-    return -sign * alpha_t * q ** gamma * (gamma * (1.0 - q) * _softplus(-s) + q)
+    # dFL/ds = −α_t (1 − p_t)^γ [γ p_t softplus(−s) + 1 − p_t], and ds/dz = ±1.
+    sign = 2.0 * y - 1.0
+    alpha_t = a_neg + (a_pos - a_neg) * y
+    ce, q = softplus_and_sigmoid(-sign * z)  # −log p_t, q = 1 − p_t
+    return -sign * alpha_t * q ** gamma * (gamma * (1.0 - q) * ce + q)
 
 
 def focal_with_logits(y_true, z, *, gamma=2.0, alpha=None, reduction="mean"):
