@@ -50,16 +50,19 @@ class ReliabilityPlot:
             ax.set_ylim(0.0, 1.02)
             ax.legend(loc="upper left", fontsize=10)
 
-    def show(self, y_true, proba, *, title_prefix: str = "") -> float:
-        """Plot the bins of ``(y_true, proba)``; set the title with the ECE; return the ECE."""
+    def show(self, y_true, proba, *, title_prefix: str = "", set_title: bool = True) -> float:
+        """Plot the bins of ``(y_true, proba)``; return the ECE. The title shows the ECE
+        unless ``set_title=False`` (an explorer keeps a fixed title, so that only the
+        bars and markers need redrawing)."""
         bins = metrics.reliability_bins(y_true, proba, n_bins=self.n_bins)
         for bar, acc in zip(self.bars, np.nan_to_num(bins.accuracy)):
             bar.set_height(acc)
         filled = bins.count > 0
         self.gaps.set_data(self.centres[filled], bins.confidence[filled])
         ece = metrics.expected_calibration_error(y_true, proba, n_bins=self.n_bins)
-        style.label_axes(self.ax, title=f"{title_prefix}ECE = {ece:.3f}",
-                         xlabel="confidence (top-class probability)", ylabel="accuracy")
+        title = f"{title_prefix}ECE = {ece:.3f}" if set_title else (title_prefix or "Reliability diagram")
+        style.label_axes(self.ax, title=title, xlabel="confidence (top-class probability)",
+                         ylabel="accuracy")
         return ece
 
     def artists(self) -> list:
