@@ -306,18 +306,6 @@ def _bce_logit_inputs(y_true, z, pos_weight, reduction, func):
     return y, z, _check_pos_weight(pos_weight, y, func)
 
 
-def _weighted_terms(terms, weighted_terms, reduction, y, z, pos_weight, grad=False):
-    """Evaluate the plain formula, or the ``pos_weight`` one (a number, or an array
-    shaped like ``y`` that is cut into blocks with the other arrays)."""
-    run = (lambda t, *a, **k: grad_terms(t, reduction, z.size, *a, **k)) if grad else (
-        lambda t, *a, **k: reduce_terms(t, reduction, *a, **k))
-    if pos_weight is None:
-        return run(terms, y, z)
-    if isinstance(pos_weight, float):
-        return run(weighted_terms, y, z, pos_weight=pos_weight)
-    return run(lambda w, y, z: weighted_terms(y, z, w), pos_weight, y, z)
-
-
 def binary_cross_entropy_with_logits(y_true, z, *, pos_weight=None, reduction="mean"):
     r"""Binary cross-entropy on logits, in the numerically stable form.
 
@@ -364,8 +352,13 @@ def binary_cross_entropy_with_logits(y_true, z, *, pos_weight=None, reduction="m
     """
     y, z, pos_weight = _bce_logit_inputs(y_true, z, pos_weight, reduction,
                                          "binary_cross_entropy_with_logits")
-    return _weighted_terms(_bce_with_logits, _bce_with_logits_weighted, reduction, y, z,
-                           pos_weight)
+    if pos_weight is None:
+        return reduce_terms(_bce_with_logits, reduction, y, z)
+    if isinstance(pos_weight, float):
+        return reduce_terms(_bce_with_logits_weighted, reduction, y, z, pos_weight=pos_weight)
+    # One weight per element (broadcast, e.g. from one per column): cut into blocks with y, z.
+    return reduce_terms(lambda w, y, z: _bce_with_logits_weighted(y, z, w), reduction,
+                        pos_weight, y, z)
 
 
 def binary_cross_entropy_with_logits_grad(y_true, z, *, pos_weight=None, reduction="mean"):
@@ -396,8 +389,13 @@ def binary_cross_entropy_with_logits_grad(y_true, z, *, pos_weight=None, reducti
     """
     y, z, pos_weight = _bce_logit_inputs(y_true, z, pos_weight, reduction,
                                          "binary_cross_entropy_with_logits_grad")
-    return _weighted_terms(lambda y, z: _sigmoid(z) - y, _bce_with_logits_weighted_grad,
-                           reduction, y, z, pos_weight, grad=True)
+    if pos_weight is None:
+        return grad_terms(lambda y, z: _sigmoid(z) - y, reduction, z.size, y, z)
+    if isinstance(pos_weight, float):
+        return grad_terms(_bce_with_logits_weighted_grad, reduction, z.size, y, z,
+                          pos_weight=pos_weight)
+    return grad_terms(lambda w, y, z: _bce_with_logits_weighted_grad(y, z, w), reduction,
+                      z.size, pos_weight, y, z)
 
 
 bce_with_logits_grad = binary_cross_entropy_with_logits_grad
