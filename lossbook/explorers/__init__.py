@@ -29,6 +29,7 @@ FACTORIES: dict[str, tuple[str, str]] = {
     "outlier_experiment": ("outlier_experiment", "07_choosing_a_loss"),
     "barron": ("barron", "08_beyond"),
     "network_training": ("network_training", "09_training_networks"),
+    "calibration": ("calibration", "10_imbalance_calibration"),
     "embedding_forces": ("embedding_forces", "11_embeddings"),
 }
 
@@ -90,6 +91,11 @@ def barron(**kwargs):
 def network_training(**kwargs):
     """Lesson 09: train the digit network (loss, learning rate, batch, width); scrub the epochs."""
     return _factory("network_training")(**kwargs)
+
+
+def calibration(**kwargs):
+    """Lesson 10: threshold, class weight or focal γ, temperature: confusion matrix, PR point, reliability."""
+    return _factory("calibration")(**kwargs)
 
 
 def embedding_forces(**kwargs):
