@@ -61,6 +61,23 @@ def expected_readout(digits, history, loss, lr, batch_size, hidden, epoch):
     ])
 
 
+def test_rgba_maps_ink_to_black_and_background_to_white():
+    image = training_figure.rgba(np.array([[0.0, 8.0, 16.0, np.nan]]))
+    assert image.dtype == np.uint8 and image.shape == (1, 4, 4)
+    assert image[0, :, 0].tolist() == [255, 128, 0, 255] and (image[..., 3] == 255).all()
+
+
+def test_pixel_font_spells_each_label_distinctly():
+    glyphs = {c: training_figure.label_pixels(c) for c in "0123456789"}
+    assert all(g.shape == (5, 3) for g in glyphs.values())
+    flat = {c: tuple(np.nan_to_num(g).ravel()) for c, g in glyphs.items()}
+    assert len(set(flat.values())) == 10, "two digits look the same"
+    label = training_figure.label_pixels("5→9")
+    np.testing.assert_array_equal(label[:, :3], glyphs["5"])
+    np.testing.assert_array_equal(label[:, 9:], glyphs["9"])
+    assert np.isnan(label[:, 3]).all() and np.isnan(label[:, 8]).all()
+
+
 def test_contract(explorer, check_contract):
     check_contract(explorer)
     assert set(explorer.controls) == {"loss", "lr", "batch_size", "hidden", "epoch"}
@@ -83,11 +100,16 @@ def test_curves_digits_and_readout_are_lossbook_nn(explorer, digits, in_place, l
         assert list(line.get_xdata()) == [epoch, epoch]
     # the misclassified digits: the first N_SHOWN wrong validation images at that epoch, labelled
     wrong = np.flatnonzero(history.val_predictions[epoch] != digits.y_val)[:training_figure.N_SHOWN]
-    tiles = np.asarray(plot.image.get_array().filled(np.nan))
+    names = [f"{digits.y_val[i]}→{history.val_predictions[epoch][i]}" for i in wrong]
+    tiles = training_figure.tiles(digits.images(digits.X_val[wrong]), names)
+    np.testing.assert_array_equal(plot.image.get_array(), training_figure.rgba(tiles))
+    assert tiles.shape == (14, 14 * training_figure.N_SHOWN)
     for k, i in enumerate(wrong):
-        np.testing.assert_allclose(tiles[:8, 9 * k:9 * k + 8], digits.images(digits.X_val[i])[0], atol=1e-9)
-        assert plot.labels[k].get_text() == f"{digits.y_val[i]}→{history.val_predictions[epoch][i]}"
-    assert np.isnan(tiles[8:]).all()
+        np.testing.assert_allclose(tiles[:8, 14 * k + 3:14 * k + 11], digits.images(digits.X_val[i])[0],
+                                   atol=1e-9)
+        label = training_figure.label_pixels(f"{digits.y_val[i]}→{history.val_predictions[epoch][i]}")
+        np.testing.assert_array_equal(tiles[9:, 14 * k + 1:14 * k + 13], label)
+    assert np.isnan(tiles[8]).all()
     assert explorer.readout_text == expected_readout(digits, history, loss, lr, batch_size, hidden, epoch)
     s = explorer.state()
     assert s["complete"] and s["epochs_done"] == module.EPOCHS
