@@ -22,7 +22,7 @@ _LAZY_ATTRIBUTES = {
     "progress": "lossbook.exercises.api",
 }
 _SUBMODULES = {
-    "losses", "regularization", "gradcheck", "canonical", "data", "train",
+    "losses", "regularization", "gradcheck", "canonical", "data", "train", "nn",
     "exercises", "figures", "explorers", "grading", "cli",
 }
 

@@ -95,12 +95,13 @@ def as_float_array(x, name: str, func: str, *, allow_empty: bool = False,
 
 def check_finite(arr: np.ndarray, name: str, func: str) -> None:
     """Raise ``ValueError`` if ``arr`` holds NaN or +-inf."""
-    # One summation is cheaper than np.isfinite(arr).all() (no boolean temporary):
-    # a NaN or inf anywhere makes the sum non-finite. Only a non-finite sum (which
-    # may also be an overflow of huge but finite values) needs the exact check.
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(arr, axis=None)
-    if np.isfinite(total):
+    if arr.size == 0:
+        return
+    # The minimum and the maximum are cheaper than np.isfinite(arr).all() (no boolean
+    # temporary) and, unlike a sum, cannot overflow: a NaN anywhere makes both NaN, and
+    # an inf shows as one of them. Only then is the exact (slower) diagnosis needed.
+    if -np.inf < np.minimum.reduce(arr, axis=None) and \
+            np.maximum.reduce(arr, axis=None) < np.inf:
         return
     bad = ~np.isfinite(arr)
     if not bad.any():
@@ -172,7 +173,9 @@ def check_rows_sum_to_one(p: np.ndarray, name: str, func: str, atol: float | Non
 
 def check_signed_labels(y: np.ndarray, name: str, func: str) -> None:
     """Labels for margin losses: only -1 and +1."""
-    if (np.abs(y) == 1.0).all():  # also rules out NaN/inf
+    # Counting matches needs no float temporary (np.abs(y) == 1 needs two); also rules
+    # out NaN/inf.
+    if np.count_nonzero(y == 1.0) + np.count_nonzero(y == -1.0) == y.size:
         return
     check_finite(y, name, func)
     values = np.unique(y)
@@ -187,7 +190,7 @@ def check_signed_labels(y: np.ndarray, name: str, func: str) -> None:
 
 def check_binary_labels(y: np.ndarray, name: str, func: str) -> None:
     """Labels for focal-type losses: only 0 and 1."""
-    if ((y == 0.0) | (y == 1.0)).all():  # also rules out NaN/inf
+    if np.count_nonzero(y == 0.0) + np.count_nonzero(y == 1.0) == y.size:  # rules out NaN/inf
         return
     check_finite(y, name, func)
     values = np.unique(y)
@@ -300,3 +303,41 @@ def check_pair(y_true, y_pred, func: str, reduction: str = "mean",
     if p.ndim == 0:
         t, p = t.reshape(1), p.reshape(1)
     return t, p
+
+
+# ---------------------------------------------------------------------------
+# Embeddings, divergences and metrics (lessons 10-11): vectors as rows,
+# non-negative distances, probability rows.
+# ---------------------------------------------------------------------------
+def check_nonnegative(arr: np.ndarray, name: str, func: str, fix: str) -> None:
+    """Raise ``ValueError`` if any entry of ``arr`` (already finite) is negative."""
+    if arr.min() >= 0.0:
+        return
+    raise ValueError(
+        f"{func}: {name} must be >= 0, got negative values {_preview(arr[arr < 0.0])}; {fix}"
+    )
+
+
+def check_vector_rows(x, name: str, func: str, *, matrix: bool = False) -> np.ndarray:
+    """Embeddings as rows: a finite float array of shape ``(n, d)``, or ``(d,)`` for one
+    vector unless ``matrix`` (then exactly 2-D)."""
+    arr = as_float_array(x, name, func)
+    allowed = (2,) if matrix else (1, 2)
+    if arr.ndim not in allowed:
+        shape = "(n_examples, dim)" if matrix else "(n_examples, dim) or (dim,)"
+        raise ValueError(
+            f"{func}: {name} must have shape {shape} (one embedding per row), got shape "
+            f"{arr.shape}; reshape to one row per example, e.g. {name}.reshape(len({name}), -1)"
+        )
+    return arr
+
+
+def check_distribution_rows(x, name: str, func: str) -> np.ndarray:
+    """Probability distributions as rows, ``(n, C)`` or ``(C,)``: entries in [0, 1],
+    each row summing to 1."""
+    arr = check_2d_scores(as_float_array(x, name, func, finite=False), name, func)
+    check_rows_sum_to_one(arr, name, func)
+    if not arr.min() >= 0.0:
+        check_probabilities(arr, name, func, fix="a distribution has no negative entries; "
+                                                 "if these are logits, apply softmax first")
+    return arr

@@ -15,9 +15,16 @@ Data sets
 ``two_class``              two classes in 2-D, linearly separable with a margin, or
                            overlapping; labels {0, 1} (``to_plus_minus_one`` for hinge).
 ``three_class_blobs``      three Gaussian blobs in 2-D; labels {0, 1, 2}.
+``digits``                 real data: scikit-learn's bundled 8×8 handwritten digits, split
+                           into train / validation / test and standardised (lessons 09–11).
+
+``digits`` is the one function here that is not synthetic and the one that imports
+something besides numpy: scikit-learn (lazily, inside the function; it ships the 1,797
+images with the package, so nothing is downloaded).
 """
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import dataclass
 
@@ -32,6 +39,8 @@ __all__ = [
     "polynomial_features",
     "two_class",
     "three_class_blobs",
+    "DigitsData",
+    "digits",
     "to_plus_minus_one",
     "to_zero_one",
 ]
@@ -502,6 +511,221 @@ def three_class_blobs(n: int = 150, *, spread: float = 1.0, distance: float = 3.
     y = _balanced_labels(rng, n, 3)
     X = centers[y] + spread * rng.standard_normal((n, 2))
     return ClassificationData(X=X, y=y, n_classes=3, centers=centers)
+
+
+# --- real data: handwritten digits -----------------------------------------------
+
+DIGIT_SHAPE = (8, 8)
+_SPLITS = ("train", "validation", "test")
+
+
+@dataclass(frozen=True, eq=False)
+class DigitsData:
+    r"""The 8×8 digits, split and standardised; from :func:`digits`.
+
+    Pixels are standardised with the **training** statistics only,
+    :math:`x' = (x - \mu_{\text{train}}) / \sigma_{\text{train}}` per pixel (a pixel that
+    is constant in the training set has :math:`\sigma` set to 1, so it stays 0 instead of
+    dividing by zero). :meth:`images` undoes this for display.
+
+    Attributes
+    ----------
+    X_train, X_val, X_test : ndarray of shape (n_split, 64)
+        Standardised pixels, one row per image (row-major 8×8).
+    y_train, y_val, y_test : ndarray of int64, shape (n_split,)
+        Labels 0..K−1: the digit (K = 10), or 1 for "is ``digit``" in a
+        :meth:`one_vs_rest` view (K = 2).
+    n_classes : int
+        K: 10, or 2 in a one-vs-rest view.
+    class_names : tuple of str
+        A name per class, for legends and confusion matrices.
+    pixel_mean, pixel_scale : ndarray of shape (64,)
+        The training mean and standard deviation used to standardise (raw pixels are 0..16).
+    digits_train, digits_val, digits_test : ndarray of int64
+        The digit each image shows (0..9), also in a one-vs-rest view.
+    seed : int
+        The seed of the split.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    class_names: tuple
+    pixel_mean: np.ndarray
+    pixel_scale: np.ndarray
+    digits_train: np.ndarray
+    digits_val: np.ndarray
+    digits_test: np.ndarray
+    seed: int
+
+    @property
+    def n_features(self) -> int:
+        """64: one feature per pixel."""
+        return self.X_train.shape[1]
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(X, y)`` of the split ``"train"``, ``"validation"`` or ``"test"``."""
+        if name not in _SPLITS:
+            raise ValueError(f"`name` must be one of {', '.join(map(repr, _SPLITS))}, got {name!r}")
+        suffix = {"train": "train", "validation": "val", "test": "test"}[name]
+        return getattr(self, f"X_{suffix}"), getattr(self, f"y_{suffix}")
+
+    def images(self, X) -> np.ndarray:
+        """Standardised rows back to 8×8 images with the raw pixel values (0..16).
+
+        Examples
+        --------
+        >>> ds = digits()
+        >>> ds.images(ds.X_train[:2]).shape
+        (2, 8, 8)
+        """
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2 or X.shape[1] != self.pixel_mean.shape[0]:
+            raise ValueError(f"`X` must be rows of {self.pixel_mean.shape[0]} standardised pixels, "
+                             f"got shape {X.shape}; pass e.g. data.X_test[:5]")
+        raw = X * self.pixel_scale + self.pixel_mean
+        return raw.reshape((-1,) + DIGIT_SHAPE)
+
+    def one_vs_rest(self, digit: int = 9) -> "DigitsData":
+        """The binary view "is it a ``digit``?": labels 1 for that digit, 0 for the rest.
+
+        Same images, same split and same standardisation; only the labels change, so
+        about 10 % of each split is positive (the split is stratified by digit). This
+        is the imbalanced problem of lesson 10.
+
+        Examples
+        --------
+        >>> nines = digits().one_vs_rest(9)
+        >>> nines.n_classes, nines.class_names
+        (2, ('not 9', '9'))
+        >>> round(float(nines.y_train.mean()), 3)
+        0.1
+        """
+        digit = _check_int("digit", digit, 0)
+        if digit > 9:
+            raise ValueError(f"`digit` must be one of 0..9, got {digit}")
+        if self.n_classes != 10:
+            raise ValueError("`one_vs_rest` needs the ten-class data; call it on digits(), "
+                             "not on a one-vs-rest view")
+        def binary(d):
+            return (d == digit).astype(np.int64)
+        return DigitsData(
+            X_train=self.X_train, y_train=binary(self.digits_train),
+            X_val=self.X_val, y_val=binary(self.digits_val),
+            X_test=self.X_test, y_test=binary(self.digits_test),
+            n_classes=2, class_names=(f"not {digit}", str(digit)),
+            pixel_mean=self.pixel_mean, pixel_scale=self.pixel_scale,
+            digits_train=self.digits_train, digits_val=self.digits_val,
+            digits_test=self.digits_test, seed=self.seed)
+
+
+@functools.lru_cache(maxsize=1)
+def _load_sklearn_digits():
+    """The 1,797 raw images (float64, 0..16) and their labels, from scikit-learn (read-only, cached)."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:  # pragma: no cover - scikit-learn is a runtime dependency
+        raise ImportError("lossbook.data.digits needs scikit-learn (it ships the images); "
+                          "install it with `pip install scikit-learn`") from None
+    bunch = load_digits()
+    pixels = np.array(bunch.data, dtype=np.float64)
+    labels = np.array(bunch.target, dtype=np.int64)
+    pixels.flags.writeable = labels.flags.writeable = False
+    return pixels, labels
+
+
+def _stratified_split(rng, labels, fractions):
+    """Indices of each part, the same fraction of every class in every part."""
+    parts = [[] for _ in fractions]
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        bounds = np.round(np.cumsum(fractions)[:-1] * members.size).astype(int)
+        for part, chunk in zip(parts, np.split(members, bounds)):
+            part.append(chunk)
+    # sorted within each part: the order does not depend on the class loop
+    return [np.sort(np.concatenate(part)) for part in parts]
+
+
+def digits(*, validation_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0,
+           dtype="float64") -> DigitsData:
+    r"""scikit-learn's 8×8 handwritten digits: a seeded train / validation / test split.
+
+    1,797 grey-scale images of the digits 0–9 (about 180 of each), 64 pixels with values
+    0..16, bundled with scikit-learn (nothing is downloaded). The split is stratified
+    by digit: every split holds the same fraction of each digit. Pixels are
+    standardised with the training split's per-pixel mean and standard deviation
+    (constant pixels get a scale of 1), so no statistic of the validation or test images
+    leaks into training.
+
+    Use the validation split to choose things (learning rate, epochs, a temperature) and
+    the test split once, at the end. ``digits().one_vs_rest(9)`` is the binary
+    "is it a 9?" view (about 10 % positives).
+
+    Parameters
+    ----------
+    validation_fraction, test_fraction : float, default 0.2 each
+        Fractions of the images (of each digit) held out; the rest is for training.
+        Each in (0, 1) with a sum below 1.
+    seed : int, default 0
+        Seed for ``numpy.random.default_rng``: the same seed gives the same split.
+    dtype : {"float64", "float32"}, default "float64"
+        Floating-point type of the pixel arrays.
+
+    Returns
+    -------
+    DigitsData
+        ``X_train`` / ``y_train``, ``X_val`` / ``y_val``, ``X_test`` / ``y_test``,
+        ``n_classes`` (10), ``class_names``, the standardisation, :meth:`~DigitsData.images`
+        and :meth:`~DigitsData.one_vs_rest`.
+
+    Examples
+    --------
+    >>> ds = digits(seed=0)
+    >>> ds.X_train.shape, ds.X_val.shape, ds.X_test.shape
+    ((1078, 64), (360, 64), (359, 64))
+    >>> ds.n_classes, np.bincount(ds.y_train).tolist()[:3]
+    (10, [107, 109, 106])
+    >>> bool(np.allclose(ds.X_train.mean(axis=0), 0.0))
+    True
+    """
+    validation_fraction = _check_real("validation_fraction", validation_fraction,
+                                      minimum=0.0, maximum=1.0)
+    test_fraction = _check_real("test_fraction", test_fraction, minimum=0.0, maximum=1.0)
+    if validation_fraction <= 0.0 or test_fraction <= 0.0 or validation_fraction + test_fraction >= 0.9:
+        raise ValueError(
+            f"`validation_fraction` and `test_fraction` must each be above 0 and leave at least "
+            f"10% for training, got {validation_fraction} and {test_fraction}; "
+            "e.g. validation_fraction=0.2, test_fraction=0.2")
+    seed = _check_seed(seed)
+    if dtype not in ("float64", "float32", np.float64, np.float32):
+        raise ValueError(f"`dtype` must be 'float64' or 'float32', got {dtype!r}")
+    dtype = np.dtype(dtype)
+
+    pixels, labels = _load_sklearn_digits()
+    rng = np.random.default_rng(seed)
+    train, val, test = _stratified_split(
+        rng, labels, (1.0 - validation_fraction - test_fraction, validation_fraction, test_fraction))
+    mean = pixels[train].mean(axis=0)
+    scale = pixels[train].std(axis=0)
+    scale[scale == 0.0] = 1.0
+
+    def standardise(index):
+        return ((pixels[index] - mean) / scale).astype(dtype)
+
+    names = tuple(str(k) for k in range(10))
+    return DigitsData(
+        X_train=standardise(train), y_train=labels[train],
+        X_val=standardise(val), y_val=labels[val],
+        X_test=standardise(test), y_test=labels[test],
+        n_classes=10, class_names=names, pixel_mean=mean, pixel_scale=scale,
+        digits_train=labels[train], digits_val=labels[val], digits_test=labels[test],
+        seed=seed)
 
 
 # --- label conventions ------------------------------------------------------------

@@ -468,7 +468,8 @@ def _check_loss_kwargs(loss, loss_fn, loss_kwargs, func):
 _PROBABILITY_LOSSES = {
     "binary_cross_entropy": "binary_cross_entropy_with_logits",
     "cross_entropy": "softmax_cross_entropy",
-    "focal_loss": "binary_cross_entropy_with_logits",
+    "focal": "focal_with_logits",
+    "focal_loss": "focal_with_logits",
 }
 
 

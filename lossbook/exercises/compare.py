@@ -7,7 +7,7 @@ values within the exercise's tolerance (or its accepted interval). Both are pure
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -101,18 +101,83 @@ def step_problem(got: Any, expected: tuple) -> str | None:
     return None
 
 
+def _part_problem(label: str, got: Any, expected: Any) -> str | None:
+    """What is wrong with one named part of a tuple output (a number, an array or a dict of them)."""
+    if isinstance(expected, dict):
+        keys = ", ".join(map(repr, sorted(expected)))
+        if not isinstance(got, Mapping):
+            return f"{label} returned a {_type_name(got)} where a dict with the keys {keys} is expected"
+        missing = sorted(k for k in expected if k not in got)
+        if missing:
+            return f"{label} has no key {', '.join(map(repr, missing))}: it needs exactly the keys {keys}"
+        extra = sorted((k for k in got if k not in expected), key=str)
+        if extra:
+            return f"{label} has the unexpected key {', '.join(map(repr, extra))}: it needs exactly the keys {keys}"
+        for key in sorted(expected):
+            problem = _part_problem(f"{label}[{key!r}]", got[key], expected[key])
+            if problem:
+                return problem
+        return None
+    problem = scalar_problem(got, expected) if np.ndim(expected) == 0 else array_problem(got, np.asarray(expected))
+    return f"{label} {problem}" if problem else None
+
+
+def tuple_problem(got: Any, expected: tuple, names: tuple[str, ...]) -> str | None:
+    """What is wrong with ``got`` as the tuple of named parts ``names``, or None."""
+    listing = ", ".join(names)
+    if got is None:
+        return f"returned None: did you forget `return {listing}`?"
+    if not isinstance(got, (tuple, list)) or len(got) != len(names):
+        size = f" of {len(got)} items" if isinstance(got, (tuple, list)) else ""
+        return f"returned a {_type_name(got)}{size}; return the tuple ({listing})"
+    for name, g, e in zip(names, got, expected):
+        problem = _part_problem(name, g, e)
+        if problem:
+            return problem
+    return None
+
+
 def form_problem(exercise: Exercise, got: Any, expected: Any) -> str | None:
     """Dispatch on the exercise's output kind; None when the output is well-formed."""
     if exercise.output == "scalar":
         return scalar_problem(got, expected)
     if exercise.output == "array":
         return array_problem(got, np.asarray(expected))
+    if exercise.output == "tuple":
+        return tuple_problem(got, expected, exercise.parts)
     return step_problem(got, expected)
 
 
-def as_arrays(exercise: Exercise, value: Any) -> list[np.ndarray]:
-    """A well-formed output as a list of float arrays (one for scalars and arrays, two for steps)."""
-    parts = value if exercise.output == "step" else (value,)
+def leaves(value: Any, template: Any) -> list[Any]:
+    """The numbers and arrays of ``value``, in the order of ``template``'s structure.
+
+    Tuples and lists follow their order, dicts their sorted keys (as
+    :func:`lossbook.canonical.canonical` prints them). Raises ``TypeError`` / ``KeyError``
+    / ``ValueError`` when ``value`` does not have the structure.
+    """
+    if isinstance(template, dict):
+        if not isinstance(value, Mapping) or set(value) != set(template):
+            raise ValueError("not a dict with the expected keys")
+        return [leaf for key in sorted(template) for leaf in leaves(value[key], template[key])]
+    if isinstance(template, (tuple, list)):
+        if not isinstance(value, (tuple, list)) or len(value) != len(template):
+            raise ValueError("not a tuple of the expected length")
+        return [leaf for v, t in zip(value, template) for leaf in leaves(v, t)]
+    return [value]
+
+
+def n_leaves(template: Any) -> int:
+    """How many numbers and arrays an output shaped like ``template`` holds."""
+    return len(leaves(template, template))
+
+
+def as_arrays(exercise: Exercise, value: Any, template: Any = None) -> list[np.ndarray]:
+    """A well-formed output as a list of float arrays (one for scalars and arrays, two for
+    steps, one per number or array for tuples: see :func:`leaves`)."""
+    if exercise.output == "tuple":
+        parts = leaves(value, exercise.template if template is None else template)
+    else:
+        parts = value if exercise.output == "step" else (value,)
     return [np.asarray(p, dtype=float) for p in parts]
 
 
@@ -134,4 +199,4 @@ def matches(exercise: Exercise, case: Case, got: Any, expected: Any) -> bool:
         slack = exercise.atol + exercise.rtol * np.maximum(np.abs(low), np.abs(high))
         return g.shape == np.broadcast(low, high).shape and bool(np.all((g >= low - slack) & (g <= high + slack)))
     return all(close(g, e, exercise.rtol, exercise.atol)
-               for g, e in zip(as_arrays(exercise, got), as_arrays(exercise, expected)))
+               for g, e in zip(as_arrays(exercise, got, expected), as_arrays(exercise, expected, expected)))

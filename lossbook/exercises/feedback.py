@@ -35,6 +35,9 @@ def format_value(value: Any, *, max_items: int = 8) -> str:
         return str(bool(value))
     if isinstance(value, str):
         return repr(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{format_value(k)}: {format_value(v, max_items=max_items)}"
+                               for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))) + "}"
     if isinstance(value, (tuple, list)) and not all(isinstance(v, (int, float, np.number)) for v in value):
         inner = ", ".join(format_value(v, max_items=max_items) for v in value)
         return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"

@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 #: Output kinds :mod:`lossbook.exercises.compare` knows how to check.
-OUTPUT_KINDS = ("scalar", "array", "step")
+OUTPUT_KINDS = ("scalar", "array", "step", "tuple")
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,13 @@ class Exercise:
         The learner's docstring (also the starter's).
     reference : callable
         The right answer, from :mod:`lossbook.losses` and friends.
-    output : {"scalar", "array", "step"}
-        A float; an array shaped like the reference's; a ``(new_w, new_b)`` pair.
+    output : {"scalar", "array", "step", "tuple"}
+        A float; an array shaped like the reference's; a ``(new_w, new_b)`` pair; a
+        tuple of named parts (``parts``), each a number, an array or a dict of arrays
+        shaped like the reference's (``(dW, db)``, ``(loss, grads)``).
+    parts : tuple of str
+        For ``output="tuple"``: the names of the tuple's elements, in order (used in
+        feedback: "db returned an array of shape (3, 1) ...").
     rtol, atol : float
         ``|got - expected| <= atol + rtol * |expected|``, elementwise.
     build_cases : callable
@@ -134,12 +139,16 @@ class Exercise:
     bounds: Callable[[Case], tuple[Any, Any]] | None = None
     count: Callable[[Case], int] | None = None
     forbidden: tuple[str, ...] | None = None
+    parts: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not self.name:
             object.__setattr__(self, "name", self.id)
         if self.output not in OUTPUT_KINDS:
             raise ValueError(f"Exercise {self.id!r}: output={self.output!r}; use one of {OUTPUT_KINDS}")
+        if (self.output == "tuple") != bool(self.parts):
+            raise ValueError(f"Exercise {self.id!r}: name the parts of a tuple output (parts=(...)), "
+                             "and only of a tuple output")
         if len(self.misconceptions) < 2:
             raise ValueError(f"Exercise {self.id!r}: declare at least two misconceptions")
         if not self.hints:
@@ -159,8 +168,9 @@ class Exercise:
         cases = tuple(self.build_cases())
         for case in cases:
             for value in (*case.args, *case.kwargs.values()):
-                if isinstance(value, np.ndarray):
-                    value.flags.writeable = False
+                for array in (value.values() if isinstance(value, dict) else (value,)):
+                    if isinstance(array, np.ndarray):
+                        array.flags.writeable = False
         return cases
 
     @property
@@ -193,6 +203,11 @@ class Exercise:
     def expected(self, case: Case) -> Any:
         """The reference's output on ``case``."""
         return self.reference(*case.args, **case.kwargs)
+
+    @functools.cached_property
+    def template(self) -> Any:
+        """The reference's output on the first case: the structure every output must have."""
+        return self.expected(self.cases[0])
 
     @property
     def is_gradient(self) -> bool:

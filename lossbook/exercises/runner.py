@@ -162,6 +162,9 @@ def _error_info(exc: BaseException, fn: Callable) -> ErrorInfo:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) or isinstance(b, dict):   # e.g. a dict of parameter arrays
+        return (isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys()
+                and all(_same(a[k], b[k]) for k in a))
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         try:
             return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape

@@ -28,6 +28,9 @@ FACTORIES: dict[str, tuple[str, str]] = {
     "regularization_paths": ("regularization_paths", "06_regularization"),
     "outlier_experiment": ("outlier_experiment", "07_choosing_a_loss"),
     "barron": ("barron", "08_beyond"),
+    "network_training": ("network_training", "09_training_networks"),
+    "calibration": ("calibration", "10_imbalance_calibration"),
+    "embedding_forces": ("embedding_forces", "11_embeddings"),
 }
 
 __all__ = ["FACTORIES", *FACTORIES]
@@ -83,6 +86,21 @@ def outlier_experiment(**kwargs):
 def barron(**kwargs):
     """Lesson 08: Barron's general robust loss with an α slider."""
     return _factory("barron")(**kwargs)
+
+
+def network_training(**kwargs):
+    """Lesson 09: train the digit network (loss, learning rate, batch, width); scrub the epochs."""
+    return _factory("network_training")(**kwargs)
+
+
+def calibration(**kwargs):
+    """Lesson 10: threshold, class weight or focal γ, temperature: confusion matrix, PR point, reliability."""
+    return _factory("calibration")(**kwargs)
+
+
+def embedding_forces(**kwargs):
+    """Lesson 11: paired points pulled and pushed by contrastive, triplet or InfoNCE gradients."""
+    return _factory("embedding_forces")(**kwargs)
 
 
 class _Package(types.ModuleType):

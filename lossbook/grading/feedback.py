@@ -79,7 +79,11 @@ def recorded_calls(source: str, exercise) -> tuple[list[dict], str] | None:
 
 def _paired(exercise, calls: list[dict], printed: str) -> list[tuple[dict, Any]] | None:
     lines = [line for line in printed.splitlines() if line.strip()]
-    per_call = 2 if exercise.output == "step" else 1
+    if exercise.output == "tuple":
+        from lossbook.exercises.compare import n_leaves
+        per_call = n_leaves(exercise.template)   # hidden tests print each part on its own line
+    else:
+        per_call = 2 if exercise.output == "step" else 1
     if not calls or len(lines) != per_call * len(calls):
         return None
     values = [parse_canonical(line) for line in lines]
@@ -88,7 +92,7 @@ def _paired(exercise, calls: list[dict], printed: str) -> list[tuple[dict, Any]]
         chunk = values[index * per_call:(index + 1) * per_call]
         if any(v is None for v in chunk):
             continue
-        pairs.append((call, tuple(chunk) if per_call == 2 else chunk[0]))
+        pairs.append((call, tuple(chunk) if per_call > 1 else chunk[0]))
     return pairs
 
 

@@ -22,6 +22,7 @@ from lossbook._validation import (
     as_class_indices, as_float_array, check_2d_scores, check_finite, check_pair,
     check_probabilities, check_reduction, check_rows_sum_to_one, check_scalar,
 )
+from lossbook.losses import _compute
 from lossbook.losses._compute import grad_terms, reduce_terms, row_max, row_sum
 
 __all__ = [
@@ -78,11 +79,11 @@ def sigmoid(z):
 
 
 def _sigmoid(z):
-    e = np.exp(-np.abs(z))  # never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # 1 / (1 + e^{−z}) for z ≥ 0, e^{z} / (1 + e^{z}) for z < 0: exp never overflows.
+    return _compute.sigmoid(z)
 
 
-def log_softmax(z, axis=-1):
+def log_softmax(z, *, axis=-1):
     r"""Log of the softmax, via the log-sum-exp trick.
 
     .. math:: \log \operatorname{softmax}(z)_k = z_k - m - \log\sum_j e^{z_j - m},
@@ -112,7 +113,7 @@ def log_softmax(z, axis=-1):
     return z - _logsumexp(z, axis)
 
 
-def softmax(z, axis=-1):
+def softmax(z, *, axis=-1):
     r"""Softmax: turns logits into a probability distribution.
 
     .. math:: \operatorname{softmax}(z)_k = \frac{e^{z_k - m}}{\sum_j e^{z_j - m}},
@@ -183,10 +184,14 @@ def _bce_grad(y, p, eps):
 
 
 def _bce_with_logits(y, z):
-    return np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    # −[y log σ(z) + (1 − y) log(1 − σ(z))] = softplus(z) − y·z, with
+    # softplus(z) = log(1 + e^z) = max(z, 0) + log(1 + e^{−|z|}).
+    losses = _softplus(z)
+    losses -= y * z
+    return losses
 
 
-def binary_cross_entropy(y_true, p, eps=EPS, reduction="mean"):
+def binary_cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
     r"""Binary cross-entropy (log loss) on predicted probabilities.
 
     .. math:: L_i = -\bigl[y_i \log p_i + (1 - y_i)\log(1 - p_i)\bigr]
@@ -219,7 +224,7 @@ def binary_cross_entropy(y_true, p, eps=EPS, reduction="mean"):
     return reduce_terms(_bce, reduction, y, p, eps=eps)
 
 
-def binary_cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
+def binary_cross_entropy_grad(y_true, p, *, eps=EPS, reduction="mean"):
     r"""Gradient of :func:`binary_cross_entropy` with respect to ``p``.
 
     .. math:: \frac{\partial L_i}{\partial p_i} = -\frac{y_i}{p_i} + \frac{1 - y_i}{1 - p_i}
@@ -248,7 +253,60 @@ def binary_cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
     return grad_terms(_bce_grad, reduction, p.size, y, p, eps=eps)
 
 
-def binary_cross_entropy_with_logits(y_true, z, reduction="mean"):
+def _check_pos_weight(pos_weight, y: np.ndarray, func: str):
+    """``None``, one non-negative number, or an array that broadcasts to ``y``'s shape
+    (e.g. one weight per column of multi-label targets, shape ``(C,)``)."""
+    if pos_weight is None:
+        return None
+    w = as_float_array(pos_weight, "pos_weight", func)
+    try:
+        fits = np.broadcast_shapes(w.shape, y.shape) == y.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{func}: pos_weight must be one number or broadcast to y_true's shape "
+            f"{y.shape}, got shape {w.shape}; pass a single weight, or one weight per "
+            f"column (shape ({y.shape[-1]},)) for multi-label targets"
+        )
+    if not w.min() >= 0.0:
+        raise ValueError(
+            f"{func}: pos_weight must be >= 0, got {_preview_negative(w)}; it multiplies the "
+            "loss of the positive examples, e.g. pos_weight = n_negative / n_positive"
+        )
+    return float(w) if w.ndim == 0 else np.broadcast_to(w, y.shape)
+
+
+def _preview_negative(w: np.ndarray) -> str:
+    return ", ".join(f"{v:g}" for v in np.unique(w[w < 0.0])[:6])
+
+
+def _softplus(z):
+    """``log(1 + e^z)``, never overflowing: ``max(z, 0) + log(1 + e^{−|z|})``."""
+    return _compute.softplus(z)
+
+
+def _bce_with_logits_weighted(y, z, pos_weight):
+    # −[w·y·log σ(z) + (1 − y)·log(1 − σ(z))], with −log σ(z) = softplus(−z) = softplus(z) − z
+    # and −log(1 − σ(z)) = softplus(z).
+    softplus = _softplus(z)
+    return pos_weight * y * (softplus - z) + (1.0 - y) * softplus
+
+
+def _bce_with_logits_weighted_grad(y, z, pos_weight):
+    # d/dz: w·y·(σ(z) − 1) + (1 − y)·σ(z)
+    s = _sigmoid(z)
+    return pos_weight * y * (s - 1.0) + (1.0 - y) * s
+
+
+def _bce_logit_inputs(y_true, z, pos_weight, reduction, func):
+    y, z = check_pair(y_true, z, func, reduction, pred_name="z", finite=False)
+    check_probabilities(y, "y_true", func, fix=_TARGET_FIX)
+    check_finite(z, "z", func)
+    return y, z, _check_pos_weight(pos_weight, y, func)
+
+
+def binary_cross_entropy_with_logits(y_true, z, *, pos_weight=None, reduction="mean"):
     r"""Binary cross-entropy on logits, in the numerically stable form.
 
     With ``p = σ(z)`` the cross-entropy ``−[y log p + (1−y) log(1−p)]`` simplifies to
@@ -258,12 +316,26 @@ def binary_cross_entropy_with_logits(y_true, z, reduction="mean"):
     which never evaluates ``exp`` of a positive number and never takes ``log(0)``:
     it is exact for logits of any size (e.g. ±1e4, where ``σ(z)`` rounds to 0 or 1).
 
+    With ``pos_weight = w`` the positives' term is multiplied by ``w`` (PyTorch's
+    ``BCEWithLogitsLoss(pos_weight=w)``, the usual answer to class imbalance, e.g.
+    ``w = n_negative / n_positive``):
+
+    .. math:: L_i = -\bigl[w\, y_i \log\sigma(z_i) + (1 - y_i)\log(1 - \sigma(z_i))\bigr]
+              = w\, y_i \operatorname{softplus}(-z_i) + (1 - y_i)\operatorname{softplus}(z_i)
+
+    ``reduction="mean"`` is still the plain mean over the elements (as in PyTorch),
+    not divided by the total weight.
+
     Parameters
     ----------
     y_true : array_like
         Labels in {0, 1} (probabilities in [0, 1] are accepted as soft targets).
     z : array_like
         Logits (raw scores), same shape.
+    pos_weight : float or array_like or None, default None
+        Weight ``w ≥ 0`` of the positive examples' loss: one number, or an array that
+        broadcasts to ``y_true`` (one weight per column of multi-label targets, as in
+        PyTorch). ``None`` is ``w = 1``.
     reduction : {"mean", "sum", "none"}, default "mean"
 
     Returns
@@ -274,25 +346,32 @@ def binary_cross_entropy_with_logits(y_true, z, reduction="mean"):
     --------
     >>> binary_cross_entropy_with_logits([1.0, 0.0], [1e4, 1e4], reduction="none")
     array([    0., 10000.])
+    >>> binary_cross_entropy_with_logits([1.0, 0.0], [0.0, 0.0], pos_weight=3.0,
+    ...                                  reduction="none") / np.log(2)
+    array([3., 1.])
     """
-    func = "binary_cross_entropy_with_logits"
-    y, z = check_pair(y_true, z, func, reduction, pred_name="z", finite=False)
-    check_probabilities(y, "y_true", func, fix=_TARGET_FIX)
-    check_finite(z, "z", func)
-    return reduce_terms(_bce_with_logits, reduction, y, z)
+    y, z, pos_weight = _bce_logit_inputs(y_true, z, pos_weight, reduction,
+                                         "binary_cross_entropy_with_logits")
+    if pos_weight is None:
+        return reduce_terms(_bce_with_logits, reduction, y, z)
+    if isinstance(pos_weight, float):
+        return reduce_terms(_bce_with_logits_weighted, reduction, y, z, pos_weight=pos_weight)
+    # One weight per element (broadcast, e.g. from one per column): cut into blocks with y, z.
+    return reduce_terms(lambda w, y, z: _bce_with_logits_weighted(y, z, w), reduction,
+                        pos_weight, y, z)
 
 
-def binary_cross_entropy_with_logits_grad(y_true, z, reduction="mean"):
+def binary_cross_entropy_with_logits_grad(y_true, z, *, pos_weight=None, reduction="mean"):
     r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to ``z``.
 
     .. math:: \frac{\partial L_i}{\partial z_i} = \sigma(z_i) - y_i
 
-    Divided by ``n`` for ``reduction="mean"``. Also available as
-    ``bce_with_logits_grad``.
+    and with ``pos_weight = w``: ``w y_i (σ(z_i) − 1) + (1 − y_i) σ(z_i)``. Divided by
+    ``n`` for ``reduction="mean"``. Also available as ``bce_with_logits_grad``.
 
     Parameters
     ----------
-    y_true, z, reduction
+    y_true, z, pos_weight, reduction
         As for :func:`binary_cross_entropy_with_logits`.
 
     Returns
@@ -304,12 +383,19 @@ def binary_cross_entropy_with_logits_grad(y_true, z, reduction="mean"):
     --------
     >>> binary_cross_entropy_with_logits_grad([1.0, 0.0], [0.0, 0.0], reduction="sum")
     array([-0.5,  0.5])
+    >>> binary_cross_entropy_with_logits_grad([1.0, 0.0], [0.0, 0.0], pos_weight=3.0,
+    ...                                       reduction="sum")
+    array([-1.5,  0.5])
     """
-    func = "binary_cross_entropy_with_logits_grad"
-    y, z = check_pair(y_true, z, func, reduction, pred_name="z", finite=False)
-    check_probabilities(y, "y_true", func, fix=_TARGET_FIX)
-    check_finite(z, "z", func)
-    return grad_terms(lambda y, z: _sigmoid(z) - y, reduction, z.size, y, z)
+    y, z, pos_weight = _bce_logit_inputs(y_true, z, pos_weight, reduction,
+                                         "binary_cross_entropy_with_logits_grad")
+    if pos_weight is None:
+        return grad_terms(lambda y, z: _sigmoid(z) - y, reduction, z.size, y, z)
+    if isinstance(pos_weight, float):
+        return grad_terms(_bce_with_logits_weighted_grad, reduction, z.size, y, z,
+                          pos_weight=pos_weight)
+    return grad_terms(lambda w, y, z: _bce_with_logits_weighted_grad(y, z, w), reduction,
+                      z.size, pos_weight, y, z)
 
 
 bce_with_logits_grad = binary_cross_entropy_with_logits_grad
@@ -415,7 +501,7 @@ def _n_rows(pred: np.ndarray) -> int:
     return pred.shape[0] if pred.ndim == 2 else 1
 
 
-def cross_entropy(y_true, p, eps=EPS, reduction="mean"):
+def cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
     r"""Cross-entropy between target distributions and predicted probabilities.
 
     .. math:: L_i = -\sum_{k=1}^{C} Y_{ik} \log p_{ik}
@@ -453,7 +539,7 @@ def cross_entropy(y_true, p, eps=EPS, reduction="mean"):
     return reduce_terms(_cross_entropy, reduction, target, p, rowwise=True, eps=eps)
 
 
-def cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
+def cross_entropy_grad(y_true, p, *, eps=EPS, reduction="mean"):
     r"""Gradient of :func:`cross_entropy` with respect to ``p``.
 
     .. math:: \frac{\partial L_i}{\partial p_{ik}} = -\frac{Y_{ik}}{p_{ik}}
@@ -483,16 +569,74 @@ def cross_entropy_grad(y_true, p, eps=EPS, reduction="mean"):
                       eps=eps)
 
 
-def _logit_rows(y_true, z, label_smoothing, reduction, func):
+def _logit_rows(y_true, z, label_smoothing, weight, reduction, func):
     check_reduction(reduction, func)
     z = _rows(z, func, "z")
-    eps = check_scalar(label_smoothing, "label_smoothing", func, low=0.0, high=1.0,
-                       fix="label_smoothing is the probability mass spread over all "
-                           "classes, e.g. 0.1")
-    return z, eps, _targets(y_true, z, func, "z")
+    smoothing = check_scalar(label_smoothing, "label_smoothing", func, low=0.0, high=1.0,
+                             fix="label_smoothing is the probability mass spread over all "
+                                 "classes, e.g. 0.1")
+    target = _targets(y_true, z, func, "z")
+    return z, smoothing, target, _check_class_weight(weight, z.shape[-1], func)
 
 
-def softmax_cross_entropy(y_true, z, label_smoothing=0.0, reduction="mean"):
+def _check_class_weight(weight, n_classes: int, func: str):
+    """``None`` or one finite weight ``≥ 0`` per class, shape ``(C,)``."""
+    if weight is None:
+        return None
+    w = as_float_array(weight, "weight", func)
+    if w.shape != (n_classes,):
+        raise ValueError(
+            f"{func}: weight must hold one weight per class, shape ({n_classes},) (z has "
+            f"{n_classes} columns), got shape {w.shape}; e.g. weight = n / (C * counts) "
+            "for class counts counts = np.bincount(y, minlength=C)"
+        )
+    if not w.min() >= 0.0:
+        raise ValueError(
+            f"{func}: weight must be >= 0 for every class, got {_preview_negative(w)}; a "
+            "class weight multiplies that class's loss"
+        )
+    return w
+
+
+def _weighted_targets(target, z, smoothing, weight):
+    """``T_ik = w_k · Y'_ik``: the (smoothed) target rows ``Y' = (1 − ε) Y + ε / C``,
+    each class's column scaled by its weight (``Y`` one-hot for class indices)."""
+    n_classes = z.shape[-1]
+    rows = np.eye(n_classes, dtype=z.dtype)[target] if _is_index(target, z) else target
+    return weight * ((1.0 - smoothing) * rows + smoothing / n_classes)
+
+
+def _weighted_softmax_cross_entropy(target, z, smoothing, weight):
+    # −Σ_k T_ik log softmax(z_i)_k = (Σ_k T_ik)·logsumexp(z_i) − Σ_k T_ik z_ik
+    t = _weighted_targets(target, z, smoothing, weight)
+    return row_sum(t) * _logsumexp(z)[..., 0] - row_sum(t * z)
+
+
+def _weighted_softmax_cross_entropy_grad(target, z, smoothing, weight):
+    # (Σ_k T_ik)·softmax(z_i) − T_i
+    t = _weighted_targets(target, z, smoothing, weight)
+    return row_sum(t)[..., None] * _softmax(z) - t
+
+
+def _weighted_denominator(target, z, weight, reduction, func) -> float:
+    """What ``reduction="mean"`` divides by with class weights (PyTorch's convention):
+    the total weight ``Σ_i w_{y_i}`` of the examples for class indices, the number of
+    rows for target rows."""
+    if reduction != "mean":
+        return 1.0
+    if not _is_index(target, z):
+        return float(_n_rows(z))
+    total = float(weight[target].sum())
+    if total == 0.0:
+        raise ValueError(
+            f"{func}: every example's class has weight 0, so the weighted mean (the loss "
+            "divided by the examples' total weight) is undefined; give some of these "
+            "classes a positive weight, or use reduction='sum'"
+        )
+    return total
+
+
+def softmax_cross_entropy(y_true, z, *, label_smoothing=0.0, weight=None, reduction="mean"):
     r"""Cross-entropy of ``softmax(z)``, computed stably from the logits.
 
     .. math:: L_i = -\sum_{k} Y_{ik} \log\operatorname{softmax}(z_i)_k
@@ -504,6 +648,17 @@ def softmax_cross_entropy(y_true, z, label_smoothing=0.0, reduction="mean"):
     ``label_smoothing = ε`` the targets become ``(1 − ε) Y + ε / C`` (PyTorch's
     ``cross_entropy(label_smoothing=ε)``).
 
+    With class weights ``weight = w`` (PyTorch's ``cross_entropy(weight=w)``) each
+    class's term is multiplied by its weight,
+
+    .. math:: L_i = -\sum_k w_k Y_{ik} \log\operatorname{softmax}(z_i)_k
+
+    (for class indices and no smoothing: ``w_{y_i} · (−log softmax(z_i)_{y_i})``), and
+    ``reduction="mean"`` follows PyTorch: with **class indices** it is the *weighted*
+    mean ``Σ_i L_i / Σ_i w_{y_i}`` (so a constant weight changes nothing); with
+    **target rows** (one-hot or probabilities) it divides by the number of rows ``n``
+    (so one-hot rows and the same labels as indices then give different means).
+
     Parameters
     ----------
     y_true : array_like
@@ -512,8 +667,12 @@ def softmax_cross_entropy(y_true, z, label_smoothing=0.0, reduction="mean"):
         Logits, shape ``(n, C)`` (or ``(C,)`` for one example).
     label_smoothing : float, default 0.0
         In [0, 1].
+    weight : array_like of shape (C,) or None, default None
+        One weight ``≥ 0`` per class, e.g. ``n / (C · count_k)`` to balance the classes;
+        ``None`` weights every class 1.
     reduction : {"mean", "sum", "none"}, default "mean"
-        ``"none"`` gives one loss per row; ``"mean"`` divides by the number of rows.
+        ``"none"`` gives one loss per row; ``"mean"`` divides by the number of rows
+        (by the examples' total weight with ``weight`` and class indices, see above).
 
     Returns
     -------
@@ -523,24 +682,44 @@ def softmax_cross_entropy(y_true, z, label_smoothing=0.0, reduction="mean"):
     --------
     >>> softmax_cross_entropy([0, 1], [[2.0, 0.0], [1e4, -1e4]], reduction="none")
     array([1.26928011e-01, 2.00000000e+04])
+    >>> z = [[0.0, 0.0], [0.0, 0.0]]          # every loss is log 2
+    >>> softmax_cross_entropy([0, 1], z, weight=[3.0, 1.0], reduction="none") / np.log(2)
+    array([3., 1.])
+    >>> weighted_mean = softmax_cross_entropy([0, 1], z, weight=[3.0, 1.0])  # (3 + 1)·log 2 / 4
+    >>> weighted_mean == softmax_cross_entropy([0, 1], z)
+    True
     """
-    z, eps, target = _logit_rows(y_true, z, label_smoothing, reduction,
-                                 "softmax_cross_entropy")
-    return reduce_terms(_softmax_cross_entropy, reduction, target, z, rowwise=True,
-                        smoothing=eps)
+    func = "softmax_cross_entropy"
+    z, smoothing, target, weight = _logit_rows(y_true, z, label_smoothing, weight,
+                                               reduction, func)
+    if weight is None:
+        return reduce_terms(_softmax_cross_entropy, reduction, target, z, rowwise=True,
+                            smoothing=smoothing)
+    denominator = _weighted_denominator(target, z, weight, reduction, func)
+    losses = reduce_terms(_weighted_softmax_cross_entropy,
+                          "none" if reduction == "none" else "sum", target, z,
+                          rowwise=True, smoothing=smoothing, weight=weight)
+    return losses if reduction == "none" else losses / denominator
 
 
-def softmax_cross_entropy_grad(y_true, z, label_smoothing=0.0, reduction="mean"):
+def softmax_cross_entropy_grad(y_true, z, *, label_smoothing=0.0, weight=None,
+                               reduction="mean"):
     r"""Gradient of :func:`softmax_cross_entropy` with respect to the logits ``z``.
 
     .. math:: \frac{\partial L_i}{\partial z_{ik}} = \operatorname{softmax}(z_i)_k - Y_{ik}
 
-    (with ``Y`` label-smoothed when asked). Divided by the number of rows for
-    ``reduction="mean"``.
+    (with ``Y`` label-smoothed when asked). With class weights, writing
+    ``T_ik = w_k Y_ik``:
+
+    .. math:: \frac{\partial L_i}{\partial z_{ik}}
+              = \Bigl(\sum_j T_{ij}\Bigr)\operatorname{softmax}(z_i)_k - T_{ik}
+
+    Divided by the number of rows for ``reduction="mean"`` (by the examples' total
+    weight ``Σ_i w_{y_i}`` with ``weight`` and class indices, as PyTorch does).
 
     Parameters
     ----------
-    y_true, z, label_smoothing, reduction
+    y_true, z, label_smoothing, weight, reduction
         As for :func:`softmax_cross_entropy`.
 
     Returns
@@ -552,8 +731,18 @@ def softmax_cross_entropy_grad(y_true, z, label_smoothing=0.0, reduction="mean")
     --------
     >>> softmax_cross_entropy_grad([0], [[0.0, 0.0]], reduction="sum")
     array([[-0.5,  0.5]])
+    >>> softmax_cross_entropy_grad([0], [[0.0, 0.0]], weight=[3.0, 1.0], reduction="sum")
+    array([[-1.5,  1.5]])
     """
-    z, eps, target = _logit_rows(y_true, z, label_smoothing, reduction,
-                                 "softmax_cross_entropy_grad")
-    return grad_terms(_softmax_cross_entropy_grad, reduction, _n_rows(z), target, z,
-                      rowwise=True, smoothing=eps)
+    func = "softmax_cross_entropy_grad"
+    z, smoothing, target, weight = _logit_rows(y_true, z, label_smoothing, weight,
+                                               reduction, func)
+    if weight is None:
+        return grad_terms(_softmax_cross_entropy_grad, reduction, _n_rows(z), target, z,
+                          rowwise=True, smoothing=smoothing)
+    denominator = _weighted_denominator(target, z, weight, reduction, func)
+    grad = grad_terms(_weighted_softmax_cross_entropy_grad, "sum", 1, target, z,
+                      rowwise=True, smoothing=smoothing, weight=weight)
+    if denominator != 1.0:
+        grad /= denominator
+    return grad

@@ -32,7 +32,7 @@ def _signed_pair(y_true, scores, reduction, func):
     return y, s
 
 
-def hinge(y_true, scores, reduction="mean"):
+def hinge(y_true, scores, *, reduction="mean"):
     r"""Hinge loss (the soft-margin SVM loss).
 
     .. math:: L_i = \max(0,\; 1 - y_i s_i), \qquad y_i \in \{-1, +1\}
@@ -62,7 +62,7 @@ def hinge(y_true, scores, reduction="mean"):
     return reduce_terms(lambda y, s: np.maximum(0.0, 1.0 - y * s), reduction, y, s)
 
 
-def hinge_grad(y_true, scores, reduction="mean"):
+def hinge_grad(y_true, scores, *, reduction="mean"):
     r"""Subgradient of :func:`hinge` with respect to the scores.
 
     .. math:: \frac{\partial L_i}{\partial s_i} = \begin{cases}
@@ -91,7 +91,7 @@ def hinge_grad(y_true, scores, reduction="mean"):
     return grad_terms(lambda y, s: np.where(y * s < 1.0, -y, 0.0), reduction, s.size, y, s)
 
 
-def squared_hinge(y_true, scores, reduction="mean"):
+def squared_hinge(y_true, scores, *, reduction="mean"):
     r"""Squared hinge loss (L2-SVM loss).
 
     .. math:: L_i = \max(0,\; 1 - y_i s_i)^2, \qquad y_i \in \{-1, +1\}
@@ -119,7 +119,7 @@ def squared_hinge(y_true, scores, reduction="mean"):
     return reduce_terms(lambda y, s: np.maximum(0.0, 1.0 - y * s) ** 2, reduction, y, s)
 
 
-def squared_hinge_grad(y_true, scores, reduction="mean"):
+def squared_hinge_grad(y_true, scores, *, reduction="mean"):
     r"""Gradient of :func:`squared_hinge` with respect to the scores.
 
     .. math:: \frac{\partial L_i}{\partial s_i} = -2\,y_i \max(0,\; 1 - y_i s_i)
@@ -191,7 +191,7 @@ def _multiclass_hinge_grad(y, s, margin):
     return active
 
 
-def multiclass_hinge(y_true, scores, margin=1.0, reduction="mean"):
+def multiclass_hinge(y_true, scores, *, margin=1.0, reduction="mean"):
     r"""Multi-class hinge loss (Weston–Watkins; the CS231n SVM loss).
 
     .. math:: L_i = \sum_{j \ne y_i} \max(0,\; s_{ij} - s_{i y_i} + \Delta)
@@ -227,7 +227,7 @@ def multiclass_hinge(y_true, scores, margin=1.0, reduction="mean"):
     return reduce_terms(_multiclass_hinge, reduction, y, s, rowwise=True, margin=margin)
 
 
-def multiclass_hinge_grad(y_true, scores, margin=1.0, reduction="mean"):
+def multiclass_hinge_grad(y_true, scores, *, margin=1.0, reduction="mean"):
     r"""Subgradient of :func:`multiclass_hinge` with respect to the scores.
 
     .. math::

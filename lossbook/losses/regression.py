@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossbook._validation import check_pair, check_scalar
-from lossbook.losses._compute import grad_terms, reduce_terms
+from lossbook._validation import check_finite, check_pair, check_scalar
+from lossbook.losses._compat import positional_options
+from lossbook.losses._compute import grad_residual, log1p, reduce_residual
 
 __all__ = [
     "mse", "mse_grad", "mae", "mae_grad", "huber", "huber_grad",
@@ -25,33 +26,57 @@ __all__ = [
 _LOG2 = float(np.log(2.0))
 
 
-# The per-element formulas. (Each loss below validates its input, then evaluates its
-# formula through reduce_terms / grad_terms, which only decide how to apply it to
-# large arrays: see lossbook.losses._compute.)
-def _huber(y, p, delta):
-    abs_r = np.abs(p - y)
+# The per-element formulas, as functions of the residual r = ŷ − y. (Each loss below
+# validates its input, then evaluates its formula through reduce_residual /
+# grad_residual, which form r and only decide how to apply the formula to large arrays:
+# see lossbook.losses._compute.)
+def _squared(r):
+    return r * r
+
+
+def _absolute(r):
+    return np.abs(r)
+
+
+def _huber(r, delta):
+    abs_r = np.abs(r)
     m = np.minimum(abs_r, delta)  # |r| capped at δ
     # Both pieces at once: m·(|r| − ½m) is ½r² for |r| ≤ δ and δ(|r| − ½δ) beyond.
-    return m * (abs_r - 0.5 * m)
+    abs_r -= 0.5 * m
+    abs_r *= m
+    return abs_r
 
 
-def _log_cosh(y, p):
-    abs_r = np.abs(p - y)
-    return abs_r + np.log1p(np.exp(-2.0 * abs_r)) - _LOG2
+def _log_cosh(r):
+    abs_r = np.abs(r)
+    return abs_r + log1p(np.exp(-2.0 * abs_r)) - _LOG2
 
 
-def _pinball(y, p, q):
-    d = y - p
-    # q·max(d, 0) + (1−q)·max(−d, 0) is the larger of q·d and (q−1)·d.
-    return np.maximum(q * d, (q - 1.0) * d)
+def _pinball(r, q):
+    # q·max(−r, 0) + (1−q)·max(r, 0) is the larger of −q·r and (1−q)·r.
+    return np.maximum(-q * r, (1.0 - q) * r)
 
 
-def _quantile_grad(y, p, q):
-    r = p - y
-    return np.where(r > 0, 1.0 - q, np.where(r < 0, -q, 0.0))
+def _quantile_grad(r, q):
+    # 1 − q above, −q below, 0 at the kink: (1 − q)·[r > 0] − q·[r < 0]
+    return (1.0 - q) * (r > 0) - q * (r < 0)
 
 
-def mse(y_true, y_pred, reduction="mean"):
+def _finite_pair(func):
+    """The exact NaN/inf check of (y_true, y_pred), run only when the residual is not
+    finite (see lossbook.losses._compute.reduce_residual)."""
+    def check(y, p):
+        check_finite(y, "y_true", func)
+        check_finite(p, "y_pred", func)
+    return check
+
+
+def _inputs(y_true, y_pred, reduction, func):
+    y, p = check_pair(y_true, y_pred, func, reduction, finite=False)
+    return y, p, _finite_pair(func)
+
+
+def mse(y_true, y_pred, *, reduction="mean"):
     r"""Mean squared error.
 
     .. math:: L_i = (\hat y_i - y_i)^2, \qquad
@@ -78,11 +103,11 @@ def mse(y_true, y_pred, reduction="mean"):
     >>> mse([1.0, 2.0, 3.0], [1.0, 2.0, 5.0], reduction="none")
     array([0., 0., 4.])
     """
-    y_true, y_pred = check_pair(y_true, y_pred, "mse", reduction)
-    return reduce_terms(lambda y, p: (p - y) ** 2, reduction, y_true, y_pred)
+    y, p, check = _inputs(y_true, y_pred, reduction, "mse")
+    return reduce_residual(_squared, reduction, y, p, check)
 
 
-def mse_grad(y_true, y_pred, reduction="mean"):
+def mse_grad(y_true, y_pred, *, reduction="mean"):
     r"""Gradient of :func:`mse` with respect to ``y_pred``.
 
     .. math:: \frac{\partial L_i}{\partial \hat y_i} = 2(\hat y_i - y_i)
@@ -104,11 +129,11 @@ def mse_grad(y_true, y_pred, reduction="mean"):
     >>> mse_grad([1.0, 2.0, 3.0], [1.0, 2.0, 5.0])
     array([0.        , 0.        , 1.33333333])
     """
-    y_true, y_pred = check_pair(y_true, y_pred, "mse_grad", reduction)
-    return grad_terms(lambda y, p: 2.0 * (p - y), reduction, y_pred.size, y_true, y_pred)
+    y, p, check = _inputs(y_true, y_pred, reduction, "mse_grad")
+    return grad_residual(lambda r: 2.0 * r, reduction, y, p, check)
 
 
-def mae(y_true, y_pred, reduction="mean"):
+def mae(y_true, y_pred, *, reduction="mean"):
     r"""Mean absolute error.
 
     .. math:: L_i = |\hat y_i - y_i|, \qquad
@@ -132,11 +157,11 @@ def mae(y_true, y_pred, reduction="mean"):
     >>> mae([1.0, 2.0, 3.0], [1.0, 2.0, 5.0])
     0.6666666666666666
     """
-    y_true, y_pred = check_pair(y_true, y_pred, "mae", reduction)
-    return reduce_terms(lambda y, p: np.abs(p - y), reduction, y_true, y_pred)
+    y, p, check = _inputs(y_true, y_pred, reduction, "mae")
+    return reduce_residual(_absolute, reduction, y, p, check)
 
 
-def mae_grad(y_true, y_pred, reduction="mean"):
+def mae_grad(y_true, y_pred, *, reduction="mean"):
     r"""(Sub)gradient of :func:`mae` with respect to ``y_pred``.
 
     .. math:: \frac{\partial L_i}{\partial \hat y_i} = \operatorname{sign}(\hat y_i - y_i)
@@ -160,8 +185,8 @@ def mae_grad(y_true, y_pred, reduction="mean"):
     >>> mae_grad([1.0, 2.0, 3.0], [0.0, 2.0, 5.0], reduction="sum")
     array([-1.,  0.,  1.])
     """
-    y_true, y_pred = check_pair(y_true, y_pred, "mae_grad", reduction)
-    return grad_terms(lambda y, p: np.sign(p - y), reduction, y_pred.size, y_true, y_pred)
+    y, p, check = _inputs(y_true, y_pred, reduction, "mae_grad")
+    return grad_residual(np.sign, reduction, y, p, check)
 
 
 def _check_delta(delta, func):
@@ -170,7 +195,8 @@ def _check_delta(delta, func):
                             "quadratic to linear: pass a positive number, e.g. delta=1.0")
 
 
-def huber(y_true, y_pred, delta=1.0, reduction="mean"):
+@positional_options("delta", "reduction")
+def huber(y_true, y_pred, *, delta=1.0, reduction="mean"):
     r"""Huber loss: quadratic for small residuals, linear for large ones.
 
     .. math::
@@ -200,12 +226,13 @@ def huber(y_true, y_pred, delta=1.0, reduction="mean"):
     >>> huber([0.0, 0.0], [0.5, 3.0], reduction="none")
     array([0.125, 2.5  ])
     """
-    y_true, y_pred = check_pair(y_true, y_pred, "huber", reduction)
+    y, p, check = _inputs(y_true, y_pred, reduction, "huber")
     delta = _check_delta(delta, "huber")
-    return reduce_terms(_huber, reduction, y_true, y_pred, delta=delta)
+    return reduce_residual(_huber, reduction, y, p, check, delta=delta)
 
 
-def huber_grad(y_true, y_pred, delta=1.0, reduction="mean"):
+@positional_options("delta", "reduction")
+def huber_grad(y_true, y_pred, *, delta=1.0, reduction="mean"):
     r"""Gradient of :func:`huber` with respect to ``y_pred``.
 
     .. math:: \frac{\partial L_\delta}{\partial \hat y} = \operatorname{clip}(r, -\delta, \delta)
@@ -228,13 +255,13 @@ def huber_grad(y_true, y_pred, delta=1.0, reduction="mean"):
     >>> huber_grad([0.0, 0.0, 0.0], [0.5, 3.0, -3.0], reduction="sum")
     array([ 0.5,  1. , -1. ])
     """
-    y_true, y_pred = check_pair(y_true, y_pred, "huber_grad", reduction)
+    y, p, check = _inputs(y_true, y_pred, reduction, "huber_grad")
     delta = _check_delta(delta, "huber_grad")
-    return grad_terms(lambda y, p, delta: np.clip(p - y, -delta, delta), reduction,
-                      y_pred.size, y_true, y_pred, delta=delta)
+    return grad_residual(lambda r, delta: np.clip(r, -delta, delta), reduction, y, p, check,
+                         delta=delta)
 
 
-def log_cosh(y_true, y_pred, reduction="mean"):
+def log_cosh(y_true, y_pred, *, reduction="mean"):
     r"""Log-cosh loss, a smooth loss close to ½r² for small and |r| − log 2 for large r.
 
     .. math:: L(r) = \log\cosh(r) = |r| + \log\!\left(1 + e^{-2|r|}\right) - \log 2
@@ -257,11 +284,11 @@ def log_cosh(y_true, y_pred, reduction="mean"):
     >>> log_cosh([0.0, 0.0], [0.0, 1000.0], reduction="none")
     array([  0.        , 999.30685282])
     """
-    y_true, y_pred = check_pair(y_true, y_pred, "log_cosh", reduction)
-    return reduce_terms(_log_cosh, reduction, y_true, y_pred)
+    y, p, check = _inputs(y_true, y_pred, reduction, "log_cosh")
+    return reduce_residual(_log_cosh, reduction, y, p, check)
 
 
-def log_cosh_grad(y_true, y_pred, reduction="mean"):
+def log_cosh_grad(y_true, y_pred, *, reduction="mean"):
     r"""Gradient of :func:`log_cosh` with respect to ``y_pred``.
 
     .. math:: \frac{\partial}{\partial \hat y}\log\cosh(\hat y - y) = \tanh(\hat y - y)
@@ -283,8 +310,8 @@ def log_cosh_grad(y_true, y_pred, reduction="mean"):
     >>> log_cosh_grad([0.0, 0.0], [0.0, 1000.0], reduction="sum")
     array([0., 1.])
     """
-    y_true, y_pred = check_pair(y_true, y_pred, "log_cosh_grad", reduction)
-    return grad_terms(lambda y, p: np.tanh(p - y), reduction, y_pred.size, y_true, y_pred)
+    y, p, check = _inputs(y_true, y_pred, reduction, "log_cosh_grad")
+    return grad_residual(np.tanh, reduction, y, p, check)
 
 
 def _check_q(q, func):
@@ -293,7 +320,7 @@ def _check_q(q, func):
                             "q=0.9 for the 90th percentile")
 
 
-def quantile(y_true, y_pred, q=0.5, reduction="mean"):
+def quantile(y_true, y_pred, *, q=0.5, reduction="mean"):
     r"""Quantile (pinball) loss for predicting the ``q``-quantile.
 
     .. math::
@@ -319,12 +346,12 @@ def quantile(y_true, y_pred, q=0.5, reduction="mean"):
     >>> quantile([10.0, 10.0], [8.0, 12.0], q=0.9, reduction="none")
     array([1.8, 0.2])
     """
-    y_true, y_pred = check_pair(y_true, y_pred, "quantile", reduction)
+    y, p, check = _inputs(y_true, y_pred, reduction, "quantile")
     q = _check_q(q, "quantile")
-    return reduce_terms(_pinball, reduction, y_true, y_pred, q=q)
+    return reduce_residual(_pinball, reduction, y, p, check, q=q)
 
 
-def quantile_grad(y_true, y_pred, q=0.5, reduction="mean"):
+def quantile_grad(y_true, y_pred, *, q=0.5, reduction="mean"):
     r"""(Sub)gradient of :func:`quantile` with respect to ``y_pred``.
 
     .. math::
@@ -349,6 +376,6 @@ def quantile_grad(y_true, y_pred, q=0.5, reduction="mean"):
     >>> quantile_grad([10.0, 10.0, 10.0], [8.0, 12.0, 10.0], q=0.9, reduction="sum")
     array([-0.9,  0.1,  0. ])
     """
-    y_true, y_pred = check_pair(y_true, y_pred, "quantile_grad", reduction)
+    y, p, check = _inputs(y_true, y_pred, reduction, "quantile_grad")
     q = _check_q(q, "quantile_grad")
-    return grad_terms(_quantile_grad, reduction, y_pred.size, y_true, y_pred, q=q)
+    return grad_residual(_quantile_grad, reduction, y, p, check, q=q)

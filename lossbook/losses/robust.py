@@ -1,34 +1,54 @@
-"""Losses beyond the basics (lesson 08): focal loss and Barron's general robust loss."""
+"""Losses beyond the basics: focal loss (lessons 08 and 10) and Barron's general robust
+loss (lesson 08).
+
+Two focal losses, the same formula from two kinds of input:
+
+- :func:`focal_with_logits` takes **logits** ``z`` (what a network outputs; lesson 10), is
+  exact for logits of any size and follows torchvision's ``sigmoid_focal_loss``;
+- :func:`focal` takes **probabilities** ``p = σ(z)`` (lesson 08's derivation, where the
+  learner plots the loss against ``p_t``), clipped to ``[eps, 1 − eps]`` like
+  :func:`~lossbook.losses.binary_cross_entropy`.
+
+``focal_loss`` / ``focal_loss_grad`` are the deprecated old names of ``focal`` /
+``focal_grad``.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from lossbook._validation import (
-    check_binary_labels, check_pair, check_probabilities, check_scalar,
+    check_binary_labels, check_finite, check_pair, check_probabilities, check_scalar,
 )
+from lossbook.losses._compat import positional_options, renamed
 from lossbook.losses._compute import grad_terms, reduce_terms
+from lossbook.losses._compute import softplus_and_sigmoid
 from lossbook.losses.classification import EPS
 
-__all__ = ["focal_loss", "focal_loss_grad", "barron", "barron_grad"]
+__all__ = ["focal", "focal_grad", "focal_with_logits", "focal_with_logits_grad",
+           "barron", "barron_grad"]
 
 
 def _focal_inputs(y_true, p, gamma, alpha, eps, reduction, func):
     y, p = check_pair(y_true, p, func, reduction, pred_name="p", finite=False)
     check_binary_labels(y, "y_true", func)
-    check_probabilities(p, "p", func, fix="pass probabilities (e.g. sigmoid(z))")
+    check_probabilities(p, "p", func, fix="pass probabilities (e.g. sigmoid(z)); for logits "
+                                          "use focal_with_logits")
+    gamma, a_pos, a_neg = _check_gamma_alpha(gamma, alpha, func)
+    eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
+                       fix="eps is the clipping margin, e.g. eps=1e-12")
+    return y, p, dict(gamma=gamma, a_pos=a_pos, a_neg=a_neg, eps=eps)
+
+
+def _check_gamma_alpha(gamma, alpha, func):
     gamma = check_scalar(gamma, "gamma", func, low=0.0,
                          fix="gamma is the focusing exponent; gamma=0 gives cross-entropy, "
                              "the paper uses gamma=2")
     if alpha is None:
-        a_pos = a_neg = 1.0
-    else:
-        a_pos = check_scalar(alpha, "alpha", func, low=0.0, high=1.0,
-                             fix="alpha is the weight of the positive class, e.g. 0.25; "
-                                 "pass alpha=None for no class weighting")
-        a_neg = 1.0 - a_pos
-    eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
-                       fix="eps is the clipping margin, e.g. eps=1e-12")
-    return y, p, dict(gamma=gamma, a_pos=a_pos, a_neg=a_neg, eps=eps)
+        return gamma, 1.0, 1.0
+    a_pos = check_scalar(alpha, "alpha", func, low=0.0, high=1.0,
+                         fix="alpha is the weight of the positive class, e.g. 0.25; "
+                             "pass alpha=None for no class weighting")
+    return gamma, a_pos, 1.0 - a_pos
 
 
 def _focal(y, p, gamma, a_pos, a_neg, eps):
@@ -47,7 +67,7 @@ def _focal_grad(y, p, gamma, a_pos, a_neg, eps):
     return a_pos * y * d_pos + a_neg * (1.0 - y) * d_neg
 
 
-def focal_loss(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
+def focal(y_true, p, *, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
     r"""Binary focal loss (Lin et al., 2017, "Focal Loss for Dense Object Detection").
 
     With ``p_t = p`` for positives and ``1 − p`` for negatives,
@@ -59,6 +79,10 @@ def focal_loss(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
     training focuses on the hard ones. ``γ = 0`` and ``alpha=None`` give
     :func:`~lossbook.losses.binary_cross_entropy`. ``p`` is clipped to
     ``[eps, 1 − eps]`` as there.
+
+    Takes **probabilities** ``p``; for logits (a network's raw outputs) use
+    :func:`focal_with_logits`, which needs no clipping and follows torchvision.
+    (``focal_loss`` is this function's deprecated old name.)
 
     Parameters
     ----------
@@ -80,16 +104,15 @@ def focal_loss(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
 
     Examples
     --------
-    >>> focal_loss([1, 1], [0.5, 0.1], gamma=2.0, reduction="none")
+    >>> focal([1, 1], [0.5, 0.1], gamma=2.0, reduction="none")
     array([0.1732868 , 1.86509393])
     """
-    y, p, params = _focal_inputs(y_true, p, gamma, alpha, eps, reduction,
-                                              "focal_loss")
+    y, p, params = _focal_inputs(y_true, p, gamma, alpha, eps, reduction, "focal")
     return reduce_terms(_focal, reduction, y, p, **params)
 
 
-def focal_loss_grad(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
-    r"""Gradient of :func:`focal_loss` with respect to ``p``.
+def focal_grad(y_true, p, *, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
+    r"""Gradient of :func:`focal` with respect to ``p``.
 
     .. math::
         \frac{\partial L}{\partial p} =
@@ -101,7 +124,7 @@ def focal_loss_grad(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean")
     Parameters
     ----------
     y_true, p, gamma, alpha, eps, reduction
-        As for :func:`focal_loss`.
+        As for :func:`focal`.
 
     Returns
     -------
@@ -110,12 +133,114 @@ def focal_loss_grad(y_true, p, gamma=2.0, alpha=None, eps=EPS, reduction="mean")
 
     Examples
     --------
-    >>> focal_loss_grad([1, 0], [0.5, 0.5], gamma=0.0, reduction="sum")
+    >>> focal_grad([1, 0], [0.5, 0.5], gamma=0.0, reduction="sum")
     array([-2.,  2.])
     """
-    y, p, params = _focal_inputs(y_true, p, gamma, alpha, eps, reduction,
-                                              "focal_loss_grad")
+    y, p, params = _focal_inputs(y_true, p, gamma, alpha, eps, reduction, "focal_grad")
     return grad_terms(_focal_grad, reduction, p.size, y, p, **params)
+
+
+def _focal_logit_inputs(y_true, z, gamma, alpha, reduction, func):
+    y, z = check_pair(y_true, z, func, reduction, pred_name="z", finite=False)
+    check_binary_labels(y, "y_true", func)
+    check_finite(z, "z", func)
+    gamma, a_pos, a_neg = _check_gamma_alpha(gamma, alpha, func)
+    return y, z, dict(gamma=gamma, a_pos=a_pos, a_neg=a_neg)
+
+
+def _focal_with_logits(y, z, gamma, a_pos, a_neg):
+    # With the signed logit s = z for a positive, −z for a negative: p_t = σ(s),
+    # 1 − p_t = σ(−s) and −log p_t = softplus(−s), all exact for any s.
+    s = (2.0 * y - 1.0) * z
+    alpha_t = a_neg + (a_pos - a_neg) * y
+    ce, one_minus_pt = softplus_and_sigmoid(-s)  # −log p_t, 1 − p_t
+    return alpha_t * one_minus_pt ** gamma * ce
+
+
+def _focal_with_logits_grad(y, z, gamma, a_pos, a_neg):
+    # dFL/ds = −α_t (1 − p_t)^γ [γ p_t softplus(−s) + 1 − p_t], and ds/dz = ±1.
+    sign = 2.0 * y - 1.0
+    alpha_t = a_neg + (a_pos - a_neg) * y
+    ce, q = softplus_and_sigmoid(-sign * z)  # −log p_t, q = 1 − p_t
+    return -sign * alpha_t * q ** gamma * (gamma * (1.0 - q) * ce + q)
+
+
+def focal_with_logits(y_true, z, *, gamma=2.0, alpha=None, reduction="mean"):
+    r"""Binary focal loss on logits (torchvision's ``sigmoid_focal_loss`` convention).
+
+    With ``p = σ(z)``, ``p_t = p`` for positives and ``1 − p`` for negatives, and
+    ``α_t = α`` for positives and ``1 − α`` for negatives,
+
+    .. math:: \mathrm{FL}_i = -\alpha_t (1 - p_t)^{\gamma} \log p_t
+              = \alpha_t\, \sigma(-s_i)^{\gamma} \operatorname{softplus}(-s_i),
+              \qquad s_i = \begin{cases} z_i & y_i = 1 \\ -z_i & y_i = 0 \end{cases}
+
+    The right-hand form (used here) needs no clipping and is exact for logits of any
+    size. ``γ = 0`` with ``alpha=None`` is
+    :func:`~lossbook.losses.binary_cross_entropy_with_logits`. Takes **logits**; the
+    probability version is :func:`focal` (same values for ``p = σ(z)`` away from
+    its clipping), which lesson 08 derives. Unlike torchvision (default ``alpha=0.25``, ``reduction="none"``), the
+    default here is no class weighting and the mean over elements.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Labels, only 0 and 1.
+    z : array_like
+        Logits (raw scores), same shape.
+    gamma : float, default 2.0
+        Focusing exponent ``γ ≥ 0``.
+    alpha : float in [0, 1] or None, default None
+        Weight ``α`` of the positives (``1 − α`` of the negatives); ``None`` weights
+        both classes 1 (torchvision's ``alpha=-1``).
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> focal_with_logits([1, 1, 0], [0.0, 40.0, 40.0], reduction="none")  # e^-120 in the middle
+    array([1.73286795e-01, 7.66764807e-53, 4.00000000e+01])
+    >>> focal_with_logits([1, 0], [0.0, 0.0], gamma=0.0, alpha=0.25, reduction="none")
+    array([0.1732868 , 0.51986039])
+    """
+    y, z, params = _focal_logit_inputs(y_true, z, gamma, alpha, reduction,
+                                       "focal_with_logits")
+    return reduce_terms(_focal_with_logits, reduction, y, z, **params)
+
+
+def focal_with_logits_grad(y_true, z, *, gamma=2.0, alpha=None, reduction="mean"):
+    r"""Gradient of :func:`focal_with_logits` with respect to the logits ``z``.
+
+    With ``s``, ``p_t = σ(s)`` and ``α_t`` as there, and ``±`` the sign of ``s = ±z``
+    (``+`` for positives):
+
+    .. math:: \frac{\partial \mathrm{FL}_i}{\partial z_i} = \mp\, \alpha_t (1 - p_t)^{\gamma}
+              \left[\gamma\, p_t \operatorname{softplus}(-s_i) + 1 - p_t\right]
+
+    ``γ = 0``, ``alpha=None`` give ``σ(z) − y``. Divided by ``n`` for
+    ``reduction="mean"``.
+
+    Parameters
+    ----------
+    y_true, z, gamma, alpha, reduction
+        As for :func:`focal_with_logits`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``z``.
+
+    Examples
+    --------
+    >>> focal_with_logits_grad([1, 0], [0.0, 0.0], gamma=0.0, reduction="sum")
+    array([-0.5,  0.5])
+    """
+    y, z, params = _focal_logit_inputs(y_true, z, gamma, alpha, reduction,
+                                       "focal_with_logits_grad")
+    return grad_terms(_focal_with_logits_grad, reduction, z.size, y, z, **params)
 
 
 def _barron_inputs(y_true, y_pred, alpha, c, reduction, func):
@@ -160,7 +285,8 @@ def _barron_grad(y, p, alpha, c):
     return x / c * np.exp((0.5 * alpha - 1.0) * np.log1p(x2 / b))
 
 
-def barron(y_true, y_pred, alpha, c=1.0, reduction="mean"):
+@positional_options("alpha", "c", "reduction")
+def barron(y_true, y_pred, *, alpha, c=1.0, reduction="mean"):
     r"""Barron's general and adaptive robust loss (Barron, CVPR 2019).
 
     With ``x = (ŷ − y) / c``,
@@ -200,7 +326,8 @@ def barron(y_true, y_pred, alpha, c=1.0, reduction="mean"):
     return reduce_terms(_barron, reduction, y, p, alpha=alpha, c=c)
 
 
-def barron_grad(y_true, y_pred, alpha, c=1.0, reduction="mean"):
+@positional_options("alpha", "c", "reduction")
+def barron_grad(y_true, y_pred, *, alpha, c=1.0, reduction="mean"):
     r"""Gradient of :func:`barron` with respect to ``y_pred``.
 
     .. math::
@@ -227,3 +354,8 @@ def barron_grad(y_true, y_pred, alpha, c=1.0, reduction="mean"):
     """
     y, p, alpha, c = _barron_inputs(y_true, y_pred, alpha, c, reduction, "barron_grad")
     return grad_terms(_barron_grad, reduction, p.size, y, p, alpha=alpha, c=c)
+
+
+# Deprecated names (issue 10: no "_loss" suffix); they warn on every call.
+focal_loss = renamed(focal, "focal_loss")
+focal_loss_grad = renamed(focal_grad, "focal_loss_grad")

@@ -67,7 +67,8 @@ def _run_hidden(cell, name, function) -> str:
 def test_one_solution_notebook_per_lesson_with_exercises():
     assert sorted(path.stem for path in SOLUTIONS.glob("*.ipynb")) == LESSONS
     assert LESSONS == ["01_loss_vs_cost", "02_mse", "03_mae_huber", "04_cross_entropy", "05_hinge",
-                       "06_regularization", "07_choosing_a_loss", "08_beyond"]
+                       "06_regularization", "07_choosing_a_loss", "08_beyond", "09_training_networks",
+                       "10_imbalance_calibration", "11_embeddings"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -177,8 +178,14 @@ def test_hidden_outputs_are_what_any_correct_implementation_prints(exercise):
 def _same_inputs(args, kwargs, case) -> bool:
     if len(args) != len(case.args) or dict(kwargs) != dict(case.kwargs):
         return False
-    return all(np.shape(a) == np.shape(b) and np.array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
-               for a, b in zip(args, case.args))
+    return all(_same_value(a, b) for a, b in zip(args, case.args))
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, dict) or isinstance(b, dict):      # e.g. a dict of parameter arrays
+        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(
+            _same_value(a[k], b[k]) for k in a)
+    return np.shape(a) == np.shape(b) and np.array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
 
 
 @pytest.mark.parametrize("exercise", ALL, ids=lambda e: e.id)
@@ -201,6 +208,8 @@ def test_hidden_inputs_are_not_the_check_cases(exercise):
 def _scaled(value, factor):
     if isinstance(value, tuple):
         return tuple(_scaled(item, factor) for item in value)
+    if isinstance(value, dict):
+        return {key: _scaled(item, factor) for key, item in value.items()}
     return np.asarray(value, dtype=float) * factor
 
 

@@ -14,7 +14,8 @@ import lossbook.exercises as ex
 from lossbook.exercises.checking import run_check
 
 LESSONS = ("01_loss_vs_cost", "02_mse", "03_mae_huber", "04_cross_entropy", "05_hinge",
-           "06_regularization", "07_choosing_a_loss", "08_beyond")
+           "06_regularization", "07_choosing_a_loss", "08_beyond", "09_training_networks",
+           "10_imbalance_calibration", "11_embeddings")
 EXPECTED_IDS = {
     "01_loss_vs_cost": ["squared_errors", "cost"],
     "02_mse": ["mse", "mse_grad"],
@@ -25,6 +26,10 @@ EXPECTED_IDS = {
     "06_regularization": ["l1_penalty", "l2_penalty", "regularized_cost"],
     "07_choosing_a_loss": ["gradient_descent_step"],
     "08_beyond": ["quantile", "log_cosh"],
+    "10_imbalance_calibration": ["weighted_bce_with_logits", "focal_loss_with_logits",
+                                 "expected_calibration_error"],
+    "11_embeddings": ["contrastive_loss", "triplet_loss", "info_nce", "kl_divergence"],
+    "09_training_networks": ["linear_softmax_grad", "mlp_forward_backward"],
 }
 EXERCISES = ex.EXERCISES
 IDS = [e.id for e in EXERCISES]
@@ -106,6 +111,8 @@ def _perturbations(exercise):
     """Three wrong answers that no misconception declares: a small relative error, an
     offset, and values that ignore the input."""
     ref = exercise.reference
+    if exercise.output == "tuple":
+        return _tuple_perturbations(ref)
 
     def scale(*a, **k):
         out = ref(*a, **k)
@@ -128,6 +135,23 @@ def _perturbations(exercise):
     return scale, offset, constant
 
 
+def _tuple_perturbations(ref):
+    """The same three for tuple outputs, applied to every part (dicts of arrays included)."""
+    def mapped(change):
+        def apply(value):
+            if isinstance(value, dict):
+                return {k: apply(v) for k, v in value.items()}
+            return float(change(np.asarray(value, dtype=float))) if np.ndim(value) == 0 else change(np.asarray(value))
+        def wrong(*a, **k):
+            return tuple(apply(part) for part in ref(*a, **k))
+        return wrong
+
+    scale, offset, constant = (mapped(lambda v: v * 1.001 + 1e-3), mapped(lambda v: v + 0.01),
+                               mapped(lambda v: np.full(np.shape(v), 0.5)))
+    scale.__name__, offset.__name__, constant.__name__ = "scale", "offset", "constant"
+    return scale, offset, constant
+
+
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
 def test_three_wrong_implementations_fail(exercise):
     for wrong in _perturbations(exercise):
@@ -143,6 +167,8 @@ def test_gradient_exercises_report_the_cs231n_relative_error(exercise):
         out = exercise.reference(*args, **kwargs)
         if exercise.output == "step":
             return np.asarray(out[0]) - 0.3 * args[4], out[1]
+        if exercise.output == "tuple":
+            return (np.asarray(out[0]) * 1.5, *out[1:])
         return np.asarray(out) * 1.5
 
     result = run_check(exercise, wrong)

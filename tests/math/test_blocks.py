@@ -16,7 +16,7 @@ ELEMENTWISE = [
     (L.barron, {"alpha": 0.5}), (L.barron, {"alpha": -np.inf}),
 ]
 BINARY = [(L.binary_cross_entropy, {}), (L.binary_cross_entropy_with_logits, {}),
-          (L.focal_loss, {"gamma": 2.0, "alpha": 0.25})]
+          (L.focal, {"gamma": 2.0, "alpha": 0.25})]
 SIGNED = [(L.hinge, {}), (L.squared_hinge, {})]
 ROWWISE = [(L.cross_entropy, {}), (L.softmax_cross_entropy, {"label_smoothing": 0.1}),
            (L.multiclass_hinge, {"margin": 0.5})]

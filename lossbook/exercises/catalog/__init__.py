@@ -6,4 +6,5 @@ Each ``lessonNN`` module defines ``EXERCISES``, a tuple of
 """
 LESSON_MODULES = (
     "lesson01", "lesson02", "lesson03", "lesson04", "lesson05", "lesson06", "lesson07", "lesson08",
+    "lesson09", "lesson10", "lesson11",
 )

@@ -32,8 +32,8 @@ def loss_and_influence(r, delta=1.0):
     return {
         "mse": (mse(r, zero, reduction="none") / 2, -mse_grad(r, zero, reduction="none") / 2),
         "mae": (mae(r, zero, reduction="none"), -mae_grad(r, zero, reduction="none")),
-        "huber": (huber(r, zero, delta, reduction="none"),
-                  -huber_grad(r, zero, delta, reduction="none")),
+        "huber": (huber(r, zero, delta=delta, reduction="none"),
+                  -huber_grad(r, zero, delta=delta, reduction="none")),
     }
 
 

@@ -60,7 +60,7 @@ def focal_figure(gammas=(0.0, 0.5, 1.0, 2.0, 5.0), n: int = 400):
     with style.course_style():
         for k, gamma in enumerate(gammas):
             label = f"γ = {gamma:g}" + (" (cross-entropy)" if gamma == 0 else "")
-            ax.plot(p_t, losses.focal_loss(ones, p_t, gamma=gamma, reduction="none"),
+            ax.plot(p_t, losses.focal(ones, p_t, gamma=gamma, reduction="none"),
                     color=style.COLOR_CYCLE[k % 7], linestyle=style.LINESTYLE_CYCLE[k % 7],
                     label=label)
         ax.axvspan(0.6, 1.0, color=style.OKABE_ITO["yellow"], alpha=0.25, zorder=0,
