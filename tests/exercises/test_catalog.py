@@ -21,10 +21,10 @@ EXPECTED_IDS = {
     "03_mae_huber": ["mae", "mae_grad", "huber", "huber_grad"],
     "04_cross_entropy": ["binary_cross_entropy", "binary_cross_entropy_with_logits", "bce_with_logits_grad",
                          "softmax", "softmax_cross_entropy", "softmax_cross_entropy_grad"],
-    "05_hinge": ["hinge", "hinge_grad", "multiclass_hinge"],
-    "06_regularization": ["l1_penalty", "l2_penalty", "regularized_cost"],
-    "07_choosing_a_loss": ["gradient_descent_step"],
-    "08_beyond": ["quantile", "log_cosh"],
+    "05_hinge": ["hinge", "hinge_grad", "multiclass_hinge", "multiclass_hinge_grad"],
+    "06_regularization": ["l1_penalty", "l2_penalty", "regularized_cost", "soft_threshold"],
+    "07_choosing_a_loss": ["gradient_descent_step", "choose_loss"],
+    "08_beyond": ["quantile", "log_cosh", "label_smoothing_cross_entropy"],
 }
 EXERCISES = ex.EXERCISES
 IDS = [e.id for e in EXERCISES]
