@@ -15,8 +15,10 @@ marked. Right: a two-feature problem with correlated features: contours of its
 least-squares cost, the L1 diamond :math:`\lVert w\rVert_1 \le t_1` and the L2 circle
 :math:`\lVert w\rVert_2 \le t_2` whose sizes are those of the penalised solutions at the
 current λ (a penalised solution is also the constrained one for that size), the
-solutions themselves and the cost contour through each — the diamond is met at a
-corner, where a coefficient is exactly 0.
+solutions themselves and the cost contour through each. For a small λ the contours touch
+the diamond on an edge (both lasso weights non-zero); as λ grows the lasso solution slides
+along the edge to the corner on the w₁ axis and stays there: w₂ is then exactly 0. The
+ridge solution never reaches an axis.
 
 >>> plot = build(lam=1.0)
 >>> [ax.get_title() for ax in (plot.l1_ax, plot.l2_ax, plot.plane_ax)]
@@ -24,6 +26,7 @@ corner, where a coefficient is exactly 0.
 """
 from __future__ import annotations
 
+import matplotlib.colors as mcolors
 import numpy as np
 
 from lossbook import data as datasets
@@ -51,9 +54,10 @@ ALT_TEXT = (
     "line marks the current lambda. Right: for a problem with two correlated features, "
     "elliptical contours of the least-squares cost around its minimum (a star), the L1 "
     "diamond and the L2 circle sized to the current lambda, and the lasso and ridge "
-    "solutions where the contours touch them: the lasso solution sits on a corner of the "
-    "diamond, on an axis, so one coefficient is exactly zero; the ridge solution touches "
-    "the round circle off the axes."
+    "solutions where the contours touch them. At a small lambda the lasso solution lies on an "
+    "edge of the diamond with both weights non-zero; as lambda grows it slides along the edge "
+    "to the corner on the w1 axis, where the second weight is exactly zero. The ridge "
+    "solution touches the round circle off the axes at every lambda."
 )
 
 
@@ -161,9 +165,11 @@ class RegularizationPathsFigure:
         ax.plot([ols[0]], [ols[1]], linestyle="none", marker="*", markersize=14,
                 color="black", label="least squares", zorder=6)
         l1, l2 = style.LOSS_STYLES["l1"], style.LOSS_STYLES["l2"]
-        self.diamond = ax.fill(*_diamond(1.0).T, facecolor=l1.color, alpha=0.25,
+        # Translucent face, opaque antialiased edge: an edge drawn at the face's alpha looked
+        # stair-stepped along the diagonals.
+        self.diamond = ax.fill(*_diamond(1.0).T, facecolor=(*mcolors.to_rgb(l1.color), 0.25),
                                edgecolor=l1.color, linestyle=l1.linestyle, linewidth=2.0,
-                               label="L1 diamond")[0]
+                               antialiased=True, joinstyle="miter", label="L1 diamond")[0]
         (self.circle,) = ax.plot(np.cos(self._circle), np.sin(self._circle),
                                  **l2.line(label="L2 circle", linewidth=2.0))
         self.touching = {
