@@ -79,7 +79,8 @@ class Hint:
 
     @property
     def message(self) -> str:
-        more = f'; hint("{self.exercise_id}") again for the next' if self.number < self.total else " (the last one)"
+        more = (f'; hint("{self.exercise_id}") again for the next' if self.number < self.total
+                else f' (the last one; solution("{self.exercise_id}") shows the code)')
         return f"Hint {self.number} of {self.total} for {self.exercise_id}{more}:\n{self.text}"
 
     def __repr__(self) -> str:
@@ -91,14 +92,15 @@ class Hint:
     def _repr_html_(self) -> str:
         e = html.escape
         head, _, body = self.message.partition("\n")
-        # The last hint is (nearly) code: show it as code.
-        body_html = f"<code>{e(body)}</code>" if self.number == self.total else e(body)
+        # The last hint is a code skeleton with a blank: show it as code, line breaks kept.
+        body_html = f"<pre style='margin:0'>{e(body)}</pre>" if self.number == self.total else e(body)
         return (f'<div class="lossbook-hint" style="border-left:4px solid #56B4E9;padding:4px 10px">'
                 f'<div style="color:#595959">{e(head)}</div><div>{body_html}</div></div>')
 
 
 def hint(exercise_id: str, *, record: bool = True) -> Hint:
-    """The next hint for ``exercise_id``: a nudge first, nearly the answer last (which then repeats).
+    """The next hint for ``exercise_id``: the idea, then the formula, then a code skeleton with a blank
+    (which then repeats); the code itself is :func:`solution`'s.
 
     ``record=False`` shows the hint that is next without using it up (for demonstrations).
     """

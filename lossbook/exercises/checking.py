@@ -16,12 +16,13 @@ import numpy as np
 
 from lossbook.exercises import compare, runner
 from lossbook.exercises.diagnosis import diagnose_exercise
-from lossbook.exercises.feedback import CheckResult, Failure, format_value
+from lossbook.exercises.feedback import GRADIENT_LADDER, CheckResult, Failure, format_value
 from lossbook.exercises.model import Case, Exercise
 
-#: A learner's gradient passes the numeric check below this CS231n relative error
-#: (kinks and round-off in the finite difference stay well under it; real bugs are ≥ 1e-2).
-GRADIENT_RTOL = 1e-4  # the pass note in _gradient_note states this number
+#: A learner's gradient passes the numeric check below this CS231n relative error: the
+#: "acceptable" rung of :data:`~lossbook.exercises.feedback.GRADIENT_LADDER` (kinks and round-off in the
+#: finite difference stay under it; real bugs are >= 1e-2).
+GRADIENT_RTOL = 1e-4
 
 
 def default_timeout() -> float:
@@ -67,8 +68,18 @@ def gradient_error(exercise: Exercise, index: int, got: Any) -> float | None:
 
 def _gradient_note(exercise: Exercise) -> str:
     kinks = any(not case.numeric_gradient for case in exercise.cases)
-    return (f"Also agrees with a numeric gradient: CS231n relative error below 1e-4 on every case"
-            f"{' away from the kinks' if kinks else ''}.")
+    return (f"Also agrees with a numeric gradient{' away from the kinks' if kinks else ''}: relative error "
+            f"below 1e-4 on every case. On CS231n's ladder ({GRADIENT_LADDER}), check asks for "
+            f"\"acceptable near kinks\" or better.")
+
+
+def _mutation_problem(mutated: list[str]) -> str:
+    names = ", ".join(mutated)
+    first = mutated[0]
+    return (f"Your function changed its input {names} in place (an in-place operation such as "
+            f"`{first} -= ...`, `{first} *= ...` or `{first}[...] = ...`), which would change the caller's "
+            f"array too. Leave the arguments unchanged: compute a new array instead, e.g. "
+            f"`new_{first} = {first} - ...`.")
 
 
 def forbidden_names(exercise: Exercise, folder: str | os.PathLike | None = None) -> tuple[str, ...]:
@@ -185,10 +196,13 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
     gradient_errors: list[float] = []
     inputs, values = [], []
     mutated: list[str] = []
+    first_mutation: int | None = None
     warned: list[str] = []
     for outcome in outcomes:
         case = cases[outcome.index]
         mutated += [name for name in outcome.mutated if name not in mutated]
+        if outcome.mutated and first_mutation is None:
+            first_mutation = outcome.index
         warned += [text for text in outcome.warned if text not in warned]
         if outcome.error is not None:
             if failure is None:
@@ -199,11 +213,11 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
         values.append(None if isinstance(outcome.value, runner.Opaque) else outcome.value)
         verdict = _judge(exercise, outcome)
         if verdict is None:
-            n_passed += 1
+            n_passed += not outcome.mutated
             continue
         if isinstance(verdict, float):
             gradient_errors.append(verdict)
-            n_passed += 1
+            n_passed += not outcome.mutated
             continue
         if failure is None:
             failure, status = verdict, "failed"
@@ -220,6 +234,14 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
         status = "error"
         failure = Failure(cases[index].name, _inputs(exercise, cases[index]),
                           f"{run.crashed[0].upper()}{run.crashed[1:]} on this case; the kernel is fine.")
+    elif mutated and status in ("passed", "failed"):
+        # Changing an argument in place (w -= lr * grad) corrupts the caller's data: a real
+        # bug even when the returned values are right, so it fails rather than warns.
+        if failure is None:
+            case = cases[first_mutation]
+            failure = Failure(case.name, _inputs(exercise, case), _mutation_problem(mutated))
+            mutated = []  # said in the failure; no warning repeats it
+        status = "failed"
 
     diagnosis = None
     if status in ("failed", "error") and inputs:
@@ -237,8 +259,8 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
     else:
         summary = f"your function raised an error ({n_passed} of {n_total} cases passed)." \
             if run.crashed is None else f"the process running your function ended ({n_passed} of {n_total} cases passed)."
-    warnings = [f"your function changed its input {name} (it was given a copy, so nothing was lost; "
-                "a loss should not modify its arguments)" for name in mutated]
+    warnings = [f"your function changed its input {name} in place (it was given a copy, so nothing was lost; "
+                "your function must leave its arguments unchanged)" for name in mutated]
     warnings += [f"Python warned while running your function: {text}" for text in warned[:3]]
     return CheckResult(
         exercise.id, exercise.title, status, n_passed, n_total, summary, failure=failure,

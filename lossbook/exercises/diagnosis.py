@@ -7,9 +7,9 @@ learner's hidden-test cells printed. It tries, in order:
 1. the exercise's named misconceptions: the learner's outputs equal a known wrong
    implementation's on every case (where that implementation differs from the right
    answer somewhere) → that misconception's message;
-2. generic patterns: the negative of the answer (wrong sign), ``n`` times too large
-   (a sum instead of a mean) or too small, a constant factor, NaN/inf where the answer is
-   finite (overflow), right on 1-D inputs but not on 2-D ones.
+2. generic patterns: NaN/inf where the answer is finite (overflow), right on 1-D inputs
+   but not on 2-D ones, 0 on every case (a placeholder), the negative of the answer (wrong
+   sign), ``n`` times too large (a sum instead of a mean) or too small, a constant factor.
 
 Returns the message, or ``None`` when nothing is recognised (or nothing is wrong).
 """
@@ -224,6 +224,17 @@ def _nice(c: float) -> str:
     return f"{c:.4g}"
 
 
+def _constant_zero(rows: list[_Row]) -> str | None:
+    """The message for an answer that is 0 everywhere while the answer is not (a placeholder
+    ``return 0``, or a result computed and then not returned), else None."""
+    if not all(np.all(a == 0) for r in rows for a in r.got):
+        return None
+    if not any(not r.correct for r in rows):
+        return None
+    return ("your function returns 0 on every case, but the answer is not 0: is it still a placeholder "
+            "(return 0), or does it compute the result and return something else?")
+
+
 def _generic(exercise: Exercise, rows: list[_Row]) -> str | None:
     wrong = [r for r in rows if not r.correct]
     blown = [r for r in wrong if any(not np.all(np.isfinite(a)) for a in r.got)
@@ -244,6 +255,9 @@ def _generic(exercise: Exercise, rows: list[_Row]) -> str | None:
         return None
     if exercise.output == "tuple":   # one ratio over all the parts at once
         rows = [_Flat(r) for r in rows]
+    zero = _constant_zero(rows)
+    if zero:
+        return zero
     ratios = _ratios([r for r in rows])
     if not ratios or all(abs(c - 1) < 1e-6 for _, c in ratios):
         return None

@@ -22,6 +22,34 @@ _STYLE = {
     "not-attempted": ("…", "Not attempted", "#595959"),
 }
 STATUSES = tuple(_STYLE)
+#: CS231n's ladder for the relative error |a − n| / max(|a|, |n|) between an analytic
+#: gradient a and a numeric one n. The lessons quote these words; ``check`` passes a
+#: gradient on the "acceptable near kinks" rung or better (below 1e-4).
+GRADIENT_LADDER = ("above 1e-2: wrong; 1e-4 to 1e-2: suspicious; below 1e-4: acceptable "
+                   "near kinks; below 1e-7: right")
+
+
+def gradient_verdict(error: float) -> str:
+    """The rung of CS231n's ladder a relative error is on: "wrong", "suspicious",
+    "acceptable near kinks" or "right" (see :data:`GRADIENT_LADDER`).
+
+    >>> gradient_verdict(0.3), gradient_verdict(1e-3), gradient_verdict(1e-5), gradient_verdict(1e-9)
+    ('wrong', 'suspicious', 'acceptable near kinks', 'right')
+    """
+    if not error < 1e-2:
+        return "wrong"
+    if not error < 1e-4:
+        return "suspicious"
+    if not error < 1e-7:
+        return "acceptable near kinks"
+    return "right"
+
+
+def _gradient_error_line(error: float) -> str:
+    return (f"relative error against a numeric gradient: {error:.1e}, {gradient_verdict(error)} "
+            f"(CS231n's ladder: {GRADIENT_LADDER}; check passes below 1e-4)")
+
+
 # JupyterLab stripes and right-aligns table rows in rendered HTML; these are label/value pairs.
 _ROW = ' style="background:transparent"'
 _CELL = ' style="text-align:left;padding:1px 8px 1px 0;vertical-align:top"'
@@ -150,8 +178,7 @@ class CheckResult:
             if f.got is not None:
                 lines.append(_hang("  got:      ", f.got))
             if f.gradient_error is not None:
-                lines.append(f"  relative error against a numeric gradient: {f.gradient_error:.1e} "
-                             "(CS231n: above 1e-2 means wrong, below 1e-7 means right)")
+                lines.append(f"  {_gradient_error_line(f.gradient_error)}")
         if self.diagnosis:
             lines.append(f"Diagnosis: {self.diagnosis}")
         note = self._gradient_note() if self.passed else None
@@ -200,8 +227,8 @@ class CheckResult:
                                 for label, v in (("expected", f.expected), ("got", f.got)) if v is not None)
                 parts.append(f'<table style="margin:2px 0 2px 12px;font-size:90%">{cells}</table>')
             if f.gradient_error is not None:
-                parts.append(f"<div>Relative error against a numeric gradient: {f.gradient_error:.1e} "
-                             "(CS231n: above 1e-2 means wrong, below 1e-7 means right)</div>")
+                line = _gradient_error_line(f.gradient_error)
+                parts.append(f"<div>{e(line[0].upper() + line[1:])}</div>")
         if self.diagnosis:
             parts.append(f"<div><b>Diagnosis:</b> {e(self.diagnosis)}</div>")
         note = self._gradient_note() if self.passed else None

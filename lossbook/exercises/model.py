@@ -101,7 +101,9 @@ class Exercise:
     build_cases : callable
         Returns the cases (hand-picked edges, then seeded random ones); called once.
     hints : tuple of str
-        Ordered from a nudge to nearly the answer.
+        Ordered from the idea to the formula to a code skeleton with a ``____`` blank
+        (lessons 01–04 use exactly these three steps); never the solution's code, which
+        only ``solution()`` shows.
     misconceptions : tuple of Misconception
     solution : str
         The solution code (a complete ``def``); the tests check that it passes.

@@ -5,17 +5,21 @@ One factory per lesson (see "Explorer contract" in docs/architecture.md)::
     from lossbook import explorers
     explorers.mse_line_fit()          # displays itself in JupyterLab
 
-Each factory imports its module on first call, so ``import lossbook.explorers`` loads
-neither matplotlib nor ipywidgets. A factory and its module share a name
-(``explorers.welcome()`` lives in ``lossbook/explorers/welcome.py``); importing the
-module never replaces the factory on this package (see ``_Package``). :data:`FACTORIES` lists the factory names in lesson
-order (the tests and benchmarks iterate over it).
+``import lossbook.explorers`` loads neither matplotlib nor ipywidgets: each explorer
+module is registered with the standard library's lazy loader
+(``importlib.util.LazyLoader``) and runs on first use, and the package attribute of a
+factory's name is looked up on demand (a module ``__getattr__``, PEP 562). So
+``explorers.robust_fit`` *is* ``lossbook.explorers.robust_fit.robust_fit``, with its
+real signature and docstring. A factory and its module share a name
+(``explorers.welcome()`` lives in ``lossbook/explorers/welcome.py``); because the module
+is already in ``sys.modules``, importing it directly never sets the package attribute
+to the module, so the name keeps meaning the factory. :data:`FACTORIES` lists the
+factory names in lesson order (the tests and benchmarks iterate over it).
 """
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import sys
-import types
 
 #: Factory name -> (module under lossbook.explorers, lesson id), in lesson order.
 FACTORIES: dict[str, tuple[str, str]] = {
@@ -36,82 +40,30 @@ FACTORIES: dict[str, tuple[str, str]] = {
 __all__ = ["FACTORIES", *FACTORIES]
 
 
-def _factory(name: str):
-    """Return the factory function ``lossbook.explorers.<module>.<name>``."""
-    module_name, _lesson = FACTORIES[name]
-    module = importlib.import_module(f"lossbook.explorers.{module_name}")
-    return getattr(module, name)
+def _register_lazily(module_name: str) -> None:
+    """Put ``lossbook.explorers.<module_name>`` in ``sys.modules``, to run on first use."""
+    full_name = f"{__name__}.{module_name}"
+    if full_name in sys.modules:
+        return
+    spec = importlib.util.find_spec(full_name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[full_name] = module
+    spec.loader.exec_module(module)
 
 
-def welcome(**kwargs):
-    """Lesson 00: move one prediction, see its squared and absolute loss."""
-    return _factory("welcome")(**kwargs)
+for _module_name, _lesson in FACTORIES.values():
+    _register_lazily(_module_name)
 
 
-def loss_vs_cost(**kwargs):
-    """Lesson 01: move predictions, watch per-example losses and the cost (reduction)."""
-    return _factory("loss_vs_cost")(**kwargs)
+def __getattr__(name: str):
+    if name not in FACTORIES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = sys.modules[f"{__name__}.{FACTORIES[name][0]}"]
+    factory = getattr(module, name)
+    globals()[name] = factory          # found once; later lookups skip __getattr__
+    return factory
 
 
-def mse_line_fit(**kwargs):
-    """Lesson 02: slope and intercept sliders, residuals, the MSE surface and gradient."""
-    return _factory("mse_line_fit")(**kwargs)
-
-
-def robust_fit(**kwargs):
-    """Lesson 03: a movable outlier and δ; MSE, MAE and Huber fits side by side."""
-    return _factory("robust_fit")(**kwargs)
-
-
-def cross_entropy(**kwargs):
-    """Lesson 04: probability / logit / temperature; naive vs stable cross-entropy."""
-    return _factory("cross_entropy")(**kwargs)
-
-
-def hinge_margin(**kwargs):
-    """Lesson 05: a hinge margin band on 2-D data; 0-1, hinge, squared hinge, logistic."""
-    return _factory("hinge_margin")(**kwargs)
-
-
-def regularization_paths(**kwargs):
-    """Lesson 06: a λ slider with L1 vs L2 coefficient paths and the constraint shapes."""
-    return _factory("regularization_paths")(**kwargs)
-
-
-def outlier_experiment(**kwargs):
-    """Lesson 07: an outlier-fraction experiment comparing losses."""
-    return _factory("outlier_experiment")(**kwargs)
-
-
-def barron(**kwargs):
-    """Lesson 08: Barron's general robust loss with an α slider."""
-    return _factory("barron")(**kwargs)
-
-
-def network_training(**kwargs):
-    """Lesson 09: train the digit network (loss, learning rate, batch, width); scrub the epochs."""
-    return _factory("network_training")(**kwargs)
-
-
-def calibration(**kwargs):
-    """Lesson 10: threshold, class weight or focal γ, temperature: confusion matrix, PR point, reliability."""
-    return _factory("calibration")(**kwargs)
-
-
-def embedding_forces(**kwargs):
-    """Lesson 11: paired points pulled and pushed by contrastive, triplet or InfoNCE gradients."""
-    return _factory("embedding_forces")(**kwargs)
-
-
-class _Package(types.ModuleType):
-    """This package's module type: importing ``lossbook.explorers.<name>`` normally sets
-    the package attribute ``<name>`` to the sub-module, which would hide the factory of
-    the same name. Keep the factory instead (the sub-module stays in ``sys.modules``)."""
-
-    def __setattr__(self, name, value):
-        if name in FACTORIES and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+def __dir__():
+    return sorted({*globals(), *FACTORIES})

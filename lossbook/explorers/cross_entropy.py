@@ -46,12 +46,21 @@ class CrossEntropyExplorer(Explorer):
             f"label y = {s['label']}",
             f"logit z = {fmt(s['logit'])}, temperature T = {fmt(s['temperature'])}, "
             f"z/T = {fmt(s['scaled_logit'])}",
-            f"p = σ(z/T) = {fmt(s['p'], 17)}",
+            f"p = σ(z/T) = {fmt(s['p'], 6)}{_rounding_note(s['p'])}",
             f"1 − p = {fmt(s['one_minus_p'])}",
             f"naive −[y log p + (1−y) log(1−p)] = {fmt(s['naive'])}",
             f"clipped p (ε = 1e-12) = {fmt(s['clipped'])}",
             f"stable (with logits) = {fmt(s['stable'])}",
         ]
+
+
+def _rounding_note(p: float) -> str:
+    """Why p shows as 1 (or 0): σ never reaches either, but in float64 p has rounded to it."""
+    if p == 1.0:
+        return " (exactly 1 in float64: 1 − p is lost)"
+    if p == 0.0:
+        return " (exactly 0 in float64)"
+    return ""
 
 
 def cross_entropy() -> CrossEntropyExplorer:

@@ -1,7 +1,7 @@
 """Lesson 02 explorer: slope and intercept sliders over the MSE surface."""
 from __future__ import annotations
 
-from lossbook import data
+from lossbook import data, fitting
 from lossbook.explorers.base import Explorer, float_slider, fmt
 from lossbook.figures import mse_line_fit as figure
 from lossbook.figures import style
@@ -22,7 +22,7 @@ class MseLineFitExplorer(Explorer):
     def __init__(self, n: int = 30, noise: float = 1.0, seed: int = 0):
         points = data.regression_1d(n=n, slope=2.0, intercept=1.0, noise=noise, seed=seed)
         self.x, self.y = points.x, points.y
-        self.best = figure.least_squares(self.x, self.y)
+        self.best = fitting.fit_line(self.x, self.y, loss="mse")
         super().__init__()
 
     def _build_controls(self):

@@ -25,7 +25,8 @@ class RegularizationPathsExplorer(Explorer):
 
     title = "L1 vs L2 regularization"
     instructions = ("Raise λ: lasso (L1) weights hit exactly 0 one after another, ridge (L2) "
-                    "weights only shrink. Right: the L1 diamond is met at a corner.")
+                    "weights only shrink. Right: raise λ until the lasso solution reaches the "
+                    "diamond's corner (w₂ = 0 exactly); ridge never reaches an axis.")
 
     def __init__(self, log10_lam: float = -1.0):
         self._initial = log10_lam

@@ -102,6 +102,10 @@ def _reachable(y_true, loss: str, reduction: str, y_range) -> float:
     return float(worst.sum() if reduction == "sum" else worst.max())
 
 
+#: The cost bar's legend label for each reduction ("none" has no bar, no line, no entry).
+_COST_LABELS = {"mean": "mean of the losses (the cost)", "sum": "sum of the losses"}
+
+
 def _cost_tick(reduction: str) -> str:
     return {"none": "none:\nthe bars", "mean": "mean\n(cost)", "sum": "sum"}[reduction]
 
@@ -162,6 +166,7 @@ class LossVsCostFigure:
         if full:
             self.ax_loss.set_ylim(0.0, new_top)
         if self.shown.get("reduction") != reduction:
+            self._legend(reduction)
             n = len(self.loss_bars)
             self.ax_loss.set_xticks([*range(1, n + 1), n + 1.5],
                                     [str(i) for i in range(1, n + 1)] + [_cost_tick(reduction)])
@@ -171,6 +176,28 @@ class LossVsCostFigure:
             full = True
         self.shown.update(reduction=reduction, loss=state["loss"])
         return full
+
+    def _legend(self, reduction: str) -> None:
+        """One key below both panels (inside either, the tallest bars and the predictions
+        near the top of their range would run into it), listing only what is drawn: with
+        reduction "none" there is neither a reduced bar nor a cost line."""
+        for old in list(self.figure.legends):
+            old.remove()
+        handles, labels = (sum(pair, []) for pair in zip(self.ax_data.get_legend_handles_labels(),
+                                                         self.ax_loss.get_legend_handles_labels()))
+        keep = []
+        for handle, label in zip(handles, labels):
+            if handle is self.mean_line:
+                if reduction == "mean":
+                    keep.append((handle, label))
+            elif isinstance(handle, tuple) and self.cost_bar in handle:  # the cost bar's BarContainer
+                if reduction in _COST_LABELS:
+                    keep.append((handle, _COST_LABELS[reduction]))
+            else:
+                keep.append((handle, label))
+        with style.course_style():
+            self.figure.legend([h for h, _ in keep], [text for _, text in keep],
+                               loc="outside lower center", ncols=3)
 
     @property
     def changing_artists(self) -> list:
@@ -230,11 +257,6 @@ def build(x, y_true, y_pred, loss: str = "squared error", reduction: str = "mean
         ax_loss.set_xlim(0.4, n + 2.1)
         ax_loss.set_ylim(0.0, 1.0)
         ax_loss.grid(axis="x", visible=False)
-        # One key below both panels: inside either, the tallest bars and the predictions
-        # near the top of their range would run into it.
-        handles, labels = (sum(pair, []) for pair in zip(ax_data.get_legend_handles_labels(),
-                                                         ax_loss.get_legend_handles_labels()))
-        fig.legend(handles, labels, loc="outside lower center", ncols=3)
     style.label_axes(ax_data, title="Targets and predictions", xlabel="x", ylabel="y")
     style.label_axes(ax_loss, title="Per-example losses and the cost",
                      xlabel="example", ylabel=loss)

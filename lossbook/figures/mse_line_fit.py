@@ -2,7 +2,8 @@
 
 Left: the data, the line ŷ = w·x + b and the residuals. Right: contours of the cost
 J(w, b) = MSE over slope and intercept, the current (w, b), the least-squares minimum and
-an arrow for one gradient-descent step, −η∇J.
+an arrow for one gradient-descent step, −η∇J. The minimum comes from
+:func:`lossbook.fitting.fit_line`.
 
 >>> from lossbook.figures import mse_line_fit
 >>> s = mse_line_fit.compute([0.0, 1.0], [1.0, 3.0], w=2.0, b=1.0)
@@ -15,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lossbook import losses
+from lossbook import fitting, losses
 from lossbook.figures import style
 
-__all__ = ["ALT_TEXT", "MseLineFitFigure", "compute", "least_squares", "cost_surface", "build"]
+__all__ = ["ALT_TEXT", "MseLineFitFigure", "compute", "cost_surface", "build"]
 
 #: Learning rate η of the gradient step drawn as an arrow.
 STEP_SIZE = 0.1
@@ -56,14 +57,6 @@ def compute(x, y, w: float, b: float, step_size: float = STEP_SIZE) -> dict:
         "grad_w": grad_w, "grad_b": grad_b,
         "step_to": (float(w) - step_size * grad_w, float(b) - step_size * grad_b),
     }
-
-
-def least_squares(x, y) -> tuple[float, float]:
-    """The slope and intercept minimising the MSE (the normal equations, via lstsq)."""
-    x = np.asarray(x, dtype=float)
-    A = np.column_stack([x, np.ones_like(x)])
-    (w, b), *_ = np.linalg.lstsq(A, np.asarray(y, dtype=float), rcond=None)
-    return float(w), float(b)
 
 
 def cost_surface(x, y, w_grid, b_grid) -> np.ndarray:
@@ -133,7 +126,7 @@ def build(x, y, w: float = 0.0, b: float = 0.0, w_range=(-1.0, 5.0), b_range=(-3
     w_grid = np.linspace(*w_range, 121)
     b_grid = np.linspace(*b_range, 121)
     surface = cost_surface(x, y, w_grid, b_grid)
-    w_best, b_best = least_squares(x, y)
+    w_best, b_best = fitting.fit_line(x, y, loss="mse")
     j_best = float(losses.mse(y, w_best * x + b_best))
     levels = j_best + (surface.max() - j_best) * np.geomspace(0.002, 0.8, 9)
     with style.course_style():

@@ -3,15 +3,9 @@ r"""Figure for lesson 07: how MSE, MAE and Huber line fits react to a growing sh
 The training data come from :func:`lossbook.data.regression_1d` (``y = 2x + 1 + noise``,
 seeded) with a chosen fraction of the points shifted up by a chosen size; the test data
 are a second, clean sample of the same line. Each loss gets the line that minimises its
-cost *exactly* (not a few steps of gradient descent, so the comparison is fair):
-
-- MSE: least squares, the normal equations.
-- MAE: a line minimising :math:`\frac1n\sum|y_i - a - bx_i|` passes through two of the
-  data points (a linear programme has an optimal vertex), so all lines through two
-  points are tried and the cheapest is kept.
-- Huber: Newton's method on the piecewise-quadratic Huber cost, with a backtracking line
-  search, from the MAE line; it stops when the gradient (from
-  :func:`lossbook.losses.huber_grad`) vanishes.
+cost *exactly* (not a few steps of gradient descent, so the comparison is fair), from
+:func:`lossbook.fitting.fit_line`; Huber's Newton iteration starts from the MAE line
+(which does not depend on δ, so it is cached with the data).
 
 Left panel: the data (outliers marked), the true line and the three fits. Right panel:
 each fit's mean squared error on the clean test data (log scale), the number written on
@@ -29,11 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossbook import data as datasets
-from lossbook import losses
+from lossbook import fitting, losses
 from lossbook.figures import style
 
 __all__ = ["ALT_TEXT", "LOSSES", "Experiment", "OutlierExperimentFigure", "build",
-           "experiment", "fit_line", "training_data", "test_data"]
+           "experiment", "training_data", "test_data"]
 
 #: The compared losses, in plotting order.
 LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
@@ -77,99 +71,6 @@ def test_data():
 test_data.__test__ = False  # not a pytest test, despite the name
 
 
-def _least_squares(x, y):
-    xm, ym = x.mean(), y.mean()
-    dx = x - xm
-    slope = float(dx @ (y - ym) / (dx @ dx))
-    return slope, float(ym - slope * xm)
-
-
-def _mae_line(x, y):
-    i, j = np.triu_indices(x.size, k=1)
-    keep = x[i] != x[j]
-    i, j = i[keep], j[keep]
-    slopes = (y[j] - y[i]) / (x[j] - x[i])
-    intercepts = y[i] - slopes * x[i]
-    pred = intercepts[:, None] + slopes[:, None] * x[None, :]
-    cost = losses.mae(np.broadcast_to(y, pred.shape), pred, reduction="none").mean(axis=1)
-    best = int(np.argmin(cost))
-    return float(slopes[best]), float(intercepts[best])
-
-
-def _huber_line(x, y, delta, start, max_iter=100):
-    def cost(theta):
-        return losses.huber(y, theta[1] + theta[0] * x, delta=delta)
-
-    theta = np.array(start, dtype=float)
-    design = np.column_stack([x, np.ones_like(x)])
-    tol = 1e-13 * (1.0 + np.abs(design).max()) * max(1.0, delta)
-    for _ in range(max_iter):
-        pred = theta[1] + theta[0] * x
-        grad = design.T @ losses.huber_grad(y, pred, delta=delta)
-        if np.max(np.abs(grad)) <= tol:
-            break
-        r = np.abs(y - pred)
-        inside = r <= delta
-        # Newton: the Hessian of the cost is the quadratic part (points inside δ). With
-        # fewer than two distinct x inside it is singular; then use the IRLS weights
-        # δ/|r| for the outside points, a quadratic bound on the cost that still descends.
-        weight = inside.astype(float)
-        if np.unique(x[inside]).size < 2:
-            weight = np.where(inside, 1.0, delta / np.maximum(r, delta))
-        hessian = (design * weight[:, None]).T @ design / x.size
-        step = np.linalg.solve(hessian, grad)
-        current, t = cost(theta), 1.0
-        while cost(theta - t * step) > current and t > 1e-10:
-            t *= 0.5
-        if t <= 1e-10:
-            break
-        theta = theta - t * step
-    return float(theta[0]), float(theta[1])
-
-
-def fit_line(x, y, loss: str, delta: float = 1.0, start=None) -> tuple[float, float]:
-    r"""The line ``ŷ = slope·x + intercept`` minimising ``loss`` (mean over the points).
-
-    Parameters
-    ----------
-    x, y : ndarray of shape (n,)
-        The points (at least two distinct x).
-    loss : {"mse", "mae", "huber"}
-    delta : float, default 1.0
-        Huber's δ (ignored by the other losses).
-    start : (slope, intercept), optional
-        Huber only: the MAE line of the same data, if already known (where Newton's
-        method starts; computed when not given).
-
-    Returns
-    -------
-    slope, intercept : float
-
-    Examples
-    --------
-    >>> x = np.array([0.0, 1.0, 2.0, 3.0]); y = np.array([1.0, 3.0, 5.0, 20.0])
-    >>> fit_line(x, y, "mae")          # through the three points on y = 2x + 1
-    (2.0, 1.0)
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if x.ndim != 1 or x.shape != y.shape:
-        raise ValueError(f"fit_line: x and y must be 1-D arrays of the same length, got "
-                         f"shapes {x.shape} and {y.shape}")
-    if np.unique(x).size < 2:
-        raise ValueError("fit_line: x must hold at least two different values; a line "
-                         "through points that all share one x is not defined")
-    if loss == "mse":
-        return _least_squares(x, y)
-    if loss == "mae":
-        return _mae_line(x, y)
-    if loss == "huber":
-        # from the MAE line: it passes through two points, so Newton starts with a
-        # non-singular Hessian
-        return _huber_line(x, y, delta, start=_mae_line(x, y) if start is None else start)
-    raise ValueError(f"fit_line: loss must be one of {LOSSES}, got {loss!r}")
-
-
 @dataclass(frozen=True)
 class Experiment:
     """One run: the data, each loss's fitted line and its error on the clean test data."""
@@ -197,7 +98,8 @@ def _data_and_delta_free_fits(outlier_fraction: float, outlier_size: float):
     train = training_data(outlier_fraction, outlier_size)
     for array in (train.X, train.y, train.is_outlier):
         array.flags.writeable = False      # shared by every later call with these values
-    return train, {name: fit_line(train.x, train.y, name) for name in ("mse", "mae")}
+    return train, {name: fitting.fit_line(train.x, train.y, loss=name)
+                   for name in ("mse", "mae")}
 
 
 def experiment(outlier_fraction: float, outlier_size: float, delta: float = 1.0) -> Experiment:
@@ -205,7 +107,8 @@ def experiment(outlier_fraction: float, outlier_size: float, delta: float = 1.0)
     train, fixed = _data_and_delta_free_fits(float(outlier_fraction), float(outlier_size))
     test = test_data()
     x, y = train.x, train.y
-    lines = {**fixed, "huber": fit_line(x, y, "huber", delta, start=fixed["mae"])}
+    lines = {**fixed, "huber": fitting.fit_line(x, y, loss="huber", delta=delta,
+                                                start=fixed["mae"])}
     test_mse = {name: float(losses.mse(test.y, intercept + slope * test.x))
                 for name, (slope, intercept) in lines.items()}
     return Experiment(outlier_fraction, outlier_size, delta, x, y, train.is_outlier,

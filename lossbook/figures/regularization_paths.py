@@ -6,23 +6,19 @@ Both penalties are added to the mean squared error of a linear model, as in
 .. math:: J_1(w, b) = \frac1n\lVert y - Xw - b\rVert^2 + \lambda\lVert w\rVert_1, \qquad
           J_2(w, b) = \frac1n\lVert y - Xw - b\rVert^2 + \lambda\lVert w\rVert_2^2 .
 
-With centred data the best bias is :math:`\bar y - \bar x^\top w`, leaving
-:math:`\frac1n\lVert y_c - X_c w\rVert^2 = w^\top G w - 2 w^\top q + \text{const}` with
-:math:`G = X_c^\top X_c / n`, :math:`q = X_c^\top y_c / n`. Then
-
-- ridge (L2) has the closed form :math:`w = (G + \lambda I)^{-1} q`;
-- lasso (L1) is solved by coordinate descent: each coordinate in turn is set to
-  :math:`w_j = S(q_j - \sum_{k\ne j} G_{jk} w_k,\; \lambda/2) / G_{jj}`, where ``S`` is
-  :func:`lossbook.regularization.soft_threshold` (exact zeros come from here), until
-  nothing moves.
+Both are solved exactly by :class:`lossbook.fitting.LeastSquaresProblem` (ridge in
+closed form, lasso by coordinate descent made exact on the support), whole paths at
+once; moving λ re-solves from the nearest point of the precomputed path.
 
 Left: the coefficient paths of both penalties against λ (log axis), with the current λ
 marked. Right: a two-feature problem with correlated features: contours of its
 least-squares cost, the L1 diamond :math:`\lVert w\rVert_1 \le t_1` and the L2 circle
 :math:`\lVert w\rVert_2 \le t_2` whose sizes are those of the penalised solutions at the
 current λ (a penalised solution is also the constrained one for that size), the
-solutions themselves and the cost contour through each — the diamond is met at a
-corner, where a coefficient is exactly 0.
+solutions themselves and the cost contour through each. For a small λ the contours touch
+the diamond on an edge (both lasso weights non-zero); as λ grows the lasso solution slides
+along the edge to the corner on the w₁ axis and stays there: w₂ is then exactly 0. The
+ridge solution never reaches an axis.
 
 >>> plot = build(lam=1.0)
 >>> [ax.get_title() for ax in (plot.l1_ax, plot.l2_ax, plot.plane_ax)]
@@ -30,16 +26,15 @@ corner, where a coefficient is exactly 0.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import matplotlib.colors as mcolors
 import numpy as np
 
 from lossbook import data as datasets
-from lossbook import regularization
 from lossbook.figures import style
+from lossbook.fitting import LeastSquaresProblem
 
-__all__ = ["ALT_TEXT", "LOG_LAMBDA_RANGE", "Problem", "paths_problem", "plane_problem",
-           "lasso", "ridge", "RegularizationPathsFigure", "build"]
+__all__ = ["ALT_TEXT", "LOG_LAMBDA_RANGE", "paths_problem", "plane_problem",
+           "RegularizationPathsFigure", "build"]
 
 #: log₁₀ λ spans this range on the slider and the path plots.
 LOG_LAMBDA_RANGE = (-3.0, 2.0)
@@ -59,130 +54,31 @@ ALT_TEXT = (
     "line marks the current lambda. Right: for a problem with two correlated features, "
     "elliptical contours of the least-squares cost around its minimum (a star), the L1 "
     "diamond and the L2 circle sized to the current lambda, and the lasso and ridge "
-    "solutions where the contours touch them: the lasso solution sits on a corner of the "
-    "diamond, on an axis, so one coefficient is exactly zero; the ridge solution touches "
-    "the round circle off the axes."
+    "solutions where the contours touch them. At a small lambda the lasso solution lies on an "
+    "edge of the diamond with both weights non-zero; as lambda grows it slides along the edge "
+    "to the corner on the w1 axis, where the second weight is exactly zero. The ridge "
+    "solution touches the round circle off the axes at every lambda."
 )
 
 
-@dataclass(frozen=True, eq=False)
-class Problem:
-    """A centred least-squares problem: ``G = XᵀX/n``, ``q = Xᵀy/n`` (data centred)."""
-
-    X: np.ndarray
-    y: np.ndarray
-    G: np.ndarray
-    q: np.ndarray
-    const: float           # mean of the centred y², so cost(w) = wᵀGw − 2wᵀq + const
-
-    @classmethod
-    def from_data(cls, X, y):
-        X = np.asarray(X, dtype=float)
-        y = np.asarray(y, dtype=float)
-        Xc, yc = X - X.mean(axis=0), y - y.mean()
-        n = X.shape[0]
-        return cls(X, y, Xc.T @ Xc / n, Xc.T @ yc / n, float(yc @ yc / n))
-
-    def cost(self, w) -> np.ndarray:
-        """Mean squared error at weights ``w`` (rows) with the best bias."""
-        w = np.asarray(w, dtype=float)
-        return (np.einsum("...i,ij,...j->...", w, self.G, w)
-                - 2.0 * w @ self.q + self.const)
-
-    def bias(self, w) -> np.ndarray:
-        """The best (unpenalised) bias for weights ``w``: ȳ − x̄ᵀw."""
-        return self.y.mean() - np.asarray(w) @ self.X.mean(axis=0)
-
-
-def paths_problem() -> Problem:
+def paths_problem() -> LeastSquaresProblem:
     """Six features, three of them irrelevant (:func:`lossbook.data.regression`, seed 2)."""
     d = datasets.regression(n=50, n_features=len(PATH_COEF), coef=PATH_COEF, noise=1.5,
                             seed=2)
-    return Problem.from_data(d.X, d.y)
+    return LeastSquaresProblem.from_data(d.X, d.y)
 
 
-def plane_problem() -> Problem:
+def plane_problem() -> LeastSquaresProblem:
     """Two correlated features: ``X = Z·M`` for uniform ``Z`` from
     :func:`lossbook.data.regression` (seed 3), so ``y = X·PLANE_COEF + noise``."""
     d = datasets.regression(n=50, n_features=2, coef=PLANE_MIX @ np.array(PLANE_COEF),
                             noise=1.0, seed=3)
-    return Problem.from_data(d.X @ PLANE_MIX, d.y)
+    return LeastSquaresProblem.from_data(d.X @ PLANE_MIX, d.y)
 
 
-def lasso(problem: Problem, lams, start=None, tol: float = 1e-9,
-          max_sweeps: int = 10_000) -> np.ndarray:
-    r"""Lasso weights for every λ in ``lams`` by coordinate descent (see module docstring).
-
-    All λ are solved together, one coordinate at a time for all of them, using
-    :math:`S(z, t) = t\,S(z/t, 1)` so that one call of
-    :func:`lossbook.regularization.soft_threshold` serves every λ. Once no weight moves
-    by more than ``tol``, each solution is made exact: on its support ``A`` (the non-zero
-    weights, with signs ``s``) the optimality conditions are the linear equations
-    :math:`G_{AA} w_A = q_A - \tfrac\lambda2 s_A`; their solution is kept when it
-    passes the full optimality check (same signs, :math:`|q_j - G_{jA}w_A| \le \lambda/2`
-    off the support), otherwise coordinate descent continues to ``tol / 1e4``.
-
-    ``start`` (shape ``(len(lams), d)``, optional) is where the descent starts: a
-    solution for a nearby λ makes it converge in a few sweeps. Returns an array of shape
-    ``(len(lams), d)``.
-    """
-    lams = np.atleast_1d(np.asarray(lams, dtype=float))
-    if np.any(lams <= 0):
-        raise ValueError("lasso: every lam must be > 0; use the least-squares solution "
-                         "for lam = 0")
-    G, q = problem.G, problem.q
-    if np.any(np.diag(G) <= 0):
-        raise ValueError("lasso: a feature is constant (zero variance after centring); "
-                         "drop it, it cannot explain anything")
-    W = np.zeros((lams.size, q.size)) if start is None else \
-        np.array(start, dtype=float).reshape(lams.size, q.size)
-    half = lams / 2.0
-    W = _coordinate_descent(G, q, half, W, tol, max_sweeps)
-    exact = [_solve_on_support(G, q, h, w) for h, w in zip(half, W)]
-    if all(w is not None for w in exact):
-        return np.array(exact)
-    return _coordinate_descent(G, q, half, W, tol * 1e-4, max_sweeps)
-
-
-def _coordinate_descent(G, q, half, W, tol, max_sweeps):
-    W = W.copy()
-    for _ in range(max_sweeps):
-        biggest = 0.0
-        for j in range(q.size):
-            rho = q[j] - W @ G[j] + G[j, j] * W[:, j]
-            new = half * regularization.soft_threshold(rho / half, 1.0) / G[j, j]
-            biggest = max(biggest, float(np.max(np.abs(new - W[:, j]))))
-            W[:, j] = new
-        if biggest <= tol:
-            break
-    return W
-
-
-def _solve_on_support(G, q, half, w):
-    """The exact lasso solution with ``w``'s support and signs, or None if not optimal."""
-    active = w != 0
-    exact = np.zeros_like(w)
-    signs = np.sign(w[active])
-    if active.any():
-        exact[active] = np.linalg.solve(G[np.ix_(active, active)], q[active] - half * signs)
-        if np.any(np.sign(exact[active]) != signs):
-            return None
-    slack = np.abs(q[~active] - G[~active] @ exact)
-    return exact if np.all(slack <= half * (1.0 + 1e-12)) else None
-
-
-def ridge(problem: Problem, lams) -> np.ndarray:
-    r"""Ridge weights :math:`(G + \lambda I)^{-1} q` for every λ; shape ``(len(lams), d)``."""
-    lams = np.atleast_1d(np.asarray(lams, dtype=float))
-    eye = np.eye(problem.q.size)
-    systems = problem.G[None, :, :] + lams[:, None, None] * eye
-    return np.linalg.solve(systems, np.broadcast_to(problem.q, (lams.size, problem.q.size))
-                           [..., None])[..., 0]
-
-
-def _contour_through(problem: Problem, w, n: int = 181) -> np.ndarray:
+def _contour_through(problem: LeastSquaresProblem, w, n: int = 181) -> np.ndarray:
     """Points of the cost's level set through ``w``: an ellipse around the minimum."""
-    w_hat = np.linalg.solve(problem.G, problem.q)
+    w_hat = problem.ridge(0.0)[0]            # the least-squares minimum
     d = np.asarray(w) - w_hat
     k = float(d @ problem.G @ d)
     L = np.linalg.cholesky(problem.G)
@@ -220,10 +116,10 @@ class RegularizationPathsFigure:
 
         self.problem, self.plane = paths_problem(), plane_problem()
         self.lams = np.logspace(*LOG_LAMBDA_RANGE, N_PATH)
-        self.l1_paths = lasso(self.problem, self.lams)
-        self.l2_paths = ridge(self.problem, self.lams)
-        self._plane_l1_paths = lasso(self.plane, self.lams)
-        self.plane_ols = np.linalg.solve(self.plane.G, self.plane.q)
+        self.l1_paths = self.problem.lasso(self.lams)
+        self.l2_paths = self.problem.ridge(self.lams)
+        self._plane_l1_paths = self.plane.lasso(self.lams)
+        self.plane_ols = self.plane.ridge(0.0)[0]
         self._circle = np.linspace(0.0, 2.0 * np.pi, 121)
         with style.course_style():
             self.figure = Figure(figsize=(10.0, 5.6), dpi=dpi,
@@ -269,9 +165,11 @@ class RegularizationPathsFigure:
         ax.plot([ols[0]], [ols[1]], linestyle="none", marker="*", markersize=14,
                 color="black", label="least squares", zorder=6)
         l1, l2 = style.LOSS_STYLES["l1"], style.LOSS_STYLES["l2"]
-        self.diamond = ax.fill(*_diamond(1.0).T, facecolor=l1.color, alpha=0.25,
+        # Translucent face, opaque antialiased edge: an edge drawn at the face's alpha looked
+        # stair-stepped along the diagonals.
+        self.diamond = ax.fill(*_diamond(1.0).T, facecolor=(*mcolors.to_rgb(l1.color), 0.25),
                                edgecolor=l1.color, linestyle=l1.linestyle, linewidth=2.0,
-                               label="L1 diamond")[0]
+                               antialiased=True, joinstyle="miter", label="L1 diamond")[0]
         (self.circle,) = ax.plot(np.cos(self._circle), np.sin(self._circle),
                                  **l2.line(label="L2 circle", linewidth=2.0))
         self.touching = {
@@ -300,10 +198,10 @@ class RegularizationPathsFigure:
         constraint sizes ``t1 = ‖w‖₁`` (lasso) and ``t2 = ‖w‖₂`` (ridge) there."""
         # warm start from the precomputed path at the nearest λ of the grid
         k = int(np.argmin(np.abs(np.log(self.lams) - np.log(lam))))
-        p1 = lasso(self.plane, lam, start=self._plane_l1_paths[k])[0]
-        p2 = ridge(self.plane, lam)[0]
-        return {"lam": float(lam), "l1": lasso(self.problem, lam, start=self.l1_paths[k])[0],
-                "l2": ridge(self.problem, lam)[0], "plane_l1": p1, "plane_l2": p2,
+        p1 = self.plane.lasso(lam, start=self._plane_l1_paths[k])[0]
+        p2 = self.plane.ridge(lam)[0]
+        return {"lam": float(lam), "l1": self.problem.lasso(lam, start=self.l1_paths[k])[0],
+                "l2": self.problem.ridge(lam)[0], "plane_l1": p1, "plane_l2": p2,
                 "t1": float(np.abs(p1).sum()), "t2": float(np.sqrt(p2 @ p2))}
 
     def show(self, solved) -> dict:

@@ -5,20 +5,13 @@ residual, with the outlier's residual under each fit marked on its curve: the sq
 loss grows without bound, the absolute and Huber losses only linearly, which is why
 their fits barely follow the outlier.
 
-The fits are exact minimisers of the lossbook losses, computed fast enough to redraw
-at every slider step:
-
-- MSE: the normal equations (least squares);
-- MAE: some minimising line passes through two of the points (the cost is piecewise
-  linear and convex in (w, b), so a vertex is optimal), so every line through two
-  points is tried and the cheapest kept;
-- Huber: iteratively reweighted least squares with weights ψ(r)/r, ψ being
-  ``lossbook.losses.huber_grad``, until the step is below 1e-12.
+The three lines are the exact minimisers of the lossbook costs, from
+:func:`lossbook.fitting.fit_line` (fast enough to refit at every slider step).
 
 >>> from lossbook.figures import robust_fit
->>> x, y = [0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 2.0, 30.0]
->>> [round(v, 6) for v in robust_fit.fit_mae(x, y)]
-[1.0, 0.0]
+>>> s = robust_fit.compute([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 2.0, 3.0], 4.0, 40.0, delta=1.0)
+>>> {name: [round(v, 6) for v in line] for name, line in s["fits"].items()}
+{'mse': [8.2, -7.2], 'mae': [1.0, 0.0], 'huber': [1.5, -0.5]}
 """
 from __future__ import annotations
 
@@ -26,11 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lossbook import losses
+from lossbook import fitting, losses
 from lossbook.figures import style
 
-__all__ = ["ALT_TEXT", "FITS", "RobustFitFigure", "fit_mse", "fit_mae", "fit_huber",
-           "compute", "build"]
+__all__ = ["ALT_TEXT", "FITS", "RobustFitFigure", "compute", "build"]
 
 _PINNED = r"$\Uparrow$"  # marker of a loss above the top of the panel
 
@@ -50,69 +42,11 @@ ALT_TEXT = (
 )
 
 
-def _design(x) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
-    return np.column_stack([x, np.ones_like(x)])
-
-
-def fit_mse(x, y) -> tuple[float, float]:
-    """Slope and intercept minimising ``lossbook.losses.mse`` (least squares)."""
-    (w, b), *_ = np.linalg.lstsq(_design(x), np.asarray(y, dtype=float), rcond=None)
-    return float(w), float(b)
-
-
-def fit_mae(x, y) -> tuple[float, float]:
-    """Slope and intercept minimising ``lossbook.losses.mae``, exactly.
-
-    Tries the line through every pair of points with distinct x and keeps the one
-    with the smallest mean absolute error (the first one on ties).
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    i, j = np.triu_indices(x.size, k=1)
-    keep = x[i] != x[j]
-    if not keep.any():
-        raise ValueError("fit_mae: x needs at least two different values to fit a line")
-    i, j = i[keep], j[keep]
-    w = (y[j] - y[i]) / (x[j] - x[i])
-    b = y[i] - w * x[i]
-    y_pred = w[:, None] * x + b[:, None]
-    costs = losses.mae(np.broadcast_to(y, y_pred.shape), y_pred, reduction="none").mean(axis=1)
-    best = int(np.argmin(costs))
-    return float(w[best]), float(b[best])
-
-
-def fit_huber(x, y, delta: float, tol: float = 1e-12, max_iter: int = 500) -> tuple[float, float]:
-    r"""Slope and intercept minimising ``lossbook.losses.huber`` with threshold ``delta``.
-
-    Iteratively reweighted least squares from the least-squares line: with residuals
-    :math:`r_i` and weights :math:`u_i = \psi(r_i)/r_i = \min(1, \delta/|r_i|)`, solve the
-    weighted least squares problem and repeat; each step lowers the (convex) cost.
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    A = _design(x)
-    w, b = fit_mse(x, y)
-    for _ in range(max_iter):
-        y_pred = w * x + b
-        r = y_pred - y
-        psi = losses.huber_grad(y, y_pred, delta=delta, reduction="none")
-        u = np.where(np.abs(r) > 0, psi / np.where(r == 0, 1.0, r), 1.0)
-        sqrt_u = np.sqrt(u)
-        (w_new, b_new), *_ = np.linalg.lstsq(A * sqrt_u[:, None], y * sqrt_u, rcond=None)
-        done = abs(w_new - w) + abs(b_new - b) < tol * (1.0 + abs(w) + abs(b))
-        w, b = float(w_new), float(b_new)
-        if done:
-            break
-    return w, b
-
-
 def compute(x, y, outlier_x: float, outlier_y: float, delta: float) -> dict:
-    """Fit the three lines to the data plus the outlier (lossbook losses)."""
+    """Fit the three lines to the data plus the outlier (:func:`lossbook.fitting.fit_line`)."""
     x_all = np.append(np.asarray(x, dtype=float), outlier_x)
     y_all = np.append(np.asarray(y, dtype=float), outlier_y)
-    fits = {"mse": fit_mse(x_all, y_all), "mae": fit_mae(x_all, y_all),
-            "huber": fit_huber(x_all, y_all, delta)}
+    fits = {name: fitting.fit_line(x_all, y_all, loss=name, delta=delta) for name in FITS}
     residuals = {name: w * outlier_x + b - outlier_y for name, (w, b) in fits.items()}
     outlier_losses = {
         "mse": float(losses.mse([outlier_y], [outlier_y + residuals["mse"]])),

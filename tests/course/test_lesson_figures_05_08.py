@@ -77,6 +77,20 @@ def test_margin_losses_figure_plots_the_four_losses():
         line(ax, style.LOSS_STYLES[name].label)
 
 
+@pytest.mark.parametrize("m_range", [(-3.0, 3.0), (-2.0, 2.0), (-3.0, 4.0)])
+def test_margin_losses_figure_keeps_its_annotation_inside_the_axes(m_range):
+    """The "hinge is 0 from m = 1 on" label used to run off the right edge."""
+    fig = lesson05_hinge.margin_losses_figure(m_range=m_range)
+    ax = fig.axes[0]
+    (label,) = [t for t in ax.texts if "from m = 1" in t.get_text()]
+    fig.draw_without_rendering()                      # apply the layout first
+    renderer = fig._get_renderer()
+    box, axes_box = label.get_window_extent(renderer), ax.get_window_extent(renderer)
+    box = label.get_bbox_patch().get_window_extent(renderer) if label.get_bbox_patch() else box
+    assert axes_box.x0 <= box.x0 and box.x1 <= axes_box.x1, (box, axes_box)
+    assert axes_box.y0 <= box.y0 and box.y1 <= axes_box.y1, (box, axes_box)
+
+
 def _svm_case():
     X = np.array([[2.0, 0.0], [3.0, 1.0], [-2.0, 0.0], [-3.0, -1.0], [1.0, 2.5]])
     y = np.array([1, 1, -1, -1, 1])

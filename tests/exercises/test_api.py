@@ -39,7 +39,7 @@ def test_hint_goes_from_nudge_to_nearly_the_answer_then_repeats():
     hints = [api.hint("huber") for _ in range(5)]
     assert [h.number for h in hints] == [1, 2, 3, 3, 3]
     assert [h.text for h in hints[:3]] == list(get("huber").hints)
-    assert 'hint("huber") again' in repr(hints[0]) and "(the last one)" in repr(hints[-1])
+    assert 'hint("huber") again' in repr(hints[0]) and "(the last one; solution(" in repr(hints[-1])
     assert "lossbook-hint" in hints[0]._repr_html_()
     assert api.hint("mse").number == 1  # counters are per exercise
 

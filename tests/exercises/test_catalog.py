@@ -19,13 +19,13 @@ LESSONS = ("01_loss_vs_cost", "02_mse", "03_mae_huber", "04_cross_entropy", "05_
 EXPECTED_IDS = {
     "01_loss_vs_cost": ["squared_errors", "cost"],
     "02_mse": ["mse", "mse_grad"],
-    "03_mae_huber": ["mae", "huber", "huber_grad"],
+    "03_mae_huber": ["mae", "mae_grad", "huber", "huber_grad"],
     "04_cross_entropy": ["binary_cross_entropy", "binary_cross_entropy_with_logits", "bce_with_logits_grad",
                          "softmax", "softmax_cross_entropy", "softmax_cross_entropy_grad"],
-    "05_hinge": ["hinge", "hinge_grad", "multiclass_hinge"],
-    "06_regularization": ["l1_penalty", "l2_penalty", "regularized_cost"],
-    "07_choosing_a_loss": ["gradient_descent_step"],
-    "08_beyond": ["quantile", "log_cosh"],
+    "05_hinge": ["hinge", "hinge_grad", "multiclass_hinge", "multiclass_hinge_grad"],
+    "06_regularization": ["l1_penalty", "l2_penalty", "regularized_cost", "soft_threshold"],
+    "07_choosing_a_loss": ["gradient_descent_step", "choose_loss"],
+    "08_beyond": ["quantile", "log_cosh", "label_smoothing_cross_entropy"],
     "10_imbalance_calibration": ["weighted_bce_with_logits", "focal_loss_with_logits",
                                  "expected_calibration_error"],
     "11_embeddings": ["contrastive_loss", "triplet_loss", "info_nce", "kl_divergence"],
@@ -183,3 +183,30 @@ def test_hints_escalate_to_nearly_the_answer():
         assert "return" not in exercise.hints[0], exercise.id
         first, last = exercise.hints[0], exercise.hints[-1]
         assert difflib.SequenceMatcher(None, first, last).ratio() < 0.8
+
+
+#: Lessons whose hints follow the three-step ladder of issue #12 (idea, formula, skeleton).
+LADDER_LESSONS = ("01_loss_vs_cost", "02_mse", "03_mae_huber", "04_cross_entropy")
+BLANK = "____"
+
+
+def _code_lines(code: str) -> list[str]:
+    """The solution's lines after the def line, comments and blank space removed."""
+    lines = [line.split("#")[0] for line in code.strip().splitlines()[1:]]
+    return [re.sub(r"\s+", "", line) for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("exercise", [e for e in EXERCISES if e.lesson in LADDER_LESSONS], ids=lambda e: e.id)
+def test_hints_are_idea_formula_skeleton_and_never_the_solution(exercise):
+    idea, formula, skeleton = exercise.hints  # exactly three steps
+    assert BLANK not in idea and BLANK not in formula and "return" not in idea + formula
+    assert BLANK in skeleton, "the last hint is a code skeleton with a blank to fill in"
+    body = "".join(f"    {line}\n" for line in skeleton.replace(BLANK, "_blank").splitlines())
+    compile(f"{exercise.signature}\n{body}", f"<hint {exercise.id}>", "exec")  # valid code, blanks aside
+    hints = re.sub(r"\s+", "", "".join(line.split("#")[0] for text in exercise.hints for line in text.splitlines()))
+    solution = _code_lines(exercise.solution)
+    assert "".join(solution) not in hints
+    returned = [line for line in solution if line.startswith("return")]
+    assert returned and not any(line in hints for line in returned), "the answer is solution()'s to give"
+    # Filling the blank with the solution's own expression must not be a copy of the solution either:
+    assert difflib.SequenceMatcher(None, "".join(solution), hints).ratio() < 0.9

@@ -141,3 +141,68 @@ def test_printed_canonical_text_is_understood():
     printed = [canonical(m.implementation(*c.args, **c.kwargs)) for c in ex.cases]
     assert diagnose("gradient_descent_step", ex.cases, printed) == m.message
     assert diagnose("gradient_descent_step", ex.cases, ["garbage"] * len(ex.cases)) is None
+
+
+# --- the mistakes issue #12 found with only "expected vs got" --------------------------------
+def _outputs(exercise_id, wrong):
+    ex = get(exercise_id)
+    printed = (_printed(wrong(*c.args, **c.kwargs)) for c in ex.cases)  # flattened: reshape as printed
+    return [np.reshape(v, np.shape(ex.expected(c))).tolist() for v, c in zip(printed, ex.cases)]
+
+
+def _huber_delta_offset(y, p, delta=1.0):
+    r = np.abs(np.asarray(p, float) - y)
+    return float(np.mean(np.where(r <= delta, 0.5 * r ** 2, delta * (r - delta))))
+
+
+def _bce_arguments_swapped(y, p):
+    p = np.clip(np.asarray(p, float), 1e-12, 1 - 1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.mean(-(p * np.log(y) + (1 - p) * np.log(1 - np.asarray(y, float)))))
+
+
+def _softmax_grad_over_size(y, Z):
+    return losses.softmax_cross_entropy_grad(y, Z) * len(y) / np.size(Z)
+
+
+@pytest.mark.parametrize("exercise_id, wrong, words", [
+    ("huber", _huber_delta_offset, "not δ·(|r| − δ)"),
+    ("binary_cross_entropy", _bce_arguments_swapped, "y_true and p are swapped"),
+    ("softmax_cross_entropy_grad", _softmax_grad_over_size, "divided by Z.size"),
+    ("mae_grad", lambda y, p: np.where(np.asarray(p, float) - y >= 0, 1.0, -1.0) / np.size(p), "uses 0 there"),
+    ("mae_grad", lambda y, p: np.where(np.asarray(p, float) - y > 0, 1.0, -1.0) / np.size(p), "returned −1/n"),
+])
+def test_the_issue_12_mistakes_are_named_from_printed_outputs(exercise_id, wrong, words):
+    message = diagnose(exercise_id, _inputs(exercise_id), _outputs(exercise_id, wrong))
+    assert message is not None and words in message, message
+
+
+def test_bce_swapped_from_printed_infinities():
+    # What a hidden-test cell prints for the swapped formula: inf (or nan) on every case.
+    ex = get("binary_cross_entropy")
+    message = diagnose("binary_cross_entropy", _inputs("binary_cross_entropy"), ["inf"] * len(ex.cases))
+    assert message is not None and "swapped" in message
+
+
+@pytest.mark.parametrize("exercise_id", ["huber", "mse", "mae_grad", "softmax", "bce_with_logits_grad"])
+def test_a_constant_zero_answer_gets_its_own_message(exercise_id):
+    ex = get(exercise_id)
+    outputs = [np.zeros(np.shape(ex.expected(c))).tolist() if np.ndim(ex.expected(c)) else 0
+               for c in ex.cases]
+    message = diagnose(exercise_id, _inputs(exercise_id), outputs)
+    assert message is not None and "returns 0 on every case" in message
+    assert "factor of 0" not in message
+
+
+def test_a_zero_answer_where_the_answer_is_zero_is_not_a_mistake():
+    ex = get("mse")
+    zero_cases = [c for c in ex.cases if ex.expected(c) == 0]
+    assert zero_cases and diagnose("mse", zero_cases, [0.0] * len(zero_cases)) is None
+
+
+def test_check_names_the_constant_zero_answer():
+    from lossbook.exercises.checking import run_check
+
+    result = run_check(get("huber"), lambda y, p, delta=1: 0)
+    assert "returns 0 on every case" in result.diagnosis
+    assert "factor of 0" not in result.message

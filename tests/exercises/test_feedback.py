@@ -126,3 +126,21 @@ def test_unknown_status_is_refused():
 ])
 def test_format_value_is_short_rounded_and_stable(value, text):
     assert format_value(value) == text
+
+
+def test_the_gradient_ladder_is_cs231ns_and_check_says_which_rung_it_passes():
+    from lossbook.exercises import get
+    from lossbook.exercises.checking import GRADIENT_RTOL, run_check
+    from lossbook.exercises.feedback import GRADIENT_LADDER, gradient_verdict
+
+    assert GRADIENT_LADDER == ("above 1e-2: wrong; 1e-4 to 1e-2: suspicious; below 1e-4: acceptable near kinks; "
+                               "below 1e-7: right")
+    assert [gradient_verdict(e) for e in (0.5, 1e-2, 5e-3, 1e-4, 5e-5, 1e-7, 1e-9, float("nan"))] == \
+        ["wrong", "wrong", "suspicious", "suspicious", "acceptable near kinks", "acceptable near kinks", "right", "wrong"]
+    assert GRADIENT_RTOL == 1e-4  # the rung the pass note names
+    passed = run_check(get("mse_grad"), lambda y, p: 2 * (p - y) / p.size)
+    assert passed.passed and GRADIENT_LADDER in passed.message
+    assert '"acceptable near kinks" or better' in passed.message
+    wrong = run_check(get("mse_grad"), lambda y, p: 3 * (p - y) / p.size)
+    assert "relative error against a numeric gradient" in wrong.message and ", wrong (" in wrong.message
+    assert GRADIENT_LADDER in wrong.message and GRADIENT_LADDER in wrong._repr_html_()

@@ -129,18 +129,44 @@ def test_column_vector_is_called_out():
 
 
 @pytest.mark.parametrize("isolation", ISOLATIONS)
-def test_mutation_is_warned_and_the_callers_data_is_safe(isolation):
+def test_mutation_fails_with_the_reason_and_the_callers_data_is_safe(isolation):
     def mse(y_true, y_pred):
         y_pred -= y_true  # in place: changes the caller's array
         return float(np.mean(y_pred ** 2))
 
     before = [np.copy(a) for c in MSE.cases for a in c.args]
     result = run_check(MSE, mse, isolation=isolation)
-    assert result.passed
-    assert result.warnings and "changed its input y_pred" in result.warnings[0]
-    assert "Warning: your function changed its input y_pred" in result.message
+    assert result.status == "failed" and not result.passed  # right values, but the input changed
+    assert "changed its input y_pred in place" in result.failure.problem
+    assert "`y_pred -= ...`" in result.message
+    assert result.n_passed < result.n_total
     after = [a for c in MSE.cases for a in c.args]
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_in_place_gradient_step_fails_with_the_reason(isolation):
+    def gradient_descent_step(w, b, X, y, lr, lam=0.0):
+        r = X @ w + b - y
+        w -= lr * (2 * X.T @ r / len(y) + 2 * lam * w)  # right values, but the caller's w changes
+        return w, float(b - lr * 2 * np.sum(r) / len(y))
+
+    result = run_check(STEP, gradient_descent_step, isolation=isolation)
+    assert result.status == "failed"
+    assert "changed its input w in place" in result.message and "`w -= ...`" in result.message
+    assert "new_w = w - ..." in result.message
+    assert not result.warnings  # said once, in the failure
+
+
+def test_a_wrong_value_is_reported_first_and_the_mutation_still_warned():
+    def mse(y_true, y_pred):
+        y_pred -= y_true
+        return float(np.sum(y_pred ** 2))
+
+    result = run_check(MSE, mse)
+    assert result.status == "failed" and result.failure.problem == "Wrong value."
+    assert "n times too large" in result.diagnosis
+    assert any("changed its input y_pred in place" in w for w in result.warnings)
 
 
 def _looping(y_true, y_pred):

@@ -49,7 +49,8 @@ def _assert_matches(explorer):
     assert explorer.readout_text.splitlines() == [
         f"label y = {y}",
         f"logit z = {fmt(z)}, temperature T = {fmt(T)}, z/T = {fmt(t)}",
-        f"p = σ(z/T) = {fmt(state['p'], 17)}",
+        f"p = σ(z/T) = {fmt(state['p'], 6)}" + {1.0: " (exactly 1 in float64: 1 − p is lost)",
+                                                0.0: " (exactly 0 in float64)"}.get(state["p"], ""),
         f"1 − p = {fmt(special.expit(-t))}",
         f"naive −[y log p + (1−y) log(1−p)] = {fmt(naive)}",
         f"clipped p (ε = 1e-12) = {fmt(state['clipped'])}",

@@ -56,7 +56,19 @@ def test_contract(explorer, check_contract):
     (legend,) = explorer.figure.legends    # below the panels, where no bar reaches it
     assert [t.get_text() for t in legend.get_texts()] == [
         "target y", "residual ŷ − y", "prediction ŷ", "mean = cost",
-        "loss of each example", "reduced value"]
+        "loss of each example", "mean of the losses (the cost)"]
+
+
+@pytest.mark.parametrize("reduction, extra", [
+    ("none", []), ("sum", ["sum of the losses"]),
+    ("mean", ["mean = cost", "mean of the losses (the cost)"])])
+def test_the_legend_lists_only_what_the_reduction_draws(explorer, reduction, extra):
+    explorer.controls["reduction"].value = "sum" if reduction != "sum" else "none"
+    explorer.controls["reduction"].value = reduction
+    (legend,) = explorer.figure.legends
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert sorted(texts) == sorted(["target y", "residual ŷ − y", "prediction ŷ", "loss of each example", *extra])
+    assert "reduced value" not in texts
 
 
 def test_targets_come_from_lossbook_data(explorer):

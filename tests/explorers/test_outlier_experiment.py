@@ -10,7 +10,7 @@ linear_model = pytest.importorskip("sklearn.linear_model")
 sk_metrics = pytest.importorskip("sklearn.metrics")
 optimize = pytest.importorskip("scipy.optimize")
 
-from lossbook import data, losses  # noqa: E402
+from lossbook import data, fitting, losses  # noqa: E402
 from lossbook.explorers.base import fmt  # noqa: E402
 from lossbook.figures import outlier_experiment as outlier_figure  # noqa: E402
 
@@ -117,7 +117,7 @@ def test_same_setting_same_data(explorer):
 
 def test_fit_line_rejects_unknown_loss():
     with pytest.raises(ValueError, match="loss must be one of"):
-        outlier_figure.fit_line([0.0, 1.0], [0.0, 1.0], "hinge")
+        fitting.fit_line([0.0, 1.0], [0.0, 1.0], loss="hinge")
     with pytest.raises(ValueError, match="outlier_fraction must be between"):
         outlier_module.outlier_experiment(outlier_fraction=0.9)
 
@@ -144,18 +144,18 @@ from hypothesis.extra import numpy as hnp  # noqa: E402
 def test_fit_line_minimises_each_loss(x, seed, delta):
     x = np.cumsum(np.abs(x) + 0.05) - 10.0       # strictly increasing: distinct x
     y = 2.0 * x + np.random.default_rng(seed).standard_t(2, x.size)
-    slope, intercept = outlier_figure.fit_line(x, y, "mae")
+    slope, intercept = fitting.fit_line(x, y, loss="mae")
     mae = losses.mae(y, intercept + slope * x)
     median = linear_model.QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs")
     median.fit(x[:, None], y)
     assert mae <= losses.mae(y, median.intercept_ + median.coef_[0] * x) + 1e-9
-    slope, intercept = outlier_figure.fit_line(x, y, "huber", delta)
+    slope, intercept = fitting.fit_line(x, y, loss="huber", delta=delta)
     grad = losses.huber_grad(y, intercept + slope * x, delta=delta)
     np.testing.assert_allclose([grad @ x, grad.sum()], 0.0, atol=1e-9)
-    np.testing.assert_allclose(outlier_figure.fit_line(x, y, "mse"), np.polyfit(x, y, 1),
+    np.testing.assert_allclose(fitting.fit_line(x, y, loss="mse"), np.polyfit(x, y, 1),
                                rtol=1e-8, atol=1e-8)
 
 
 def test_fit_line_refuses_a_vertical_line():
     with pytest.raises(ValueError, match="at least two different values"):
-        outlier_figure.fit_line([1.0, 1.0, 1.0], [0.0, 1.0, 2.0], "mse")
+        fitting.fit_line([1.0, 1.0, 1.0], [0.0, 1.0, 2.0], loss="mse")

@@ -9,6 +9,7 @@ pytest.importorskip("matplotlib")
 linear_model = pytest.importorskip("sklearn.linear_model")
 
 from lossbook import losses, regularization, train  # noqa: E402
+from lossbook.fitting import LeastSquaresProblem  # noqa: E402
 from lossbook.explorers.base import fmt  # noqa: E402
 from lossbook.figures import regularization_paths as paths_figure  # noqa: E402
 
@@ -136,11 +137,11 @@ def test_bad_values_are_refused():
     with pytest.raises(ValueError, match="log10_lam must be between"):
         paths_module.regularization_paths(log10_lam=3.0)
     with pytest.raises(ValueError, match="lam must be > 0"):
-        paths_figure.lasso(paths_figure.plane_problem(), [0.0])
-    constant = paths_figure.Problem.from_data(np.column_stack([np.arange(5.0), np.ones(5)]),
-                                              np.arange(5.0))
+        paths_figure.plane_problem().lasso([0.0])
+    constant = LeastSquaresProblem.from_data(np.column_stack([np.arange(5.0), np.ones(5)]),
+                                             np.arange(5.0))
     with pytest.raises(ValueError, match="a feature is constant"):
-        paths_figure.lasso(constant, [0.1])
+        constant.lasso([0.1])
 
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
@@ -152,7 +153,7 @@ def test_lasso_and_ridge_are_optimal_on_random_problems(seed, d, log_lam):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((30, d)) @ (np.eye(d) + 0.5 * rng.random((d, d)))
     y = X @ rng.standard_normal(d) + rng.standard_normal(30)
-    problem = paths_figure.Problem.from_data(X, y)
+    problem = LeastSquaresProblem.from_data(X, y)
     lam = 10.0 ** log_lam
-    assert_optimal(problem, paths_figure.lasso(problem, lam)[0], lam, "l1")
-    assert_optimal(problem, paths_figure.ridge(problem, lam)[0], lam, "l2")
+    assert_optimal(problem, problem.lasso(lam)[0], lam, "l1")
+    assert_optimal(problem, problem.ridge(lam)[0], lam, "l2")

@@ -32,13 +32,14 @@ numpy array, same shape: one loss per example (do not average)""",
     output="array",
     build_cases=lambda: cases.regression(101),
     hints=(
-        "One number per example: the result has the same shape as y_true.",
-        "Subtract, then square, element by element; numpy does it for whole arrays at once.",
-        "return (y_pred - y_true) ** 2",
+        "One loss per example: compare each prediction with its own target and keep one number per example (no averaging here: that is the cost's job).",
+        "L_i = (ŷ_i − y_i)², the residual r_i = ŷ_i − y_i squared. numpy subtracts and squares whole arrays entry by entry, so the result has the shape of y_true.",
+        "r = y_pred - y_true     # one residual per example\n"
+        "return ____             # square each residual",
     ),
     misconceptions=(
         Misconception("absolute", lambda y, p: np.abs(np.asarray(p, float) - y),
-                      "these are absolute errors |y − ŷ| (MAE's loss), not squared errors"),
+                      "these are absolute errors |ŷ − y| (MAE's loss), not squared errors"),
         Misconception("residual", lambda y, p: np.asarray(p, float) - y,
                       "these are the residuals ŷ − y: square them"),
         Misconception("half", lambda y, p: 0.5 * (np.asarray(p, float) - y) ** 2,
@@ -74,9 +75,10 @@ float""",
     build_cases=lambda: cases.losses_list(102),
     count=lambda case: np.size(case.args[0]),
     hints=(
-        "The cost is one number that summarises all the per-example losses.",
-        "Add the losses up, then divide by how many there are (or let numpy do both).",
-        "return float(np.mean(losses))",
+        "The cost is one number that summarises all the per-example losses, every example counting equally.",
+        "J = (1/n) Σ_i L_i: add the losses up and divide by n, how many there are (losses.size).",
+        "total = ____                   # the sum of all the losses\n"
+        "return float(total / losses.size)",
     ),
     misconceptions=(
         Misconception("sum", lambda l: float(np.sum(l)),

@@ -32,9 +32,10 @@ float""",
     output="scalar",
     build_cases=lambda: cases.regression(201),
     hints=(
-        "Start from the residuals y_pred - y_true; what do you do to each, and then to all of them?",
-        "Square each residual, then average: the mean works for 1-D and 2-D arrays alike.",
-        "return float(np.mean((y_pred - y_true) ** 2))",
+        "Start from the residuals r = ŷ − y: MSE treats each one the same way (squares it), then averages.",
+        "MSE = (1/n) Σ_i (ŷ_i − y_i)². For a 2-D array n counts every entry, which is what np.mean does when you give it no axis.",
+        "r = y_pred - y_true\n"
+        "return float(np.mean(____))    # the mean of what, for each residual?",
     ),
     misconceptions=(
         Misconception("sum", lambda y, p: float(np.sum(_r(y, p) ** 2)),
@@ -79,9 +80,10 @@ numpy array, same shape as y_pred""",
     build_cases=lambda: cases.regression(202),
     gradient=GradientSpec(cost=lambda y, p: losses.mse(y, p), wrt=1),
     hints=(
-        "Differentiate one term (y_pred_i - y_true_i)**2 of the sum, then remember the 1/n in front.",
-        "The chain rule gives 2 (y_pred_i - y_true_i) for one term; every entry also carries the mean's 1/n.",
-        "return 2 * (y_pred - y_true) / y_pred.size",
+        "Differentiate with respect to one prediction ŷ_i: only one term of the sum, (ŷ_i − y_i)², contains it; then remember the 1/n in front.",
+        "∂/∂ŷ_i (1/n) Σ_j (ŷ_j − y_j)² = 2 (ŷ_i − y_i) / n, with n = y_pred.size (every entry, for 2-D input too).",
+        "r = y_pred - y_true\n"
+        "return ____ / y_pred.size      # the derivative of r_i² with respect to ŷ_i",
     ),
     misconceptions=(
         Misconception("sign", lambda y, p: -2 * _r(y, p) / np.size(p),

@@ -1,11 +1,13 @@
 """Lesson 03, MAE and Huber: robust costs, and Huber's clipped gradient."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from lossbook import losses
 from lossbook.exercises import cases
-from lossbook.exercises.model import Exercise, GradientSpec, Misconception
+from lossbook.exercises.model import Case, Exercise, GradientSpec, Misconception
 
 LESSON = "03_mae_huber"
 
@@ -14,11 +16,22 @@ def _r(y, p):
     return np.asarray(p, dtype=float) - np.asarray(y, dtype=float)
 
 
-def _huber_terms(y, p, delta=1.0, half=True, linear_offset=True):
+def _huber_terms(y, p, delta=1.0, half=True, linear_offset=True, offset=0.5):
     r = np.abs(_r(y, p))
     quad = (0.5 if half else 1.0) * r ** 2
-    lin = delta * (r - 0.5 * delta) if linear_offset else delta * r
+    lin = delta * (r - offset * delta) if linear_offset else delta * r
     return np.where(r <= delta, quad, lin)
+
+
+def _mae_grad_cases():
+    """Regression pairs and a few residuals exactly 0 (the kink, where the convention decides);
+    no numeric gradient on cases with a zero residual, where a finite difference straddles the kink."""
+    built = cases.regression(304) + [
+        Case("some residuals exactly 0", (np.array([1.0, 2.0, 3.0, 4.0, -1.5]), np.array([1.0, 2.5, 3.0, 3.0, -1.5]))),
+        Case("2-D, one residual exactly 0", (np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]),
+                                              np.array([[0.5, 1.0, -2.0], [3.5, 3.0, 9.0]]))),
+    ]
+    return [dataclasses.replace(c, numeric_gradient=False) if np.any(_r(*c.args) == 0) else c for c in built]
 
 
 MAE = Exercise(
@@ -39,9 +52,10 @@ float""",
     output="scalar",
     build_cases=lambda: cases.regression(301),
     hints=(
-        "Like MSE, but each residual counts by its size, not its square.",
-        "Take the absolute value of each residual (np.abs), then average.",
-        "return float(np.mean(np.abs(y_pred - y_true)))",
+        "Like MSE, but each residual counts by its size, not its square: a residual twice as large costs twice as much.",
+        "MAE = (1/n) Σ_i |ŷ_i − y_i|: np.abs of each residual, then the mean over every entry.",
+        "r = y_pred - y_true\n"
+        "return float(np.mean(____))    # the size of each residual, whatever its sign",
     ),
     misconceptions=(
         Misconception("mse", lambda y, p: float(np.mean(_r(y, p) ** 2)),
@@ -59,6 +73,61 @@ float""",
         "sklearn.metrics.mean_absolute_error",
         "torch.nn.functional.l1_loss",
     ),
+)
+
+
+MAE_GRAD = Exercise(
+    id="mae_grad",
+    title="(Sub)gradient of the mean absolute error",
+    lesson=LESSON,
+    params="y_true, y_pred",
+    docstring="""(Sub)gradient of the MAE cost with respect to y_pred:
+
+    d MAE / d y_pred_i = sign(r_i) / n,   with r = y_pred - y_true.
+
+At r_i = 0, where |r| has a kink and no derivative, use the subgradient 0 (the
+convention of np.sign and PyTorch's l1_loss; any value in [-1/n, 1/n] is a valid
+subgradient there, but this exercise asks for 0).
+
+Parameters
+----------
+y_true, y_pred : numpy arrays of the same shape (n = the number of entries)
+
+Returns
+-------
+numpy array, same shape as y_pred""",
+    reference=lambda y, p: losses.mae_grad(y, p),
+    output="array",
+    build_cases=_mae_grad_cases,
+    gradient=GradientSpec(cost=lambda y, p: losses.mae(y, p), wrt=1),
+    hints=(
+        "Each |ŷ_i − y_i| depends on ŷ_i only: its slope is +1 when the prediction is too high, −1 when it is too "
+        "low, whatever the size of the residual; the mean adds 1/n.",
+        "∂MAE/∂ŷ_i = sign(ŷ_i − y_i) / n. At r_i = 0 the slope jumps from −1 to +1: use 0 there (np.sign(0) is 0).",
+        "r = y_pred - y_true\n"
+        "return ____ / r.size           # +1, -1 or 0 for each residual",
+    ),
+    misconceptions=(
+        Misconception("sign", lambda y, p: -np.sign(_r(y, p)) / np.size(p),
+                      "gradient has the wrong sign: differentiate with respect to y_pred, r = ŷ − y"),
+        Misconception("no n", lambda y, p: np.sign(_r(y, p)),
+                      "gradient not divided by n: the cost is a mean, so each example's gradient carries 1/n"),
+        Misconception("plus one at 0", lambda y, p: np.where(_r(y, p) >= 0, 1.0, -1.0) / np.size(p),
+                      "right except where r = 0, where you returned +1/n (r >= 0 counted as positive): any value in "
+                      "[−1/n, 1/n] is a subgradient at the kink, but this exercise uses 0 there, as np.sign does"),
+        Misconception("minus one at 0", lambda y, p: np.where(_r(y, p) > 0, 1.0, -1.0) / np.size(p),
+                      "right except where r = 0, where you returned −1/n (everything not positive counted as "
+                      "negative): this exercise uses 0 at the kink, as np.sign does"),
+        Misconception("r over |r|", lambda y, p: _r(y, p) / np.abs(_r(y, p)) / np.size(p),
+                      "r / |r| is 0/0 = nan where r = 0: use np.sign(r), which is 0 there"),
+        Misconception("mse gradient", lambda y, p: _r(y, p) / np.size(p),
+                      "this is the gradient of ½·MSE (it grows with r); MAE's gradient keeps only the sign of each "
+                      "residual, so every example pulls equally hard"),
+    ),
+    solution='''def mae_grad(y_true, y_pred):
+    r = np.asarray(y_pred, dtype=float) - y_true
+    return np.sign(r) / r.size
+''',
 )
 
 
@@ -84,15 +153,21 @@ float""",
     output="scalar",
     build_cases=lambda: cases.huber(302),
     hints=(
-        "Two regimes: small residuals are treated like MSE, large ones like MAE. Which one applies is decided per example.",
-        "Compute both pieces for every residual, then pick one per example with np.where(np.abs(r) <= delta, ..., ...).",
-        "r = y_pred - y_true; return float(np.mean(np.where(np.abs(r) <= delta, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta))))",
+        "Two regimes, chosen per example: a small residual (|r| ≤ δ) costs like ½·MSE, a large one like δ·MAE, shifted so that the two pieces meet at |r| = δ.",
+        "ρ(r) = ½ r² if |r| ≤ δ, else δ (|r| − ½δ), with r = ŷ − y; the cost is the mean of ρ over every entry. np.where(condition, a, b) picks a or b entry by entry.",
+        "r = y_pred - y_true\n"
+        "quadratic = 0.5 * r ** 2\n"
+        "linear = ____                  # the piece for |r| > delta\n"
+        "return float(np.mean(np.where(np.abs(r) <= delta, quadratic, linear)))",
     ),
     misconceptions=(
         Misconception("no half", lambda y, p, delta=1.0: float(np.mean(_huber_terms(y, p, delta, half=False))),
                       "missing the ½ in the quadratic part: it is ½·r², which also makes the pieces meet at |r| = δ"),
         Misconception("no offset", lambda y, p, delta=1.0: float(np.mean(_huber_terms(y, p, delta, linear_offset=False))),
                       "the linear part is δ·(|r| − ½δ), not δ·|r|: without the −½δ the two pieces do not meet at |r| = δ"),
+        Misconception("offset delta", lambda y, p, delta=1.0: float(np.mean(_huber_terms(y, p, delta, offset=1.0))),
+                      "the linear part is δ·(|r| − ½δ), not δ·(|r| − δ): at |r| = δ the quadratic piece is ½δ², "
+                      "and only the offset ½δ makes the linear piece equal it there"),
         Misconception("sum", lambda y, p, delta=1.0: float(np.sum(_huber_terms(y, p, delta))),
                       "exactly n times too large: did you sum instead of averaging?"),
         Misconception("delta ignored", lambda y, p, delta=1.0: float(np.mean(_huber_terms(y, p, 1.0))),
@@ -135,9 +210,10 @@ numpy array, same shape as y_pred""",
     build_cases=lambda: cases.huber(303),
     gradient=GradientSpec(cost=lambda y, p, delta=1.0: losses.huber(y, p, delta=delta), wrt=1),
     hints=(
-        "Differentiate each piece: the quadratic part gives r, the linear part gives ±delta.",
-        "So the gradient is r clipped to [-delta, delta] (np.clip), and the mean contributes 1/n.",
-        "r = y_pred - y_true; return np.clip(r, -delta, delta) / r.size",
+        "Differentiate each piece of ρ separately: the quadratic piece gives r, the linear piece gives ±δ; the mean adds 1/n.",
+        "∂Huber/∂ŷ_i = clip(r_i, −δ, δ) / n with r = ŷ − y: r where |r| ≤ δ, δ·sign(r) beyond. np.clip(x, low, high) does the clipping.",
+        "r = y_pred - y_true\n"
+        "return ____ / r.size           # r_i, clipped to [-delta, delta]",
     ),
     misconceptions=(
         Misconception("sign", lambda y, p, delta=1.0: -np.clip(_r(y, p), -delta, delta) / np.size(p),
@@ -160,4 +236,4 @@ numpy array, same shape as y_pred""",
     ),
 )
 
-EXERCISES = (MAE, HUBER, HUBER_GRAD)
+EXERCISES = (MAE, MAE_GRAD, HUBER, HUBER_GRAD)

@@ -49,9 +49,11 @@ float""",
     bounds=_bce_bounds,
     build_cases=lambda: cases.binary_probabilities(401),
     hints=(
-        "For a label 1 the loss is -log p; for a label 0 it is -log(1 - p). One formula covers both because y is 0 or 1.",
-        "log(0) is -inf: clip p into [eps, 1 - eps] (np.clip, eps = 1e-12) before taking logs, then average.",
-        "p = np.clip(p, 1e-12, 1 - 1e-12); return float(np.mean(-(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))))",
+        "For a label 1 the loss is −log p, for a label 0 it is −log(1 − p); one formula covers both because y is 0 or 1.",
+        "BCE = −(1/n) Σ_i [y_i log p_i + (1 − y_i) log(1 − p_i)]. log(0) is −inf, so first clip p into [eps, 1 − eps] with np.clip (eps = 1e-12, say).",
+        "p = np.clip(p, 1e-12, 1 - 1e-12)    # keeps log away from 0\n"
+        "per_example = ____                  # -[y log p + (1 - y) log(1 - p)]\n"
+        "return float(np.mean(per_example))",
     ),
     misconceptions=(
         Misconception("no clip", lambda y, p: float(np.mean(_naive_bce_terms(y, p))),
@@ -62,6 +64,13 @@ float""",
                       "the loss came out negative: cross-entropy is −[y log p + (1 − y) log(1 − p)], note the minus"),
         Misconception("sum", lambda y, p: float(np.sum(_naive_bce_terms(y, np.clip(_f(p), 1e-12, 1 - 1e-12)))),
                       "exactly n times too large: did you sum instead of averaging?"),
+        Misconception("y and p swapped", lambda y, p: float(np.mean(_naive_bce_terms(np.clip(_f(p), 1e-12, 1 - 1e-12), y))),
+                      "y_true and p are swapped in the formula: log(y) is −inf for a label 0 (and log(1 − y) for a label 1); "
+                      "the logs are of the probabilities, weighted by the labels: −[y log p + (1 − y) log(1 − p)]"),
+        Misconception("y and p swapped, y clipped",
+                      lambda y, p: float(np.mean(_naive_bce_terms(_f(p), np.clip(_f(y), 1e-12, 1 - 1e-12)))),
+                      "y_true and p are swapped in the formula (you clipped the labels and took their logs): the logs "
+                      "are of the clipped probabilities, weighted by the labels: −[y log p + (1 − y) log(1 − p)]"),
     ),
     solution='''def binary_cross_entropy(y_true, p):
     eps = 1e-12
@@ -106,9 +115,10 @@ float""",
     output="scalar",
     build_cases=lambda: cases.binary_logits(402),
     hints=(
-        "Computing p = sigmoid(z) and then log p fails for z = ±1000: p rounds to exactly 0 or 1.",
-        "Rewrite -[y log σ(z) + (1-y) log(1-σ(z))] as log(1 + e^z) - y z, then make log(1 + e^z) safe: it equals max(z, 0) + log(1 + e^(-|z|)).",
-        "return float(np.mean(np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))))",
+        "Forming p = σ(z) first and then log(1 − p) fails long before z = 1000: for a label 0, 1 − σ(z) rounds to exactly 0 from z ≈ 37 in float64. Work with z directly.",
+        "−[y log σ(z) + (1 − y) log(1 − σ(z))] = log(1 + e^z) − y·z, and log(1 + e^z) = max(z, 0) + log(1 + e^(−|z|)), where e^(−|z|) ≤ 1 can never overflow (np.log1p keeps it accurate).",
+        "softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))   # log(1 + e^z), stably\n"
+        "return float(np.mean(____))                                  # the loss of each example",
     ),
     misconceptions=(
         Misconception("via probabilities", lambda y, z: float(np.mean(_naive_bce_terms(y, _sigmoid_naive(z)))),
@@ -159,9 +169,11 @@ numpy array, same shape as z""",
     build_cases=lambda: cases.binary_logits(403),
     gradient=GradientSpec(cost=lambda y, z: losses.binary_cross_entropy_with_logits(y, z), wrt=1),
     hints=(
-        "Chain rule: dL/dz = dL/dp · dp/dz, and dσ/dz = σ(z)(1 - σ(z)). Most of it cancels.",
-        "What is left is σ(z) - y per example; the mean adds 1/n. Compute σ without overflow for z = ±1000.",
-        "p = np.where(z >= 0, 1 / (1 + np.exp(-np.abs(z))), np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z)))); return (p - y_true) / z.size",
+        "Chain rule through p = σ(z): dℓ/dz = dℓ/dp · dp/dz with dσ/dz = σ(z)(1 − σ(z)); most of it cancels.",
+        "dℓ/dz_i = σ(z_i) − y_i, and the mean adds 1/n. Compute σ without overflow: 1/(1 + e^(−z)) for z ≥ 0 and e^z/(1 + e^z) for z < 0, that is with t = e^(−|z|) ≤ 1 on both sides.",
+        "t = np.exp(-np.abs(z))                          # at most 1: never overflows\n"
+        "sigma = np.where(z >= 0, 1 / (1 + t), t / (1 + t))\n"
+        "return ____ / z.size",
     ),
     misconceptions=(
         Misconception("sign", lambda y, z: (_f(y) - _sigmoid(z)) / np.size(z),
@@ -207,7 +219,7 @@ SOFTMAX = Exercise(
 
 Parameters
 ----------
-z : numpy array, one vector of logits (C,) or rows of logits (n, C); logits may be +-1000
+z : numpy array, one vector of logits (K,) or rows of logits (n, K), K classes; logits may be +-1000
 
 Returns
 -------
@@ -217,10 +229,11 @@ numpy array, same shape as z; each row sums to 1""",
     build_cases=lambda: cases.logit_vectors(404),
     count=lambda case: 1,
     hints=(
-        "Exponentiate, then divide by the sum so that each row adds up to 1; for 2-D input, each ROW is its own distribution.",
-        "np.exp(1000) is inf. Subtracting the row's maximum first changes nothing mathematically and keeps every exponent ≤ 0. "
-        "Use axis=-1 with keepdims=True so it works for 1-D and 2-D alike.",
-        "e = np.exp(z - z.max(axis=-1, keepdims=True)); return e / e.sum(axis=-1, keepdims=True)",
+        "Exponentiate, then divide by the sum so that each row adds up to 1; for 2-D input each ROW is its own distribution.",
+        "softmax(z)_k = e^(z_k − m) / Σ_j e^(z_j − m) with m = max_j z_j: subtracting the row's maximum changes nothing and keeps every exponent ≤ 0. axis=-1 with keepdims=True works for 1-D and 2-D alike.",
+        "shifted = z - z.max(axis=-1, keepdims=True)    # every entry <= 0\n"
+        "exps = np.exp(shifted)\n"
+        "return ____                                    # each row divided by its own sum",
     ),
     misconceptions=(
         Misconception("no max", _naive_softmax, "exp overflowed: subtract the max first (softmax(z) = softmax(z − max z))"),
@@ -272,8 +285,8 @@ Use log-softmax, log softmax(z)_k = z_k - m - log sum_j exp(z_j - m), so logits 
 
 Parameters
 ----------
-y : numpy array of class indices, shape (n,)
-Z : numpy array of logits, shape (n, C)
+y : numpy array of class indices in 0..K-1, shape (n,)
+Z : numpy array of logits, shape (n, K), K classes
 
 Returns
 -------
@@ -283,11 +296,12 @@ float""",
     build_cases=lambda: cases.class_indices(405),
     count=_rows,
     hints=(
-        "Each row's loss is minus the log of the probability the softmax gives its own class y_i.",
-        "Compute log-softmax directly (log-sum-exp with the row max subtracted) and pick row i, column y_i with "
-        "Z[np.arange(n), y]-style indexing; then average over rows.",
-        "m = Z.max(axis=1, keepdims=True); logp = Z - m - np.log(np.exp(Z - m).sum(axis=1, keepdims=True)); "
-        "return float(-np.mean(logp[np.arange(len(y)), y]))",
+        "Each row's loss is minus the log of the probability the softmax gives its own class y_i. Compute the log-probabilities directly rather than taking the log of a softmax that may round to 0.",
+        "log softmax(z)_k = z_k − m − log Σ_j e^(z_j − m), m the row's maximum. Pick row i, column y_i with log_p[np.arange(n), y], average over the n rows, and negate.",
+        "shifted = Z - Z.max(axis=1, keepdims=True)\n"
+        "log_p = shifted - ____      # minus each row's log Σ_j e^shifted_j\n"
+        "chosen = log_p[np.arange(len(y)), y]     # each row's log-probability of its own class\n"
+        "return ____",
     ),
     misconceptions=(
         Misconception("naive", lambda y, Z: float(-np.mean(np.log(_naive_softmax(Z))[np.arange(len(y)), y])),
@@ -324,22 +338,24 @@ SOFTMAX_CROSS_ENTROPY_GRAD = Exercise(
 
 Parameters
 ----------
-y : numpy array of class indices, shape (n,)
-Z : numpy array of logits, shape (n, C)
+y : numpy array of class indices in 0..K-1, shape (n,)
+Z : numpy array of logits, shape (n, K), K classes
 
 Returns
 -------
-numpy array, shape (n, C)""",
+numpy array, shape (n, K)""",
     reference=lambda y, Z: losses.softmax_cross_entropy_grad(y, Z),
     output="array",
     build_cases=lambda: cases.class_indices(406),
     count=_rows,
     gradient=GradientSpec(cost=lambda y, Z: losses.softmax_cross_entropy(y, Z), wrt=1),
     hints=(
-        "The result has one entry per logit. Differentiate -log softmax(z)[y] with respect to each z_k.",
-        "It comes out as p_k - [k == y]: the softmax probabilities minus the one-hot label, divided by n rows.",
-        "e = np.exp(Z - Z.max(axis=1, keepdims=True)); P = e / e.sum(axis=1, keepdims=True); "
-        "P[np.arange(len(y)), y] -= 1; return P / len(y)",
+        "One entry per logit: differentiate −log softmax(z)[y] with respect to every z_k, the true class's and the others.",
+        "∂ℓ/∂z_k = p_k − [k = y]: the softmax probabilities minus the one-hot label. The mean over the n rows adds 1/n (n = len(y), not Z.size: the K classes are summed, not averaged).",
+        "exps = np.exp(Z - Z.max(axis=1, keepdims=True))\n"
+        "P = exps / exps.sum(axis=1, keepdims=True)   # softmax, row by row\n"
+        "P[np.arange(len(y)), y] -= ____\n"
+        "return P / ____",
     ),
     misconceptions=(
         Misconception("sign", lambda y, Z: (_onehot(y, Z) - _stable_softmax(Z)) / len(y),
@@ -350,6 +366,9 @@ numpy array, shape (n, C)""",
                       "subtract the one-hot labels: the gradient is softmax(Z) − Y"),
         Misconception("naive", lambda y, Z: (_naive_softmax(Z) - _onehot(y, Z)) / len(y),
                       "exp overflowed: subtract the max first"),
+        Misconception("Z.size", lambda y, Z: (_stable_softmax(Z) - _onehot(y, Z)) / np.size(Z),
+                      "divided by Z.size = n·K: the cost averages over the n rows but sums over the K classes, "
+                      "so divide by n = len(y) only"),
     ),
     solution='''def softmax_cross_entropy_grad(y, Z):
     Z = np.asarray(Z, dtype=float)

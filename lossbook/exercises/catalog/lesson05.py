@@ -5,7 +5,7 @@ import numpy as np
 
 from lossbook import losses
 from lossbook.exercises import cases
-from lossbook.exercises.model import Exercise, GradientSpec, Misconception
+from lossbook.exercises.model import Case, Exercise, GradientSpec, Misconception
 
 LESSON = "05_hinge"
 
@@ -45,9 +45,10 @@ float""",
     output="scalar",
     build_cases=lambda: cases.signed_scores(501),
     hints=(
-        "y·s is the margin: positive when the score has the right sign, ≥ 1 when it is right with room to spare.",
-        "Examples with margin ≥ 1 cost nothing; the others cost 1 - margin. np.maximum(0, ...) does both, then average.",
-        "return float(np.mean(np.maximum(0, 1 - y * s)))",
+        "The idea: y·s is the margin, positive when the score has the right sign and ≥ 1 when it is right "
+        "with room to spare; only examples with a margin below 1 cost anything.",
+        "The formula: each example costs max(0, 1 − yᵢsᵢ), and the cost is the mean over the n examples.",
+        "margins = y * s; return float(np.mean(np.maximum(0, ____)))",
     ),
     misconceptions=(
         Misconception("0/1 labels", lambda y, s: float(np.mean(np.maximum(0, 1 - (2 * _f(y) - 1) * _f(s)))),
@@ -95,9 +96,11 @@ numpy array, same shape as s""",
     build_cases=lambda: cases.signed_scores(502),
     gradient=GradientSpec(cost=lambda y, s: losses.hinge(y, s), wrt=1),
     hints=(
-        "Where the loss is 0 (margin beyond 1) its slope is 0; elsewhere the loss is 1 - y·s, a straight line in s.",
-        "So the slope is -y where y·s < 1 and 0 elsewhere (np.where), divided by n for the mean.",
-        "return np.where(y * s < 1, -y, 0.0) / s.size",
+        "The idea: where the loss is 0 (margin beyond 1) its slope is 0; elsewhere the loss is 1 − y·s, a "
+        "straight line in s whose slope you can read off.",
+        "The formula: ∂cost/∂sᵢ = −yᵢ/n where yᵢsᵢ < 1 and 0 where yᵢsᵢ > 1 (the mean's 1/n stays); at the kink "
+        "yᵢsᵢ = 1 either value is a valid subgradient.",
+        "inside = y * s < 1; return np.where(inside, ____, 0.0) / np.size(s)",
     ),
     misconceptions=(
         Misconception("sign", lambda y, s: np.where(_f(y) * _f(s) < 1, _f(y), 0.0) / np.size(s),
@@ -139,7 +142,7 @@ MULTICLASS_HINGE = Exercise(
 Parameters
 ----------
 y : numpy array of class indices, shape (n,)
-S : numpy array of scores, shape (n, C)
+S : numpy array of scores, shape (n, K), for K classes indexed 0..K-1
 
 Returns
 -------
@@ -149,15 +152,18 @@ float""",
     build_cases=lambda: cases.class_scores(503),
     count=lambda case: len(case.args[0]),
     hints=(
-        "Every wrong class whose score comes within 1 of the correct class's score adds to the loss.",
-        "Compute margins S - S[rows, y][:, None] + 1, clip at 0, set the correct class's entries to 0, sum each row, average rows.",
-        "rows = np.arange(len(y)); M = np.maximum(0, S - S[rows, y][:, None] + 1); M[rows, y] = 0; return float(M.sum(axis=1).mean())",
+        "The idea: every wrong class whose score comes within 1 of the correct class's score adds to the loss; "
+        "the correct class itself adds nothing.",
+        "The formula: ℓᵢ = Σ_{j≠yᵢ} max(0, S_ij − S_iyᵢ + 1), and the cost is the mean of ℓᵢ over the rows. "
+        "S[rows, y] picks each row's correct score.",
+        "rows = np.arange(len(y)); correct = S[rows, y][:, None]; M = np.maximum(0, ____); M[rows, y] = 0; "
+        "return float(M.sum(axis=1).mean())",
     ),
     misconceptions=(
         Misconception("includes true class", lambda y, S: float(np.mean(np.maximum(0, _f(S) - _f(S)[np.arange(len(y)), y][:, None] + 1).sum(axis=1))),
                       "the sum skips the correct class (j ≠ yᵢ): including it adds 1 per example"),
-        Misconception("divided by C", lambda y, S: float(np.mean(_wrong_class_margins(y, S).sum(axis=1)) / np.shape(S)[1]),
-                      "divided by the number of classes: Weston–Watkins (CS231n) sums over wrong classes without dividing by C "
+        Misconception("divided by K", lambda y, S: float(np.mean(_wrong_class_margins(y, S).sum(axis=1)) / np.shape(S)[1]),
+                      "divided by the number of classes: Weston–Watkins (CS231n) sums over wrong classes without dividing by K "
                       "(PyTorch's multi_margin_loss divides)"),
         Misconception("max not sum", lambda y, S: float(np.mean(_wrong_class_margins(y, S).max(axis=1))),
                       "this is the Crammer–Singer loss (the worst wrong class only); Weston–Watkins sums over all wrong classes"),
@@ -178,4 +184,115 @@ float""",
     ),
 )
 
-EXERCISES = (HINGE, HINGE_GRAD, MULTICLASS_HINGE)
+
+
+def _active(y, S, margin=1.0):
+    """1 where a wrong class's term max(0, S_ij − S_iy + margin) is active (> 0), else 0."""
+    S = _f(S)
+    rows = np.arange(len(y))
+    active = (S - S[rows, y][:, None] + margin > 0).astype(float)
+    active[rows, y] = 0.0
+    return active
+
+
+def _multiclass_hinge_grad_variant(correct="count", no_n=False, margin=1.0, sign=1.0):
+    def grad(y, S):
+        y = np.asarray(y)
+        active = _active(y, S, margin)
+        rows = np.arange(len(y))
+        if correct == "count":
+            active[rows, y] = -active.sum(axis=1)
+        elif correct == "minus one":
+            active[rows, y] = -1.0
+        n = 1 if no_n else len(y)
+        return sign * active / n
+    return grad
+
+
+def _multiclass_hinge_grad_bounds(case):
+    """At a kink (S_ij − S_iy + 1 exactly 0) the term's slope is anything in [0, 1] for class j
+    (and minus that for the correct class): the box of those intervals, divided by n."""
+    y, S = np.asarray(case.args[0]), _f(case.args[1])
+    rows = np.arange(len(y))
+    gap = S - S[rows, y][:, None] + 1.0
+    gap[rows, y] = -np.inf
+    active, kink = (gap > 0).astype(float), np.isclose(gap, 0.0, rtol=0, atol=1e-12).astype(float)
+    n = len(y)
+    low, high = active.copy(), active + kink
+    low[rows, y] = -(active + kink).sum(axis=1)
+    high[rows, y] = -active.sum(axis=1)
+    return low / n, high / n
+
+
+def _class_scores_with_kinks():
+    """The multi-class hinge cases plus rows where a wrong class sits exactly 1 below the
+    correct one (the kink), where any subgradient is accepted."""
+    return [*cases.class_scores(504),
+            Case("a wrong class exactly at the margin (kink)",
+                 (np.array([0, 2]), np.array([[2.0, 1.0, -0.5], [0.5, 3.0, 1.5]])), {}, False)]
+
+
+MULTICLASS_HINGE_GRAD = Exercise(
+    id="multiclass_hinge_grad",
+    title="Gradient of the multi-class hinge loss",
+    lesson=LESSON,
+    params="y, S",
+    docstring="""Gradient of the mean multi-class hinge cost (Weston–Watkins) with respect to the scores S.
+
+For row i with correct class y_i, a wrong class j is active when S_ij - S_i,y_i + 1 > 0; then
+
+    dJ/dS_ij   = 1/n            for every active wrong class j,
+    dJ/dS_i,y_i = -(number of active wrong classes in row i) / n,
+
+and every other entry is 0. At a kink (S_ij - S_i,y_i + 1 == 0) any value in between is accepted.
+
+Parameters
+----------
+y : numpy array of class indices 0..K-1, shape (n,)
+S : numpy array of scores, shape (n, K)
+
+Returns
+-------
+numpy array, shape (n, K)""",
+    reference=lambda y, S: losses.multiclass_hinge_grad(y, S),
+    output="array",
+    bounds=_multiclass_hinge_grad_bounds,
+    build_cases=_class_scores_with_kinks,
+    count=lambda case: len(case.args[0]),
+    gradient=GradientSpec(cost=lambda y, S: losses.multiclass_hinge(y, S), wrt=1),
+    hints=(
+        "The idea: each active term max(0, S_ij − S_iyᵢ + 1) is a straight line in two scores only: it rises "
+        "with the wrong class's score S_ij and falls with the correct class's score S_iyᵢ.",
+        "The formula: an active term adds +1/n to ∂J/∂S_ij and −1/n to ∂J/∂S_iyᵢ, so the correct class collects "
+        "−(number of active wrong classes)/n; inactive terms add nothing.",
+        "rows = np.arange(len(y)); active = (S - S[rows, y][:, None] + 1 > 0).astype(float); active[rows, y] = 0; "
+        "G = active.copy(); G[rows, y] = ____; return G / len(y)",
+    ),
+    misconceptions=(
+        Misconception("no correct-class column", _multiclass_hinge_grad_variant(correct="none"),
+                      "the correct class's column is missing: each active term also lowers the loss as S_iyᵢ grows, "
+                      "so ∂J/∂S_iyᵢ = −(number of active wrong classes)/n"),
+        Misconception("correct class -1", _multiclass_hinge_grad_variant(correct="minus one"),
+                      "the correct class gets −1/n from every active wrong class, not −1/n once: "
+                      "∂J/∂S_iyᵢ = −(number of active wrong classes)/n"),
+        Misconception("no n", _multiclass_hinge_grad_variant(no_n=True),
+                      "gradient not divided by n: the cost is a mean over rows, so each row's gradient carries 1/n"),
+        Misconception("margin 0", _multiclass_hinge_grad_variant(margin=0.0),
+                      "the margin is 1: a wrong class is active when S_ij − S_iyᵢ + 1 > 0, even if it scores "
+                      "below the correct class"),
+        Misconception("sign", _multiclass_hinge_grad_variant(sign=-1.0),
+                      "gradient has the wrong sign: raising a wrong class's score raises the loss (+1/n), raising "
+                      "the correct class's score lowers it"),
+    ),
+    solution='''def multiclass_hinge_grad(y, S):
+    S = np.asarray(S, dtype=float)
+    rows = np.arange(len(y))
+    active = (S - S[rows, y][:, None] + 1 > 0).astype(float)
+    active[rows, y] = 0.0
+    grad = active.copy()
+    grad[rows, y] = -active.sum(axis=1)
+    return grad / len(y)
+''',
+)
+
+EXERCISES = (HINGE, HINGE_GRAD, MULTICLASS_HINGE, MULTICLASS_HINGE_GRAD)

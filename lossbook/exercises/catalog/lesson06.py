@@ -5,7 +5,7 @@ import numpy as np
 
 from lossbook import regularization, train
 from lossbook.exercises import cases
-from lossbook.exercises.model import Exercise, Misconception
+from lossbook.exercises.model import Case, Exercise, Misconception
 
 LESSON = "06_regularization"
 
@@ -38,9 +38,9 @@ float""",
     build_cases=lambda: cases.penalties(601),
     count=_weights,
     hints=(
-        "The penalty grows with the size of every weight, whatever its sign.",
-        "Sum the absolute values of all weights, then multiply by lam.",
-        "return float(lam * np.sum(np.abs(w)))",
+        "The idea: the penalty grows with the size of every weight, whatever its sign, and is scaled by lam.",
+        "The formula: R(w) = λ Σⱼ |wⱼ|, a sum over all weights (not a mean).",
+        "return float(lam * np.sum(____))",
     ),
     misconceptions=(
         Misconception("l2", lambda w, lam: float(lam * np.sum(_f(w) ** 2)),
@@ -81,9 +81,9 @@ float""",
     build_cases=lambda: cases.penalties(602),
     count=_weights,
     hints=(
-        "The penalty is the squared length of the weight vector, scaled by lam.",
-        "Square every weight, sum them all, multiply by lam.",
-        "return float(lam * np.sum(w ** 2))",
+        "The idea: the penalty is the squared length of the weight vector, scaled by lam.",
+        "The formula: R(w) = λ Σⱼ wⱼ², with no ½ in this course, summed over all weights.",
+        "w = np.asarray(w, dtype=float); return float(lam * ____)",
     ),
     misconceptions=(
         Misconception("half", lambda w, lam: float(0.5 * lam * np.sum(_f(w) ** 2)),
@@ -148,9 +148,10 @@ float""",
     build_cases=lambda: cases.linear_costs(603),
     count=lambda case: len(case.args[3]),
     hints=(
-        "Two parts: how badly the model fits (the MSE of its predictions) plus how big its weights are (the penalty).",
-        "Predictions are X @ w + b. The penalty uses w only; choose λΣw² or λΣ|w| with the penalty argument.",
-        "data = np.mean((X @ w + b - y) ** 2); pen = lam * (np.sum(np.abs(w)) if penalty == 'l1' else np.sum(w ** 2)); "
+        "The idea: two parts, how badly the model fits (the MSE of its predictions) plus how big its weights "
+        "are (the penalty); the bias b only shifts predictions, so it is not penalised.",
+        "The formula: J = (1/n) Σᵢ (xᵢ·w + b − yᵢ)² + λ Σⱼ wⱼ² for penalty='l2', or + λ Σⱼ |wⱼ| for 'l1'.",
+        "data = np.mean((X @ w + b - y) ** 2); pen = ____ if penalty == 'l1' else lam * np.sum(w ** 2); "
         "return float(data + pen)",
     ),
     misconceptions=(
@@ -175,4 +176,69 @@ float""",
     ),
 )
 
-EXERCISES = (L1_PENALTY, L2_PENALTY, REGULARIZED_COST)
+
+
+def _thresholds():
+    """``(z, t)``: weights inside, outside and exactly at ±t, t = 0, a matrix, random ones."""
+    rng = np.random.default_rng(604)
+    out = [
+        Case("one weight above t", (np.array([2.5]), 1.0)),
+        Case("inside, outside and exactly at ±t", (np.array([-2.0, -1.0, -0.4, 0.0, 0.3, 1.0, 1.7]), 1.0)),
+        Case("t = 0 changes nothing", (np.array([1.5, -0.2, 0.0, 3.0]), 0.0)),
+        Case("all weights inside the band", (np.array([0.1, -0.3, 0.25]), 0.5)),
+        Case("integer weights", (np.array([3, -1, 0, -4, 2]), 1.5)),
+        Case("weight matrix of shape (3, 2)", (rng.normal(0.0, 1.5, (3, 2)), 0.7)),
+    ]
+    for n, t in ((5, 0.3), (9, 1.2), (13, 0.05)):
+        out.append(Case(f"random, {n} weights, t = {t}", (rng.normal(0.0, 1.5, n), t)))
+    return out
+
+
+SOFT_THRESHOLD = Exercise(
+    id="soft_threshold",
+    title="Soft-thresholding, the proximal step of the L1 penalty",
+    lesson=LESSON,
+    params="z, t",
+    docstring="""Soft-thresholding: the u that minimises 0.5 * (u - z)**2 + t * |u|, entry by entry:
+
+    u = sign(z) * max(|z| - t, 0)
+
+Weights with |z| <= t become exactly 0; the others move t towards 0.
+
+Parameters
+----------
+z : numpy array of weights (any shape)
+t : float, the threshold (step size times lam), >= 0
+
+Returns
+-------
+numpy array, same shape as z (do not change z itself)""",
+    reference=lambda z, t: regularization.soft_threshold(z, t),
+    output="array",
+    build_cases=_thresholds,
+    count=_weights,
+    hints=(
+        "The idea: weights smaller than t in size are set to exactly 0; larger ones keep their sign and move "
+        "t closer to 0 (lesson 06's three cases u > 0, u < 0, u = 0).",
+        "The formula: u = sign(z) · max(|z| − t, 0). np.sign gives the sign, np.maximum clips at 0, entry by entry.",
+        "z = np.asarray(z, dtype=float); return np.sign(z) * ____",
+    ),
+    misconceptions=(
+        Misconception("no sign", lambda z, t: np.maximum(np.abs(_f(z)) - t, 0.0),
+                      "the sign is lost: negative weights must stay negative, u = sign(z)·max(|z| − t, 0)"),
+        Misconception("no clip", lambda z, t: _f(z) - t * np.sign(_f(z)),
+                      "weights with |z| < t crossed zero: they must stop at exactly 0 (the max(·, 0) is missing)"),
+        Misconception("hard threshold", lambda z, t: np.where(np.abs(_f(z)) > t, _f(z), 0.0),
+                      "this is hard-thresholding: it zeroes the small weights but leaves the large ones unchanged; "
+                      "soft-thresholding also moves them t towards 0"),
+        Misconception("L2 shrink", lambda z, t: _f(z) / (1.0 + 2.0 * t),
+                      "this is the L2 proximal step z/(1 + 2t): it shrinks every weight but never to zero; L1's step is "
+                      "sign(z)·max(|z| − t, 0)"),
+    ),
+    solution='''def soft_threshold(z, t):
+    z = np.asarray(z, dtype=float)
+    return np.sign(z) * np.maximum(np.abs(z) - t, 0.0)
+''',
+)
+
+EXERCISES = (L1_PENALTY, L2_PENALTY, REGULARIZED_COST, SOFT_THRESHOLD)

@@ -40,5 +40,5 @@ def per_example_losses_figure(y_true, y_pred):
         ax.set_xticks(examples)
         ax.legend(loc="upper left")
     style.label_axes(ax, title="Per-example loss vs cost", xlabel="example i",
-                     ylabel="squared error (y − ŷ)²")
+                     ylabel="squared error (ŷ − y)²")
     return fig

@@ -12,9 +12,10 @@ __all__ = ["loss_and_influence", "loss_and_influence_figure", "location_estimate
 def loss_and_influence(r, delta=1.0):
     r"""The three losses of the lesson and their influence functions at residuals ``r``.
 
-    With :math:`r = y - \hat y`: :math:`\rho(r)` is ½r² (half the squared error), |r|
-    and Huber; :math:`\psi(r) = \rho'(r) = -\partial\rho / \partial\hat y`, taken from the
-    ``lossbook`` gradients (MAE's subgradient at 0 is the one ``mae_grad`` chooses).
+    With :math:`r = \hat y - y` (the course's convention): :math:`\rho(r)` is ½r² (half the
+    squared error), |r| and Huber; :math:`\psi(r) = \rho'(r) = \partial\rho / \partial\hat y`,
+    taken from the ``lossbook`` gradients at :math:`y = 0,\ \hat y = r` (MAE's subgradient at
+    0 is the one ``mae_grad`` chooses).
 
     Returns
     -------
@@ -30,10 +31,10 @@ def loss_and_influence(r, delta=1.0):
     r = np.asarray(r, dtype=float)
     zero = np.zeros_like(r)
     return {
-        "mse": (mse(r, zero, reduction="none") / 2, -mse_grad(r, zero, reduction="none") / 2),
-        "mae": (mae(r, zero, reduction="none"), -mae_grad(r, zero, reduction="none")),
-        "huber": (huber(r, zero, delta=delta, reduction="none"),
-                  -huber_grad(r, zero, delta=delta, reduction="none")),
+        "mse": (mse(zero, r, reduction="none") / 2, mse_grad(zero, r, reduction="none") / 2),
+        "mae": (mae(zero, r, reduction="none"), mae_grad(zero, r, reduction="none")),
+        "huber": (huber(zero, r, delta=delta, reduction="none"),
+                  huber_grad(zero, r, delta=delta, reduction="none")),
     }
 
 
@@ -71,9 +72,9 @@ def loss_and_influence_figure(delta=1.0, r_max=3.0, n=601):
         left.set_ylim(-0.1, max(2.5, 1.2 * delta * (r_max - delta / 2)))
         left.legend(loc="upper center")
         right.legend(loc="upper left")
-    style.label_axes(left, title="Loss ρ(r)", xlabel="residual r = y − ŷ", ylabel="loss ρ(r)")
+    style.label_axes(left, title="Loss ρ(r)", xlabel="residual r = ŷ − y", ylabel="loss ρ(r)")
     style.label_axes(right, title="Influence ψ(r) = ρ′(r): Huber clips at ±δ",
-                     xlabel="residual r = y − ŷ", ylabel="influence ψ(r)")
+                     xlabel="residual r = ŷ − y", ylabel="influence ψ(r)")
     return fig
 
 

@@ -44,7 +44,9 @@ def margin_losses_figure(m_range=(-3.0, 3.0), n: int = 601):
             ax.plot(m, values, **kwargs)
         ax.axvline(0.0, color=style.GRID_COLOR, linewidth=1.5, zorder=0)
         ax.axvline(1.0, color=style.DATA_COLOR, linewidth=1.0, linestyle=":", zorder=0)
-        ax.annotate("hinge is 0 from m = 1 on", xy=(1.0, 0.05), xytext=(1.2, 1.4),
+        # Centred over the flat part and kept inside the axes (it used to run off the right edge).
+        ax.annotate("hinge is 0 from m = 1 on", xy=(1.0, 0.05), xytext=(0.97, 0.36),
+                    textcoords="axes fraction", ha="right",
                     arrowprops={"arrowstyle": "->", "color": style.DATA_COLOR})
         ax.set_ylim(-0.1, 4.5)
         ax.set_xlim(*m_range)

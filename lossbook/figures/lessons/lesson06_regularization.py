@@ -40,15 +40,19 @@ def polynomial_fits_figure(x, y, x_grid, fits: dict, truth=None, *,
 
 
 def train_test_figure(values, train_errors, test_errors, *, xlabel: str, title: str,
-                      log_x: bool = False):
-    """Figure: training and test error (log scale) against a complexity knob."""
+                      log_x: bool = False, held_out_label: str = "test error"):
+    """Figure: training and held-out error (log scale) against a complexity knob.
+
+    ``held_out_label`` names the second curve: ``"test error"``, or ``"validation error"``
+    when the curve is the one a knob is chosen on.
+    """
     values = np.asarray(values, dtype=float)
     fig, ax = style.new_figure(figsize=(7.5, 4.5))
     with style.course_style():
         ax.plot(values, train_errors, color=style.OKABE_ITO["blue"], linestyle="-", marker="o",
                 label="training error")
         ax.plot(values, test_errors, color=style.OKABE_ITO["vermillion"], linestyle="--",
-                marker="s", label="test error")
+                marker="s", label=held_out_label)
         ax.set_yscale("log")
         if log_x:
             ax.set_xscale("log")

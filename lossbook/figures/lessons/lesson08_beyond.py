@@ -10,8 +10,12 @@ __all__ = ["pinball_figure", "log_cosh_figure", "focal_figure"]
 
 
 def pinball_figure(qs=(0.1, 0.5, 0.9), r_range=(-3.0, 3.0), n: int = 601):
-    r"""Figure: the pinball loss :math:`\rho_q(r)` against the residual ``r = y − ŷ``,
-    one line per quantile level ``q``."""
+    r"""Figure: the pinball loss :math:`\rho_q(u)` against ``u = y − ŷ``, one line per quantile
+    level ``q``.
+
+    The pinball loss reads best in ``u = y − ŷ``, the course's residual ``r = ŷ − y`` with its
+    sign flipped (so ``u > 0`` is an under-prediction); ``q`` keeps its usual meaning.
+    """
     qs = tuple(qs)
     if not qs:
         raise ValueError("pinball_figure: qs must hold at least one quantile level, e.g. (0.1, 0.9)")
@@ -23,8 +27,8 @@ def pinball_figure(qs=(0.1, 0.5, 0.9), r_range=(-3.0, 3.0), n: int = 601):
             ax.plot(r, loss, color=style.COLOR_CYCLE[k % 7], linestyle=style.LINESTYLE_CYCLE[k % 7],
                     label=f"q = {q:g}")
         style.label_axes(ax, title="Pinball loss: under- and over-prediction cost differently",
-                         xlabel="residual r = y − ŷ  (r > 0: prediction too low)",
-                         ylabel="loss ρ_q(r)")
+                         xlabel="u = y − ŷ = −r  (u > 0: prediction too low)",
+                         ylabel="loss ρ_q(u)")
         ax.legend(loc="upper center")
     return fig
 
