@@ -5,15 +5,99 @@
 - ``LOSSBOOK_NO_SKIPS=1`` (set by ``.ci/run``) turns every skipped test into a failure:
   a check that is skipped in CI is not a check. On a laptop, tests that need Chromium,
   bubblewrap or PyTorch skip with a message saying what to install.
+- The fast lane: tests that start kernels, the grader's sandbox, JupyterLab in Chromium,
+  or run notebooks through nbval are marked ``slow`` here, by path (:data:`SLOW`), so
+  ``pytest -m "not slow"`` is the quick check while developing (README) and ``make test``
+  still runs everything. With ``-m "not slow"`` those files are not even collected (nbval
+  would otherwise parse every notebook only to deselect it).
 """
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 
 os.environ["LOSSBOOK_PROGRESS_DIR"] = tempfile.mkdtemp(prefix="lossbook-progress-")
 
 NO_SKIPS = os.environ.get("LOSSBOOK_NO_SKIPS") == "1"
+ROOT = Path(__file__).resolve().parent
+
+#: Paths (relative to the repository) whose tests are all slow, and why. Notebooks
+#: (``*.ipynb``, run by nbval in a kernel) are slow wherever they are.
+SLOW = {
+    "tests/browser": "JupyterLab and Voilà in headless Chromium",
+    "tests/grading/test_attacks.py": "sandboxed kernels running the attack corpus",
+    "tests/grading/test_course.py": "grades the course's notebooks in sandboxed kernels",
+    "tests/grading/test_sandbox.py": "sandboxed kernels",
+    "tests/exercises/test_in_kernel.py": "check() inside real kernels",
+    "tests/workshop/test_workshop.py": "builds and serves the Voilà pages",
+    "tests/setup/test_course_lab.py": "starts JupyterLab through course.py",
+    # Minutes of CPU with little new per test: optimisers run to convergence against
+    # scikit-learn, hypothesis property searches, every explorer swept over every control.
+    "tests/train/test_fit.py": "optimisers run to convergence against scikit-learn",
+    "tests/math/test_properties.py": "hypothesis property searches over every loss",
+    "tests/exercises/test_robustness.py": "forked checks under load (BLAS threads, time-outs)",
+    **{f"tests/explorers/test_{name}.py": "every control of an explorer swept, frames drawn"
+       for name in ("barron", "cross_entropy", "hinge_margin", "loss_vs_cost", "mse_line_fit",
+                    "outlier_experiment", "regularization_paths", "robust_fit", "welcome")},
+}
+#: Single tests (path::name prefix) that start kernels in otherwise quick files.
+SLOW_TESTS = {
+    "tests/grading/test_units.py::test_lossbook_check_runs_visible_checks": "runs notebooks in kernels",
+    "tests/course/test_release.py::test_released_answers_run": "runs notebooks in kernels",
+}
+
+
+def _relative(path: Path) -> str | None:
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return None
+
+
+def _slow_reason(path: Path) -> str | None:
+    if Path(path).suffix == ".ipynb":
+        return "a notebook run by nbval"
+    relative = _relative(path)
+    if relative is None:
+        return None
+    for prefix, reason in SLOW.items():
+        if relative == prefix or relative.startswith(prefix + "/"):
+            return reason
+    return None
+
+
+def _marks_of(path: Path) -> set[str]:
+    relative = _relative(path) or ""
+    return {"slow", "browser"} if relative.startswith("tests/browser") else {"slow"}
+
+
+def _deselected(path: Path, config) -> bool:
+    """True when ``-m`` deselects every test of ``path`` (one of the slow paths)."""
+    expression = config.option.markexpr
+    if not expression or _slow_reason(path) is None:
+        return False
+    marks = _marks_of(path)
+    try:
+        from _pytest.mark.expression import Expression
+
+        return not Expression.compile(expression).evaluate(lambda name, **kwargs: name in marks)
+    except Exception:  # noqa: BLE001 - an unknown pytest: collect everything, deselect later
+        return False
+
+
+def pytest_ignore_collect(collection_path, config):
+    return True if _deselected(collection_path, config) else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark every test under a :data:`SLOW` path, and every notebook cell, ``slow``."""
+    for item in items:
+        node = f"{_relative(item.path)}::{item.name}"
+        slow = _slow_reason(item.path) is not None or any(node.startswith(t) for t in SLOW_TESTS)
+        if slow and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -145,6 +145,7 @@ WRITER_SCRIPT = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_two_writers_in_two_processes_lose_nothing(tmp_path):
     workers = [subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, str(tmp_path), eid, "40"])
                for eid in ("mse", "mae", "mse")]
