@@ -19,8 +19,8 @@ an overflow of huge values), one pass in cache instead of one pass over each inp
 
 :func:`sigmoid` and :func:`softplus` are the two functions that every logit loss needs,
 written to cost one ``exp`` (and one ``log``) per element and no ``np.where``;
-:func:`log1p` is ``np.log1p`` for ``x ≥ 0`` at the cost of ``np.log`` (numpy's ``log1p``
-is about twice as slow as its ``log``).
+:func:`log1p` is ``np.log1p`` at the cost of ``np.log`` (numpy's ``log1p`` is about twice
+as slow as its ``log``).
 """
 from __future__ import annotations
 
@@ -161,17 +161,20 @@ def grad_residual(terms, reduction: str, y: np.ndarray, p: np.ndarray, check, **
 
 
 def log1p(x: np.ndarray) -> np.ndarray:
-    """``log(1 + x)`` for finite ``x ≥ 0``, accurate to about one unit in the last place
-    (the losses call it on ``e^{−|z|}`` in (0, 1]; NaN stays NaN).
+    """``log(1 + x)`` for ``x > −1``, accurate to about one unit in the last place
+    (``inf`` gives ``inf``, NaN stays NaN).
 
-    ``u = 1 + x`` rounds; its rounding error ``(u − 1) − x`` is exact (``u ≤ 2`` or the
-    error is negligible), and ``log(u) − ((u − 1) − x) / u`` removes it to first order
-    (for tiny ``x``: ``u = 1`` and the result is ``x``).
+    ``u = 1 + x`` rounds; its rounding error ``(u − 1) − x`` is exact for ``½ ≤ u ≤ 2``
+    (elsewhere ``|log u| > 0.69`` and the error is negligible), and
+    ``log(u) − ((u − 1) − x) / u`` removes it to first order (for tiny ``x``: ``u = 1``
+    and the result is ``x``).
     """
     u = x + 1.0
     correction = u - 1.0
-    correction -= x
+    with np.errstate(invalid="ignore"):  # x = inf: inf − inf is NaN, which fmin drops
+        correction -= x
     correction /= u
+    np.fmin(correction, 1.0, out=correction)
     np.log(u, out=u)
     u -= correction
     return u

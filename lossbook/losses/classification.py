@@ -175,7 +175,7 @@ def _bce_inputs(y_true, p, eps, reduction, func):
 
 def _bce(y, p, eps):
     p = np.clip(p, eps, 1.0 - eps)
-    return -(y * np.log(p) + (1.0 - y) * np.log1p(-p))
+    return -(y * np.log(p) + (1.0 - y) * _compute.log1p(-p))
 
 
 def _bce_grad(y, p, eps):

@@ -21,7 +21,7 @@ from lossbook._validation import (
 )
 from lossbook.losses._compat import positional_options, renamed
 from lossbook.losses._compute import grad_terms, reduce_terms
-from lossbook.losses._compute import softplus_and_sigmoid
+from lossbook.losses._compute import log1p, softplus_and_sigmoid
 from lossbook.losses.classification import EPS
 
 __all__ = ["focal", "focal_grad", "focal_with_logits", "focal_with_logits_grad",
@@ -54,7 +54,7 @@ def _check_gamma_alpha(gamma, alpha, func):
 def _focal(y, p, gamma, a_pos, a_neg, eps):
     p = np.clip(p, eps, 1.0 - eps)
     positive = a_pos * y * (1.0 - p) ** gamma * np.log(p)
-    negative = a_neg * (1.0 - y) * p ** gamma * np.log1p(-p)
+    negative = a_neg * (1.0 - y) * p ** gamma * log1p(-p)
     return -(positive + negative)
 
 
@@ -63,7 +63,7 @@ def _focal_grad(y, p, gamma, a_pos, a_neg, eps):
     q = 1.0 - p
     # gamma * x**(gamma - 1) would be 0 * inf at x = 0 for gamma = 0: handle it apart.
     d_pos = gamma * q ** (gamma - 1.0) * np.log(p) - q ** gamma / p if gamma else -1.0 / p
-    d_neg = p ** gamma / q - gamma * p ** (gamma - 1.0) * np.log1p(-p) if gamma else 1.0 / q
+    d_neg = p ** gamma / q - gamma * p ** (gamma - 1.0) * log1p(-p) if gamma else 1.0 / q
     return a_pos * y * d_pos + a_neg * (1.0 - y) * d_neg
 
 
@@ -265,11 +265,11 @@ def _barron(y, p, alpha, c):
     if alpha == 2.0:
         return 0.5 * x2
     if alpha == 0.0:
-        return np.log1p(0.5 * x2)
+        return log1p(0.5 * x2)
     if alpha == -np.inf:
         return -np.expm1(-0.5 * x2)
     b = abs(alpha - 2.0)
-    return b / alpha * np.expm1(0.5 * alpha * np.log1p(x2 / b))
+    return b / alpha * np.expm1(0.5 * alpha * log1p(x2 / b))
 
 
 def _barron_grad(y, p, alpha, c):
@@ -282,7 +282,7 @@ def _barron_grad(y, p, alpha, c):
     if alpha == -np.inf:
         return x / c * np.exp(-0.5 * x2)
     b = abs(alpha - 2.0)
-    return x / c * np.exp((0.5 * alpha - 1.0) * np.log1p(x2 / b))
+    return x / c * np.exp((0.5 * alpha - 1.0) * log1p(x2 / b))
 
 
 @positional_options("alpha", "c", "reduction")

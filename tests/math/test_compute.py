@@ -18,16 +18,27 @@ ULP = np.finfo(np.float64).eps
 
 
 @SETTINGS
-@given(arrays(np.float64, 50, elements=st.floats(0.0, 1e300, allow_subnormal=True)))
+@given(arrays(np.float64, 50, elements=st.floats(-1.0, 1e300, exclude_min=True,
+                                                 allow_subnormal=True)))
 def test_log1p_within_two_ulps_of_numpy(x):
     exact = np.log1p(x)
-    assert np.all(np.abs(_compute.log1p(x) - exact) <= 2 * ULP * exact)
+    assert np.all(np.abs(_compute.log1p(x) - exact) <= 2 * ULP * np.abs(exact))
 
 
 def test_log1p_tiny_and_edge_values():
-    x = np.array([0.0, 5e-324, 1e-300, 1e-17, 1e-16, 2.2e-16, 1e-8, 0.5, 1.0, 1e16, 1.7e308])
+    x = np.array([0.0, 5e-324, 1e-300, 1e-17, 1e-16, 2.2e-16, 1e-8, 0.5, 1.0, 1e16, 1.7e308,
+                  -5e-324, -1e-17, -1e-8, -0.5, -0.75, -1 + 1e-16])
     np.testing.assert_allclose(_compute.log1p(x), np.log1p(x), rtol=2 * ULP, atol=0)
-    assert np.isnan(_compute.log1p(np.array([np.nan]))[0])  # (inf is outside its domain)
+    assert _compute.log1p(np.array([np.inf]))[0] == np.inf
+    assert np.isnan(_compute.log1p(np.array([np.nan]))[0])
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in square:RuntimeWarning")
+def test_barron_of_an_overflowing_residual_keeps_its_limit():
+    # x² overflows to inf for x = 1e200: log1p(inf) must stay inf, so that the loss
+    # saturates where it should (alpha < 0) instead of turning NaN.
+    assert L.barron([0.0], [1e200], alpha=-2.0) == pytest.approx(2.0)
+    assert L.barron([0.0], [1e200], alpha=-np.inf) == 1.0
 
 
 @SETTINGS
