@@ -85,9 +85,8 @@ def run(args) -> int:
               "e.g. --out gradebook.csv", file=sys.stderr)
         return 2
     limits = Limits(memory_mb=args.memory) if args.memory else None
-    if args.no_sandbox:
-        print("lossbook grade: WARNING: --no-sandbox: learners' code runs unconfined, with your rights",
-              file=sys.stderr)
+    # What the sandbox cannot protect here (--no-sandbox, root without uid 65534) is said
+    # once, at the start, by grade() itself.
     try:
         results = grade(args.submissions, args.out, solutions=args.solutions, jobs=args.jobs,
                         cell_timeout=args.timeout, submission_timeout=args.submission_timeout,

@@ -50,22 +50,14 @@ def _arrayish(value: Any) -> Any:
 
 def parse_printed(text: str) -> Any:
     """A value from its printed canonical text (:func:`lossbook.canonical.canonical`):
-    ``"0.5"``, ``"[1, nan, -inf]"``, ``"([1, 2], 0.5)"``. Raises ``ValueError`` otherwise."""
-    prepared = re.sub(r"\bnan\b", "'nan'", text.strip())
-    prepared = re.sub(r"\binf\b", "1e999", prepared)
+    ``"0.5"``, ``"[1, nan, -inf]"``, ``"([1, 2], 0.5)"``. Raises ``ValueError`` otherwise
+    (:func:`lossbook.canonical.parse`)."""
+    from lossbook.canonical import parse
+
     try:
-        value = ast.literal_eval(prepared)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        raise ValueError(f"not a printed number, list or tuple of numbers: {text[:80]!r}") from None
-
-    def restore(v):
-        if v == "nan":
-            return float("nan")
-        if isinstance(v, (list, tuple)):
-            return type(v)(restore(x) for x in v)
-        return v
-
-    return restore(value)
+        return parse(text)
+    except ValueError:
+        raise ValueError(f"not a printed number, list or tuple of numbers: {str(text)[:80]!r}") from None
 
 
 def _numeric(exercise: Exercise, value: Any) -> list[np.ndarray] | None:

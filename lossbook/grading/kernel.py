@@ -30,7 +30,7 @@ MAX_CELL_OUTPUT = 1_000_000
 INTERRUPT_GRACE = 2.0
 STARTUP_TIMEOUT = 60.0
 #: Kinds of refusal records the kernel's guards send (anything else is rejected).
-REFUSAL_KINDS = ("reference-import", "file-read", "subprocess", "ctypes", "network", "introspection")
+REFUSAL_KINDS = ("reference-import", "file-read", "subprocess", "ctypes", "network", "introspection", "profile-hook")
 MAX_REPORT_BYTES = 1_000_000
 
 

@@ -25,6 +25,7 @@ REFUSAL_NAMES = {
     "ctypes": "ctypes (raw memory or C calls)",
     "network": "network access",
     "introspection": "walking the interpreter's heap (gc.get_objects and friends)",
+    "profile-hook": "replacing the profile hook that watches for forbidden implementations",
 }
 
 

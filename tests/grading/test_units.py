@@ -212,7 +212,7 @@ def test_cli_missing_path(tmp_path, capsys):
     assert "no such file or folder" in capsys.readouterr().err
 
 
-def test_no_sandbox_rows_say_so(tmp_path, monkeypatch):
+def test_no_sandbox_rows_say_so(tmp_path, monkeypatch, capsys):
     import lossbook.grading.sandbox as sandbox_module
 
     monkeypatch.setattr(sandbox_module, "find_bwrap", lambda: None)
@@ -224,6 +224,7 @@ def test_no_sandbox_rows_say_so(tmp_path, monkeypatch):
     (row,) = read_rows(tmp_path / "g.csv")
     assert row["sandbox"] == "NONE" and row["reasons"].startswith("graded WITHOUT a sandbox")
     assert row["total"] == row["max"] == "6"
+    assert capsys.readouterr().err.count("--no-sandbox: learners' code runs unconfined") == 1, "said once, at start"
 
 
 @pytest.mark.parametrize("folder, status, text", [

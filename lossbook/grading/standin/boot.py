@@ -52,6 +52,7 @@ def _main(argv):
     import numpy  # noqa: F401  (warm start)
     import lossbook  # noqa: F401  (the stand-in)
     import lossbook.canonical  # noqa: F401
+    import lossbook.forbidden  # noqa: F401  (its code sets the profile hook; see _install_guards)
     from ipykernel import kernelapp
 
     if os.environ.get("LOSSBOOK_GRADING_GUARDS", "1") != "0" and report_fd is not None:
@@ -95,6 +96,12 @@ def _install_guards(report_fd, key_fd, runtime):
     sign, sha256, b64, write = hmac.new, hashlib.sha256, base64.b64encode, os.write
     realpath, getframe = os.path.realpath, sys._getframe
     finder_code = ReferenceGuard.find_spec.__code__
+    # Only the forbidden-implementation guard (and threads it watches) may set a profile
+    # function: learner code switching it off would call sklearn & co. unseen.
+    import threading
+
+    profile_setters = {sys.modules["lossbook.forbidden"].call_guarded.__code__,
+                       threading.Thread._bootstrap_inner.__code__}
     prefixes = {realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     work = os.environ.get("LOSSBOOK_WORKDIR", "/tmp/work")
     connection = [argv_path for flag, argv_path in zip(sys.argv, sys.argv[1:]) if flag == "-f"]
@@ -153,6 +160,14 @@ def _install_guards(report_fd, key_fd, runtime):
             report("reference-import", args[0])
             raise ImportError(f"{REFUSAL}: importing {args[0]} (the reference implementations are not "
                               "available while grading; write the function yourself)", name=args[0])
+        if event == "sys.setprofile":  # (a trace function does not replace the profile hook)
+            caller = getframe(1)
+            current = sys.getprofile()
+            if caller.f_code not in profile_setters and getattr(current, "raising", None) is not caller:
+                report("profile-hook", event)
+                raise PermissionError(f"{REFUSAL}: {event} (it would switch off the check of forbidden "
+                                      "implementations) is not allowed while grading")
+            return
         if event == "lossbook.refused-import":
             # Only the guard's own code may announce it (learner code can call sys.audit too).
             if getframe(1).f_code is finder_code and args and type(args[0]) is str:
