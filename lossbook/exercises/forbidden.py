@@ -38,7 +38,9 @@ from __future__ import annotations
 import sys
 
 #: The course's own implementations: never callable from an answer (not in the grading kernel).
-COURSE_MODULES = ("lossbook.losses", "lossbook.regularization", "lossbook.train", "lossbook.gradcheck")
+COURSE_MODULES = ("lossbook.losses", "lossbook.regularization", "lossbook.train", "lossbook.gradcheck",
+                  "lossbook.fitting", "lossbook.nn", "lossbook.metrics", "lossbook.calibration",
+                  "lossbook.embeddings")
 #: The policy file an instructor puts beside the solutions (``lossbook release`` copies it).
 POLICY_FILE = "lossbook-policy.toml"
 

@@ -128,6 +128,11 @@ numpy array, same shape as y_pred""",
     r = np.asarray(y_pred, dtype=float) - y_true
     return np.sign(r) / r.size
 ''',
+    forbidden=(
+        "lossbook.losses.mae_grad",
+        "torch.autograd.grad",
+        "torch.Tensor.backward",
+    ),
 )
 
 

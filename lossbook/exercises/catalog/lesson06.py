@@ -239,6 +239,9 @@ numpy array, same shape as z (do not change z itself)""",
     z = np.asarray(z, dtype=float)
     return np.sign(z) * np.maximum(np.abs(z) - t, 0.0)
 ''',
+    forbidden=(
+        "lossbook.regularization.soft_threshold",
+    ),
 )
 
 EXERCISES = (L1_PENALTY, L2_PENALTY, REGULARIZED_COST, SOFT_THRESHOLD)

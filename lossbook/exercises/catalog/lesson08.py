@@ -234,6 +234,10 @@ float""",
     targets[np.arange(n), y] += 1.0 - smoothing
     return float(np.mean(-(targets * log_p).sum(axis=1)))
 ''',
+    forbidden=(
+        "lossbook.losses.softmax_cross_entropy",
+        "torch.nn.functional.cross_entropy",
+    ),
 )
 
 EXERCISES = (QUANTILE, LOG_COSH, LABEL_SMOOTHING_CROSS_ENTROPY)

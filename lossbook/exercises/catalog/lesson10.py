@@ -112,6 +112,10 @@ float (divided by n, not by the sum of the weights)""",
         return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
     return float(np.mean(pos_weight * y * softplus(-z) + (1.0 - y) * softplus(z)))
 ''',
+    forbidden=(
+        "lossbook.losses.binary_cross_entropy_with_logits",
+        "torch.nn.functional.binary_cross_entropy_with_logits",
+    ),
 )
 
 
@@ -196,6 +200,10 @@ float""",
     a_t = 1.0 if alpha is None else np.where(y == 1, alpha, 1.0 - alpha)
     return float(np.mean(-a_t * one_minus_pt ** gamma * log_pt))
 ''',
+    forbidden=(
+        "lossbook.losses.focal_with_logits",
+        "torchvision.ops.sigmoid_focal_loss",
+    ),
 )
 
 
@@ -312,6 +320,11 @@ float""",
             total += inside.sum() / len(y) * abs(right[inside].mean() - conf[inside].mean())
     return float(total)
 ''',
+    forbidden=(
+        "lossbook.metrics.expected_calibration_error",
+        "lossbook.metrics.reliability_bins",
+        "sklearn.calibration.calibration_curve",
+    ),
 )
 
 

@@ -96,6 +96,9 @@ float, the mean over the pairs""",
     push = np.maximum(0.0, margin - d)
     return float(np.mean(s * d**2 + (1.0 - s) * push**2))
 ''',
+    forbidden=(
+        "lossbook.losses.contrastive",
+    ),
 )
 
 
@@ -190,6 +193,11 @@ float, the mean over the n triplets""",
     d_neg = np.sqrt(((a - negative) ** 2).sum(axis=1))
     return float(np.mean(np.maximum(0.0, d_pos - d_neg + margin)))
 ''',
+    forbidden=(
+        "lossbook.losses.triplet_margin",
+        "torch.nn.functional.triplet_margin_loss",
+        "torch.nn.functional.pairwise_distance",
+    ),
 )
 
 
@@ -291,6 +299,10 @@ float, the mean over the n queries""",
     lse = m[:, 0] + np.log(np.exp(S - m).sum(axis=1))
     return float(np.mean(lse - np.diag(S)))
 ''',
+    forbidden=(
+        "lossbook.losses.info_nce",
+        "torch.nn.functional.cross_entropy",
+    ),
 )
 
 
@@ -378,6 +390,13 @@ float, the mean over the n rows""",
     terms = np.where(p > 0, p * np.log(safe_p / q), 0.0)
     return float(np.mean(terms.sum(axis=1)))
 ''',
+    forbidden=(
+        "lossbook.losses.kl_divergence",
+        "scipy.special.rel_entr",
+        "scipy.special.kl_div",
+        "scipy.stats.entropy",
+        "torch.nn.functional.kl_div",
+    ),
 )
 
 
