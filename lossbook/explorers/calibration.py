@@ -67,8 +67,10 @@ class CalibrationExplorer(Explorer):
         training, threshold, temperature = self._initial
         return {
             "training": dropdown("trained with", list(TRAININGS), training),
-            "threshold": float_slider("threshold", threshold, 0.01, 0.99, 0.01),
+            # temperature first: the keyboard's first slider, and every step of it moves
+            # the reliability diagram (a small threshold step may change no decision)
             "temperature": float_slider("temperature T", temperature, 0.25, 4.0, 0.05),
+            "threshold": float_slider("threshold", threshold, 0.01, 0.99, 0.01),
         }
 
     def _build_figure(self):
