@@ -15,8 +15,6 @@ Returns the message, or ``None`` when nothing is recognised (or nothing is wrong
 """
 from __future__ import annotations
 
-import ast
-import re
 from typing import Any, Mapping, Sequence
 
 import numpy as np

@@ -114,12 +114,12 @@ class CalibrationExplorer(Explorer):
 
 
 def calibration(training: str = "cross-entropy", threshold: float = 0.5,
-                temperature: float = 1.0) -> CalibrationExplorer:
+                temperature: float = 1.0, *, epochs: int = 15) -> CalibrationExplorer:
     """Explorer of thresholds, class weights / focal γ and temperature (lesson 10).
 
     ``training`` is one of :data:`TRAININGS`; ``threshold`` in [0.01, 0.99], ``temperature``
-    in [0.25, 4] (the controls' ranges). Building it trains four small networks (a few
-    seconds).
+    in [0.25, 4] (the controls' ranges). Building it trains four small networks for
+    ``epochs`` epochs each (a few seconds).
     """
     if training not in TRAININGS:
         raise ValueError(f"calibration: training must be one of {list(TRAININGS)}, got {training!r}")
@@ -128,4 +128,4 @@ def calibration(training: str = "cross-entropy", threshold: float = 0.5,
         if not low <= value <= high:
             raise ValueError(f"calibration: {name} must be between {low:g} and {high:g} "
                              f"(the slider's range), got {value!r}")
-    return CalibrationExplorer(training, threshold, temperature)
+    return CalibrationExplorer(training, threshold, temperature, epochs=epochs)

@@ -82,15 +82,17 @@ class HingeMarginExplorer(Explorer):
         ]
 
 
-def hinge_margin(angle: float = 45.0, bias: float = 0.0, norm: float = 1.0) -> HingeMarginExplorer:
+def hinge_margin(angle: float = 45.0, bias: float = 0.0, norm: float = 1.0,
+                 n: int = 40, seed: int = 5) -> HingeMarginExplorer:
     """Explorer of the hinge loss and the margin (lesson 05).
 
     Starts with ``w = norm·(cos angle°, sin angle°)`` and ``b = bias``; ``angle`` in
-    [0, 359], ``bias`` in [-4, 4], ``norm`` in [0.2, 3] (the sliders' ranges).
+    [0, 359], ``bias`` in [-4, 4], ``norm`` in [0.2, 3] (the sliders' ranges); ``n``
+    points of two classes drawn with ``seed``.
     """
     for name, value, low, high in (("angle", angle, 0.0, 359.0), ("bias", bias, -4.0, 4.0),
                                    ("norm", norm, 0.2, 3.0)):
         if not low <= value <= high:
             raise ValueError(f"hinge_margin: {name} must be between {low:g} and {high:g} "
                              f"(the slider's range), got {value!r}")
-    return HingeMarginExplorer(angle, bias, norm)
+    return HingeMarginExplorer(angle, bias, norm, n, seed)

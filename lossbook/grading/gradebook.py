@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lossbook._files import write_atomically
 from lossbook.grading.safe_text import spreadsheet_cell
 
 FIXED_HEAD = ["learner", "lesson"]
@@ -158,15 +157,5 @@ def write_rows(path: Path, rows: list[Row], *, replace_other_source: bool = Fals
     for record in merged:
         writer.writerow({c: record.get(c, "") or "" for c in columns})
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(buffer.getvalue())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, buffer.getvalue(), newline=None, mode=0o644)
     return merge

@@ -24,6 +24,8 @@ as slow as its ``log``).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 #: Values per block: a few arrays of 16384 float64 (128 KiB each) fit in the L2 cache, and
@@ -200,17 +202,33 @@ def _sigmoid_from(z, e):
     return numerator
 
 
+def _scalars_as_1d(function):
+    """Let ``function``, written with in-place ``out=`` steps, take a 0-d array too (NumPy
+    turns 0-d results into scalars, which cannot be written in place); a 0-d input gives
+    NumPy scalars back, as a ufunc would."""
+    @functools.wraps(function)
+    def wrapper(z):
+        if np.ndim(z) != 0:
+            return function(z)
+        result = function(np.reshape(z, 1))
+        return tuple(r[0] for r in result) if isinstance(result, tuple) else result[0]
+    return wrapper
+
+
+@_scalars_as_1d
 def softplus(z: np.ndarray) -> np.ndarray:
     """``log(1 + e^z) = max(z, 0) + log(1 + e^{−|z|})``: never overflows, exact for any ``z``."""
     return _softplus_from(z, _exp_minus_abs(z))
 
 
+@_scalars_as_1d
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """``σ(z) = 1 / (1 + e^{−z})``, with ``exp`` only ever of ``−|z|`` (no overflow):
     ``1 / (1 + e)`` for ``z ≥ 0`` and ``e / (1 + e)`` for ``z < 0``, ``e = e^{−|z|}``."""
     return _sigmoid_from(z, _exp_minus_abs(z))
 
 
+@_scalars_as_1d
 def softplus_and_sigmoid(z: np.ndarray):
     """``(softplus(z), σ(z))`` from one ``exp``."""
     e = _exp_minus_abs(z)

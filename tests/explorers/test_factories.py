@@ -21,14 +21,7 @@ def _explorer_class(name):
     return getattr(_module(name), inspect.signature(factory).return_annotation)
 
 
-# Known difference, in a module this change does not own: remove the mark once the factory
-# takes the class's parameters (strict: the test fails as soon as they agree).
-_KNOWN = {"hinge_margin": "hinge_margin() lacks HingeMarginExplorer's n and seed"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=_KNOWN[name]))
-    if name in _KNOWN else name for name in explorers.FACTORIES])
+@pytest.mark.parametrize("name", list(explorers.FACTORIES))
 def test_factory_is_the_module_function_with_the_class_signature(name):
     factory = getattr(explorers, name)
     assert factory is getattr(_module(name), name)

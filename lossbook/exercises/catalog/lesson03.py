@@ -118,7 +118,7 @@ numpy array, same shape as y_pred""",
         Misconception("minus one at 0", lambda y, p: np.where(_r(y, p) > 0, 1.0, -1.0) / np.size(p),
                       "right except where r = 0, where you returned −1/n (everything not positive counted as "
                       "negative): this exercise uses 0 at the kink, as np.sign does"),
-        Misconception("r over |r|", lambda y, p: _r(y, p) / np.abs(_r(y, p)) / np.size(p),
+        Misconception("r over abs r", lambda y, p: _r(y, p) / np.abs(_r(y, p)) / np.size(p),
                       "r / |r| is 0/0 = nan where r = 0: use np.sign(r), which is 0 there"),
         Misconception("mse gradient", lambda y, p: _r(y, p) / np.size(p),
                       "this is the gradient of ½·MSE (it grows with r); MAE's gradient keeps only the sign of each "
