@@ -4,7 +4,8 @@ nbval's own comparison (:meth:`nbval.plugin.IPyNbCell.compare_outputs`, with
 :func:`nbval.plugin.coalesce_streams`) runs here, in the grading process, on the outputs
 the sandboxed kernel sent and the outputs stored in ``solutions/``, with nbval's default
 skipped keys (metadata, execution counts, images, widget ids) and the course's sanitizer
-file (``tests/sanitize.cfg`` patterns). One deliberate difference: ``stderr`` streams are
+file (``lossbook/grading/sanitize.cfg``, shipped with the package; the test suite's nbval
+runs read the same file). One deliberate difference: ``stderr`` streams are
 dropped on both sides, so a warning printed by a correct implementation (a
 ``RuntimeWarning`` from numpy) does not cost points; stderr cannot carry a forged stdout.
 
@@ -22,14 +23,22 @@ False
 from __future__ import annotations
 
 import copy
+import functools
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
-#: The course's nbval sanitizer patterns (tests/sanitize.cfg), applied to both sides.
-SANITIZE = {
-    r"0x[0-9a-fA-F]+": "0xADDRESS",
-    r"/tmp/[^\s'\"]+": "/TMP/PATH",
-}
+#: The course's one nbval sanitizer file: pytest's ``--nbval-sanitize-with`` and the
+#: grader's comparison both read it.
+SANITIZER_FILE = Path(__file__).with_name("sanitize.cfg")
+
+
+@functools.lru_cache(maxsize=1)
+def sanitize_patterns() -> dict[str, str]:
+    """``{regex: replacement}`` from :data:`SANITIZER_FILE`, parsed by nbval itself."""
+    from nbval.plugin import get_sanitize_patterns
+
+    return dict(get_sanitize_patterns(SANITIZER_FILE.read_text(encoding="utf-8")))
 
 _SKIP = ("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
          "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg")
@@ -44,7 +53,7 @@ class _NoHook:
 def _adapter():
     from nbval.plugin import IPyNbCell, nocolors
 
-    parent = SimpleNamespace(skip_compare=_SKIP, sanitize_patterns=dict(SANITIZE))
+    parent = SimpleNamespace(skip_compare=_SKIP, sanitize_patterns=sanitize_patterns())
     adapter = SimpleNamespace(parent=parent, colors=nocolors, ihook=_NoHook(), config=None,
                               comparison_traceback=[])
     adapter.sanitize = lambda s: IPyNbCell.sanitize(adapter, s)

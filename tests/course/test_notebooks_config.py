@@ -63,8 +63,8 @@ def test_pytest_runs_every_notebook_folder_with_nbval():
     assert _option("--nbval-lax") == ""
     assert _option("--nbval-current-env") == ""
     assert int(_option("--nbval-cell-timeout")) > 0
-    assert _option("--nbval-sanitize-with") == "tests/sanitize.cfg"
-    assert (ROOT / "tests" / "sanitize.cfg").is_file()
+    assert _option("--nbval-sanitize-with") == "lossbook/grading/sanitize.cfg"
+    assert (ROOT / "lossbook" / "grading" / "sanitize.cfg").is_file()
 
 
 def test_sanitizer_patterns_are_valid_and_active():
@@ -125,3 +125,15 @@ def test_exercises_compare_nothing(path):
         assert roles.CHECK_OUTPUT_TAG not in roles.tags_of(cell), cell.id
         if cell.cell_type == "code":
             assert cell.outputs == [], cell.id
+
+
+def test_the_grader_compares_with_the_same_sanitizer_as_the_tests():
+    """One sanitizer file: the grader's comparison reads the file pytest's nbval runs use."""
+    from lossbook.grading import compare
+
+    assert compare.SANITIZER_FILE.resolve() == (ROOT / _option("--nbval-sanitize-with")).resolve()
+    ours = [(re.compile(regex), replace) for regex, replace in compare.sanitize_patterns().items()]
+    assert [(r.pattern, s) for r, s in ours] == [(r.pattern, s) for r, s in _sanitizer_patterns()]
+    same, _ = compare.compare([{"output_type": "stream", "name": "stdout", "text": "at 0x7f00 in /tmp/a\n"}],
+                              [{"output_type": "stream", "name": "stdout", "text": "at 0x1234 in /tmp/b\n"}])
+    assert same
