@@ -222,6 +222,12 @@ def softplus(z: np.ndarray) -> np.ndarray:
 
 
 @_scalars_as_1d
+def log1p_exp_minus_abs(z: np.ndarray) -> np.ndarray:
+    """``log(1 + e^{−|z|})``, in (0, log 2]: the small term of every stable logit loss."""
+    return log1p(_exp_minus_abs(z))
+
+
+@_scalars_as_1d
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """``σ(z) = 1 / (1 + e^{−z})``, with ``exp`` only ever of ``−|z|`` (no overflow):
     ``1 / (1 + e)`` for ``z ≥ 0`` and ``e / (1 + e)`` for ``z < 0``, ``e = e^{−|z|}``."""

@@ -185,9 +185,12 @@ def _bce_grad(y, p, eps):
 
 def _bce_with_logits(y, z):
     # −[y log σ(z) + (1 − y) log(1 − σ(z))] = softplus(z) − y·z, with
-    # softplus(z) = log(1 + e^z) = max(z, 0) + log(1 + e^{−|z|}).
-    losses = _softplus(z)
+    # softplus(z) = log(1 + e^z) = max(z, 0) + log(1 + e^{−|z|}). The large terms
+    # max(z, 0) − y·z are taken first: for a confident right answer (y = 1, z = 200) they
+    # cancel exactly and the loss keeps its relative precision (e^{−200}, not 0).
+    losses = np.maximum(z, 0.0)
     losses -= y * z
+    losses += _compute.log1p_exp_minus_abs(z)
     return losses
 
 
@@ -287,10 +290,10 @@ def _softplus(z):
 
 
 def _bce_with_logits_weighted(y, z, pos_weight):
-    # −[w·y·log σ(z) + (1 − y)·log(1 − σ(z))], with −log σ(z) = softplus(−z) = softplus(z) − z
-    # and −log(1 − σ(z)) = softplus(z).
-    softplus = _softplus(z)
-    return pos_weight * y * (softplus - z) + (1.0 - y) * softplus
+    # −[w·y·log σ(z) + (1 − y)·log(1 − σ(z))] = w·y·softplus(−z) + (1 − y)·softplus(z), with
+    # softplus(±z) = max(±z, 0) + log(1 + e^{−|z|}) (no cancellation of large terms).
+    small = _compute.log1p_exp_minus_abs(z)
+    return pos_weight * y * (np.maximum(-z, 0.0) + small) + (1.0 - y) * (np.maximum(z, 0.0) + small)
 
 
 def _bce_with_logits_weighted_grad(y, z, pos_weight):
