@@ -49,7 +49,7 @@ class CalibrationFigure:
 
     def __init__(self, n_bins: int = 10, dpi=style.EXPLORER_DPI):
         self.figure, (self.cm_ax, self.pr_ax, self.rel_ax) = style.new_figure(
-            figsize=(13.0, 4.6), dpi=dpi, ncols=3, width_ratios=(0.8, 1.0, 1.0))
+            figsize=(10.4, 4.6), dpi=dpi, ncols=3, width_ratios=(0.8, 1.0, 1.0))
         ax = self.cm_ax
         with style.course_style():
             self.image = ax.imshow(np.zeros((2, 2)), cmap="Blues", vmin=0.0, vmax=1.0)
