@@ -12,6 +12,10 @@ test:       ## create .venv if needed, install test extras, run every test
 workshop:   ## serve the explorers as an offline Voila dashboard for a projector
 	$(PYTHON) -m course workshop
 
+.PHONY: hub
+hub:        ## JupyterHub for a workshop on this server: a workspace per learner (lossbook hub)
+	$(PYTHON) -m course hub
+
 wheelhouse: ## download every wheel into ./wheelhouse for a room without internet
 	$(PYTHON) -m course wheelhouse
 

@@ -6,6 +6,7 @@ Usage (from the repository root; ``make lab`` and ``make test`` call exactly the
                                   # (quiet: JupyterLab's own log goes to .lossbook-lab.log)
     python3 -m course test        # create .venv if needed, install with test extras, run every test
     python3 -m course workshop    # serve the explorers as a Voila dashboard (projector mode)
+    python3 -m course hub         # JupyterHub for a workshop on this server (lossbook hub)
     python3 -m course wheelhouse  # download every wheel the course needs into ./wheelhouse
 
 Which Python is used: the active environment when there is one (``VIRTUAL_ENV`` or
@@ -26,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -42,7 +44,12 @@ LAB_LOG = ROOT / ".lossbook-lab.log"
 #: update check over the lessons); copied into <env>/share/jupyter/lab/settings/overrides.d/.
 LAB_SETTINGS = ROOT / "jupyter-config" / "lab-settings" / "lossbook.json"
 #: Extras whose installation also satisfies the key (test ⊇ workshop ⊇ the base install).
-SATISFIED_BY = {"": ("", "workshop", "test"), "workshop": ("workshop", "test"), "test": ("test",)}
+SATISFIED_BY = {"": ("", "workshop", "hub", "test"), "workshop": ("workshop", "test"),
+                "hub": ("hub", "test"), "test": ("test",)}
+#: JupyterHub's proxy (configurable-http-proxy, from npm), pinned by package-lock.json and
+#: installed into deploy/proxy/node_modules/ (git-ignored) for `make hub` and `make test`.
+PROXY_DIR = ROOT / "deploy" / "proxy"
+PROXY_BIN = PROXY_DIR / "node_modules" / ".bin" / "configurable-http-proxy"
 
 
 class CourseError(Exception):
@@ -226,10 +233,45 @@ def lab(argv: list[str]) -> int:
         _stop(process)
 
 
+def _install_proxy(required: bool) -> None:
+    """``npm ci`` in deploy/proxy/ unless the same package-lock.json was installed already."""
+    stamp = PROXY_DIR / "node_modules" / ".lossbook-installed"
+    lock = hashlib.sha256((PROXY_DIR / "package-lock.json").read_bytes()).hexdigest()
+    if PROXY_BIN.exists() and stamp.is_file() and stamp.read_text() == lock:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        message = ("npm (Node.js >= 20) is not installed, so JupyterHub's proxy cannot be: install "
+                   "Node.js (Debian/Ubuntu: `apt-get install nodejs npm`)")
+        if required:
+            raise CourseError(message)
+        _say(f"warning: {message}; the JupyterHub tests will not run")
+        return
+    _say("installing JupyterHub's proxy (configurable-http-proxy, npm) into deploy/proxy/")
+    _quiet([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], "npm ci (deploy/proxy)",
+           cwd=PROXY_DIR)
+    stamp.write_text(lock)
+
+
 def test(argv: list[str]) -> int:
     python = _python()
     _install(python, "test")
+    _install_proxy(required=False)   # tests/hub; CI has Node (a missing proxy fails the run there)
     return _run(python, "-m", "pytest", *argv)
+
+
+def hub(argv: list[str]) -> int:
+    python = _python()
+    _install(python, "hub")
+    _install_proxy(required=True)
+    # Ctrl+C reaches `lossbook hub` too, which stops JupyterHub and every learner's server:
+    # wait for it to finish that instead of leaving it mid-way.
+    process = subprocess.Popen([str(python), "-m", "lossbook", "hub", *argv], cwd=ROOT)
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            continue
 
 
 def workshop(argv: list[str]) -> int:
@@ -253,7 +295,7 @@ def wheelhouse(argv: list[str]) -> int:
     return status
 
 
-COMMANDS = {"lab": lab, "test": test, "workshop": workshop, "wheelhouse": wheelhouse}
+COMMANDS = {"lab": lab, "test": test, "workshop": workshop, "wheelhouse": wheelhouse, "hub": hub}
 
 
 def main(argv: list[str] | None = None) -> int:
