@@ -239,10 +239,13 @@ def _install_proxy(required: bool) -> None:
     lock = hashlib.sha256((PROXY_DIR / "package-lock.json").read_bytes()).hexdigest()
     if PROXY_BIN.exists() and stamp.is_file() and stamp.read_text() == lock:
         return
-    npm = shutil.which("npm")
-    if npm is None:
-        message = ("npm (Node.js >= 20) is not installed, so JupyterHub's proxy cannot be: install "
-                   "Node.js (Debian/Ubuntu: `apt-get install nodejs npm`)")
+    npm, node = shutil.which("npm"), shutil.which("node")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout if node else ""
+    major = int(version.lstrip("v").split(".")[0]) if version[1:2].isdigit() else 0
+    if npm is None or major < 20:
+        found = f"Node.js {version.strip()} is too old" if npm and major else "npm is not installed"
+        message = (f"{found}: JupyterHub's proxy (configurable-http-proxy 5.3) needs Node.js >= 20 "
+                   "with npm (https://nodejs.org, or your distribution's nodejs and npm packages)")
         if required:
             raise CourseError(message)
         _say(f"warning: {message}; the JupyterHub tests will not run")

@@ -232,8 +232,14 @@ def run(args) -> int:
         print("\nlossbook hub: stopping JupyterHub and the learners' servers", flush=True)
         return 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        stop_hub(process, tag)
+        # A second Ctrl+C or `kill` must not cut the clean-up short.
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            stop_hub(process, tag)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
 
 
 def stop_hub(process: subprocess.Popen, tag: str) -> list[int]:
