@@ -13,7 +13,10 @@ Rules (each refusal is reported, nothing is silently merged or dropped):
   named exactly ``<lesson>.ipynb`` is collected (other notebooks are listed as ignored).
 - **Not submitted**: a notebook whose cells (type and source; outputs, execution counts,
   metadata, cell ids, empty cells and trailing whitespace ignored) equal the released
-  exercise's, or no file at all, is reported as not submitted and not copied.
+  exercise's, or no file at all, is reported as not submitted and not copied. "Released"
+  is the course's exercise now and, in a hub home, each version that was copied into the
+  learner's workspace (recorded by :mod:`lossbook.hub.homes` in ``.lossbook-released.json``),
+  so an untouched copy from before a course update is not taken for work.
 - **Hostile files**: symbolic links (the learner folder, its ``workspace/``, a notebook) are
   never followed; non-regular and unreadable files and files over ``max_bytes`` are refused.
   A file is read once (``O_NOFOLLOW``) and the copy is written from those bytes.
@@ -23,6 +26,7 @@ Rules (each refusal is reported, nothing is silently merged or dropped):
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import stat
@@ -31,12 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossbook._files import write_atomically
-from lossbook.grading.batch import sanitize_learner
 
 #: Notebooks larger than this are refused (the grader's own limit is the same, 20 MB).
 MAX_BYTES = 20_000_000
 WORKSPACE = "workspace"
 COPY_MODE = 0o444
+#: In a hub home: file name -> digests of the released versions copied into workspace/.
+RELEASED_RECORD = ".lossbook-released.json"
+MAX_RECORD_BYTES = 1_000_000
 
 
 class CollectError(ValueError):
@@ -111,6 +117,25 @@ def fingerprint(notebook) -> list[tuple[str, str]] | None:
     return cells
 
 
+def fingerprint_digest(fingerprint_value) -> str | None:
+    """A short stable digest of a :func:`fingerprint` (None stays None)."""
+    if fingerprint_value is None:
+        return None
+    return hashlib.sha256(json.dumps(fingerprint_value).encode("utf-8")).hexdigest()
+
+
+def read_released_record(folder: Path) -> dict[str, set[str]]:
+    """``folder/.lossbook-released.json`` (file name -> digests); empty when absent or not sane."""
+    try:
+        data = json.loads(_read_no_follow(folder / RELEASED_RECORD, MAX_RECORD_BYTES).decode("utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {name: {d for d in digests if isinstance(d, str)} for name, digests in data.items()
+            if isinstance(name, str) and isinstance(digests, list)}
+
+
 def released_fingerprints(released: Path) -> dict[str, list]:
     """Lesson id -> fingerprint of each released exercise notebook in ``released``."""
     if not released.is_dir():
@@ -148,13 +173,15 @@ def _read_no_follow(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
-def _unchanged(data: bytes, released) -> bool:
-    if released is None:
-        return False
+def _unchanged(data: bytes, released, earlier: set[str]) -> bool:
+    """True when the notebook's cells are those of the release (now, or a version copied earlier)."""
     try:
-        return fingerprint(json.loads(data.decode("utf-8"))) == released
+        mine = fingerprint(json.loads(data.decode("utf-8")))
     except (ValueError, UnicodeDecodeError, RecursionError):
         return False
+    if mine is None:
+        return False
+    return mine == released or fingerprint_digest(mine) in earlier
 
 
 def collect(source: str | os.PathLike, out: str | os.PathLike, released: str | os.PathLike,
@@ -168,6 +195,9 @@ def collect(source: str | os.PathLike, out: str | os.PathLike, released: str | o
     if out_real == source_real or source_real in out_real.parents or out_real in source_real.parents:
         raise CollectError(f"--out {out}: must be outside {source} (and not contain it); e.g. "
                            "--out submissions/ in your own folder")
+    # The grader's own rule (imported here: the hub's servers import this module at start).
+    from lossbook.grading.batch import sanitize_learner
+
     lessons = released_fingerprints(released)
     report = CollectReport(out=out, lessons=tuple(lessons))
 
@@ -203,6 +233,7 @@ def _collect_learner(folder: Path, learner_id: str, out: Path, lessons: dict, ma
         return
     if not notebooks.is_dir():
         notebooks = folder
+    record = read_released_record(folder)
     try:
         entries = sorted(notebooks.iterdir())
     except OSError as exc:
@@ -231,7 +262,7 @@ def _collect_learner(folder: Path, learner_id: str, out: Path, lessons: dict, ma
                       else f"unreadable ({exc.strerror or exc})")
             report.refused.append(Refused(name, str(path), reason))
             continue
-        if _unchanged(data, released):
+        if _unchanged(data, released, record.get(f"{lesson}.ipynb", set())):
             report.not_submitted.setdefault(learner_id, []).append(lesson)
             continue
         target = out / learner_id / f"{lesson}.ipynb"

@@ -9,6 +9,7 @@
       .lossbook-course     the marker by which the progress store finds this folder
       .lossbook-progress/  the learner's progress store ($LOSSBOOK_PROGRESS_DIR points here)
       .lossbook-hub.json   what was installed from the course last time (file name -> sha256)
+      .lossbook-released.json  each exercise version copied into workspace/ (for lossbook collect)
 
 ``workspace/`` is filled by :func:`lossbook.commands.workspace.sync_workspace`, the code
 behind ``make lab`` and ``lossbook workspace``: a notebook is copied only when no file of
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossbook._files import write_atomically
+from lossbook.collect import RELEASED_RECORD, fingerprint, fingerprint_digest, read_released_record
 from lossbook.commands.workspace import WorkspaceError, sync_workspace
 
 #: Folders copied from the course into every home, read-only for the learner.
@@ -167,4 +169,27 @@ def prepare_home(course: str | os.PathLike, home: str | os.PathLike) -> HomeRepo
         report.copied = sync_workspace(home).copied
     except WorkspaceError as exc:
         raise HomeError(str(exc)) from None
+    if report.copied:
+        _record_released(home, report.copied)
     return report
+
+
+def _record_released(home: Path, names: list[str]) -> None:
+    """Remember which released version each new workspace copy is (``lossbook collect`` reads it).
+
+    A copy the learner never touched is then "not submitted" even after a course update
+    changed the exercise. Only ever added to.
+    """
+    record = {name: sorted(digests) for name, digests in read_released_record(home).items()}
+    for name in names:
+        try:
+            digest = fingerprint_digest(fingerprint(json.loads(
+                (home / "exercises" / name).read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            continue
+        if digest and digest not in record.setdefault(name, []):
+            record[name].append(digest)
+    try:
+        write_atomically(home / RELEASED_RECORD, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    except OSError:
+        pass   # only a convenience for collect: the learner's start must not fail for it

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import stat
@@ -166,3 +167,28 @@ def test_a_symlink_into_the_lessons_is_read_only_too(manager):
     with pytest.raises(HTTPError):
         _run(manager.save({"type": "file", "format": "text", "content": "x"}, "workspace/door/x.txt"))
     assert not (home / "notebooks" / "x.txt").exists()
+
+
+def test_an_untouched_copy_from_before_a_course_update_is_not_submitted(course, tmp_path):
+    """The released version copied into workspace/ is remembered; collect compares with it too."""
+    from lossbook.collect import collect
+
+    homes = tmp_path / "homes"
+    prepare_home(course, homes / "ana")
+    prepare_home(course, homes / "ben")
+    worked = homes / "ben" / "workspace" / "02_mse.ipynb"
+    notebook = json.loads(worked.read_text())
+    notebook["cells"].append({"cell_type": "code", "metadata": {}, "source": "x = 1",
+                              "outputs": [], "execution_count": None})
+    worked.write_text(json.dumps(notebook))
+    # the course updates exercise 02 after both copied it
+    exercise = course / "exercises" / "02_mse.ipynb"
+    updated = json.loads(exercise.read_text())
+    updated["cells"][0]["source"] = "# Exercises, second edition\n"
+    exercise.write_text(json.dumps(updated))
+    for name in ("ana", "ben"):
+        prepare_home(course, homes / name)          # their next start: workspace/ untouched
+    report = collect(homes, tmp_path / "out", course / "exercises")
+    assert report.ok, report.text()
+    assert report.collected == {"ben": ["02_mse"]}
+    assert "02_mse" in report.not_submitted["ana"]
