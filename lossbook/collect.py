@@ -185,8 +185,13 @@ def _unchanged(data: bytes, released, earlier: set[str]) -> bool:
 
 
 def collect(source: str | os.PathLike, out: str | os.PathLike, released: str | os.PathLike,
-            *, max_bytes: int = MAX_BYTES) -> CollectReport:
-    """Copy each learner's submitted exercise notebooks from ``source`` into ``out`` (module docstring)."""
+            *, max_bytes: int = MAX_BYTES, prefix: str = "") -> CollectReport:
+    """Copy each learner's submitted exercise notebooks from ``source`` into ``out`` (module docstring).
+
+    ``prefix``: only folders whose name starts with it are learners, and it is not part of
+    their id (TLJH's homes are ``/home/jupyter-<name>``: ``prefix="jupyter-"``); the other
+    folders are listed as ignored.
+    """
     source, out, released = Path(source), Path(out), Path(released)
     if not source.is_dir():
         raise CollectError(f"HUB_HOMES_OR_FOLDER {source}: not a folder; pass the folder that holds "
@@ -203,6 +208,9 @@ def collect(source: str | os.PathLike, out: str | os.PathLike, released: str | o
 
     learners: dict[str, list[Path]] = {}
     for entry in sorted(source.iterdir()):
+        if not entry.name.startswith(prefix) or entry.name == prefix:
+            report.ignored.append(f"{shown(entry.name)}/ (not named {shown(prefix)}<learner>)")
+            continue
         if entry.name.startswith("."):   # as the grader: hidden folders are not learners
             report.ignored.append(f"{shown(entry.name)}/ (hidden)")
             continue
@@ -210,7 +218,7 @@ def collect(source: str | os.PathLike, out: str | os.PathLike, released: str | o
             report.refused.append(Refused(shown(entry.name), str(entry), "a symbolic link, not followed"))
             continue
         if entry.is_dir():
-            learners.setdefault(sanitize_learner(entry.name), []).append(entry)
+            learners.setdefault(sanitize_learner(entry.name[len(prefix):]), []).append(entry)
     for learner_id, folders in sorted(learners.items()):
         if len(folders) > 1:
             names = ", ".join(repr(shown(f.name)) for f in folders)

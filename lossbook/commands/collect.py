@@ -28,6 +28,9 @@ def register(subparsers) -> None:
                         help="where to write <learner>/<lesson>.ipynb (e.g. submissions/)")
     parser.add_argument("--released", type=Path, default=None, metavar="DIR",
                         help="the released exercise notebooks (default: the course's exercises/)")
+    parser.add_argument("--prefix", default="", metavar="TEXT",
+                        help="only folders named TEXT<learner> are learners, e.g. --prefix jupyter- "
+                             "for The Littlest JupyterHub's /home/jupyter-<name>")
     parser.add_argument("--max-mb", type=float, default=20.0, metavar="MB",
                         help="refuse notebooks larger than this (default 20, the grader's limit)")
     parser.set_defaults(func=run)
@@ -43,7 +46,8 @@ def run(args) -> int:
             released = find_course_root() / "exercises"
         if not args.max_mb > 0:
             raise CollectError(f"--max-mb {args.max_mb}: give a positive size in MB")
-        report = collect(args.source, args.out, released, max_bytes=int(args.max_mb * 1e6))
+        report = collect(args.source, args.out, released, max_bytes=int(args.max_mb * 1e6),
+                         prefix=args.prefix)
     except WorkspaceError:
         print("lossbook collect: no course folder found here to take exercises/ from; pass "
               "--released PATH/TO/COURSE/exercises", file=sys.stderr)

@@ -230,3 +230,14 @@ def test_command_line_exit_status_and_report(tmp_path):
     done = subprocess.run(command[:5] + ["--out", str(homes)] + command[7:], capture_output=True,
                           text=True, cwd=ROOT)
     assert done.returncode == 2 and "--out" in done.stderr
+
+
+def test_tljh_homes_with_a_prefix(tmp_path):
+    homes = tmp_path / "home"
+    write(home(homes, "jupyter-ana") / f"{LESSON}.ipynb", solved())
+    write(home(homes, "ubuntu") / f"{LESSON}.ipynb", solved())          # an admin's account
+    (homes / "jupyter-").mkdir()                                          # the prefix alone
+    report = collect(homes, tmp_path / "out", RELEASED, prefix="jupyter-")
+    assert report.collected == {"ana": [LESSON]}
+    assert sorted(report.ignored) == ["jupyter-/ (not named jupyter-<learner>)",
+                                      "ubuntu/ (not named jupyter-<learner>)"]
