@@ -89,7 +89,11 @@ class CollectReport:
 
 
 def shown(name: str) -> str:
-    """A name as found, safe to print: control characters, spaces and ``%`` are %-encoded."""
+    """A name as found, safe to print: control characters, spaces and ``%`` are %-encoded.
+
+    >>> shown(" yan"), shown("e\x1b[31mvil"), shown("ana")
+    ('%20yan', 'e%1B[31mvil', 'ana')
+    """
     return urllib.parse.quote(name, safe="!#$&'()*+,-./:;=?@[]^_`{|}~")
 
 
@@ -97,6 +101,14 @@ def fingerprint(notebook) -> list[tuple[str, str]] | None:
     """What a learner changes: each non-empty cell's type and source, whitespace-normalised.
 
     None when ``notebook`` is not a notebook (then nothing can be equal to it).
+
+    >>> run = {"cells": [{"cell_type": "code", "source": ["x = 1  \\r\\n"], "outputs": [1],
+    ...                   "execution_count": 3, "metadata": {"collapsed": True}},
+    ...                  {"cell_type": "code", "source": "", "outputs": []}]}
+    >>> fingerprint(run) == fingerprint({"cells": [{"cell_type": "code", "source": "x = 1"}]})
+    True
+    >>> fingerprint({"cells": "not a list"}) is None
+    True
     """
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         return None
