@@ -125,9 +125,11 @@ def prepare_home(course: str | os.PathLike, home: str | os.PathLike) -> HomeRepo
     """Lay out ``home`` for the course in ``course`` (see the module docstring); idempotent."""
     course = check_course(course)
     home = Path(home).expanduser().resolve()
-    if home == course or course in home.parents:
-        raise HomeError(f"the learner's home {home} is inside the course folder {course}: "
-                        "give learners homes outside it (SimpleLocalProcessSpawner.home_dir_template)")
+    course_files = [course / name for name in READ_ONLY_FOLDERS]
+    if home == course or any(home == folder or folder in home.parents for folder in course_files):
+        raise HomeError(f"the learner's home {home} is the course folder {course} or inside its "
+                        f"{' or '.join(n + '/' for n in READ_ONLY_FOLDERS)}: give learners homes of "
+                        "their own (SimpleLocalProcessSpawner.home_dir_template, `lossbook hub --homes`)")
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

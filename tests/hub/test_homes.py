@@ -96,8 +96,11 @@ def test_a_symlink_planted_in_the_lessons_is_replaced_not_followed(course, tmp_p
 def test_bad_course_or_home_say_what_to_do(course, tmp_path):
     with pytest.raises(HomeError, match="LOSSBOOK_COURSE"):
         prepare_home(tmp_path / "nowhere", tmp_path / "ana")
-    with pytest.raises(HomeError, match="inside the course folder"):
-        prepare_home(course, course / "homes" / "ana")
+    for wrong in (course, course / "notebooks" / "ana", course / "exercises"):
+        with pytest.raises(HomeError, match="homes of their own"):
+            prepare_home(course, wrong)
+    # `lossbook hub`'s default: homes in the course's git-ignored .lossbook-hub/homes/
+    assert prepare_home(course, course / ".lossbook-hub" / "homes" / "ana").copied
     home = tmp_path / "ben"
     home.mkdir()
     (home / "notebooks").write_text("a file")
