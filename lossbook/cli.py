@@ -14,7 +14,7 @@ import sys
 from lossbook import __version__
 
 # In the order ``lossbook --help`` lists them.
-COMMANDS = ("progress", "check", "release", "grade", "workspace", "workshop", "doctor")
+COMMANDS = ("progress", "check", "release", "grade", "report", "export", "workspace", "workshop", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:
