@@ -1,6 +1,6 @@
 """The class report as one self-contained HTML page, or as Markdown.
 
-The HTML has no script, no external stylesheet, font or image: figures are PNG ``data:``
+The HTML has no script, no external stylesheet, font or image: figures are SVG ``data:``
 URIs, so the page opens from disk, requests nothing and prints cleanly (``@media print``).
 Every piece of text that came from a submission or a file (learner ids, messages, paths)
 is escaped; links to feedback files are relative, percent-encoded paths (never a URL
@@ -101,7 +101,7 @@ def to_html(report: ClassReport, *, out: Path | None = None, plots: bool = True,
              f"{len(report.lessons)} lesson(s) · from <code>{esc(str(report.results))}</code> · built {now}</p>"]
 
     def figure(plot) -> str:
-        return (f'<figure><img src="data:image/png;base64,{plot.png_base64}" alt="{esc(plot.alt)}">'
+        return (f'<figure><img src="data:{plot.mime};base64,{plot.data}" alt="{esc(plot.alt)}">'
                 f"<figcaption>{esc(plot.title)}</figcaption></figure>")
 
     if report.warnings:

@@ -36,7 +36,7 @@ def test_the_html_and_markdown_show_the_counts(tmp_path):
     assert re.search(re.escape(SUM) + r"\s+\(\s*sum\s*\)\s+3\s+60%", text), "the sum row: 3 learners, 60%"
     assert "Pass rate 40%" in text and "Pass rate 80%" in text
     assert "Why the mean and not the sum?" in text and "explorers.mse_line_fit()" in text
-    assert page.count('<img src="data:image/png;base64,') == 2 + 2 + 1   # overview ×2, one per exercise, item map
+    assert page.count('<img src="data:image/svg+xml;base64,') == 2 + 2 + 1   # overview ×2, one per exercise, item map
     md = build(book, fmt="md")
     assert f"| {SUM} (`sum`) | 3 | 60% |" in md
     assert "**Pass rate 40%** (2 of 5)" in md
