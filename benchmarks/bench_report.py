@@ -71,9 +71,15 @@ def synthetic_records(learners: int, seed: int = 15):
                    "graded_at": "2026-12-03T20:00:00Z"}
 
 
-def _time(fn) -> float:
-    start = time.perf_counter()
+CPU: dict[str, list[float]] = {}
+
+
+def _time(fn, name: str = "") -> float:
+    """Wall time of ``fn()``; its CPU time (this process) goes to ``CPU[name]``: on a machine
+    shared with other work, CPU time is the steadier estimate of the unloaded wall time."""
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
+    CPU.setdefault(name, []).append(time.process_time() - cpu)
     return time.perf_counter() - start
 
 
@@ -103,22 +109,24 @@ def main(argv=None) -> int:
         runs = {"report (html)": [], "report (md)": [], "peer: json.loads": []}
         for _ in range(args.repeat):
             runs["report (html)"].append(_time(lambda: (work / "report.html").write_text(
-                build(gradebook, out=work / "report.html"), encoding="utf-8")))
-            runs["report (md)"].append(_time(lambda: build(gradebook, fmt="md")))
-            runs["peer: json.loads"].append(_time(peer))
+                build(gradebook, out=work / "report.html"), encoding="utf-8"), "report (html)"))
+            runs["report (md)"].append(_time(lambda: build(gradebook, fmt="md"), "report (md)"))
+            runs["peer: json.loads"].append(_time(peer, "peer: json.loads"))
         print(f"class report benchmark: {rows} learner × lesson rows ({args.learners} learners, "
               f"{size:.1f} MB of results), {args.repeat} interleaved runs, {os.cpu_count()} cores, "
               f"load average {os.getloadavg()[0]:.1f}")
         peer_median = statistics.median(runs["peer: json.loads"])
-        print(f"{'what':18} {'median s':>9} {'min s':>7} {'× peer':>7}")
+        print(f"{'what':18} {'median s':>9} {'min s':>7} {'× peer':>7} {'CPU s':>7}")
         for name, times in runs.items():
             print(f"{name:18} {statistics.median(times):9.2f} {min(times):7.2f} "
-                  f"{statistics.median(times) / peer_median:7.1f}")
+                  f"{statistics.median(times) / peer_median:7.1f} {statistics.median(CPU[name]):7.2f}")
         html_median = statistics.median(runs["report (html)"])
         images = (work / "report.html").read_text(encoding="utf-8").count("<img ")
         print(f"HTML page: {(work / 'report.html').stat().st_size / 1e6:.1f} MB, {images} figures")
-        print(f"goal: the HTML report in ≤ {GOAL_SECONDS:g} s for 10,000 rows: "
-              f"{'met' if html_median <= GOAL_SECONDS else 'NOT met'} ({html_median:.2f} s)")
+        html_cpu = statistics.median(CPU["report (html)"])
+        print(f"goal: the HTML report in ≤ {GOAL_SECONDS:g} s for 10,000 rows: wall {html_median:.2f} s "
+              f"({'met' if html_median <= GOAL_SECONDS else 'NOT met'}), CPU {html_cpu:.2f} s "
+              f"({'met' if html_cpu <= GOAL_SECONDS else 'NOT met'})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

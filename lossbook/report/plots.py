@@ -88,19 +88,19 @@ def exercise_outcomes(summary) -> Plot:
         bars.append(("not run (row status)", summary.not_run, NEUTRAL, "xx"))
     title = f"{summary.exercise}: outcomes of {summary.submissions} submission(s)"
     with _rc():
-        fig = _figure(8.0, 0.42 * len(bars) + 1.1, margins=(3.7, 0.15, 0.35, 0.6))
+        fig = _figure(8.0, 0.42 * len(bars) + 1.1, margins=(4.2, 0.25, 0.35, 0.6))
         ax = fig.add_subplot()
         labels = [b[0] for b in bars][::-1]
         shares = [b[1] / n for b in bars][::-1]
-        ax.barh(range(len(bars)), shares, color=[b[2] for b in bars][::-1],
-                hatch=None, edgecolor="white")
-        for k, (share, (_, count, _, hatch)) in enumerate(zip(shares, bars[::-1])):
-            ax.text(min(share, 1.0) + 0.01, k, f"{count} ({share:.0%})", va="center", fontsize=10)
-        ax.set_yticks(range(len(bars)), [_short(lbl, 44) for lbl in labels])
-        ax.set_xlim(0, 1.18)
+        ax.barh(range(len(bars)), shares, color=[b[2] for b in bars][::-1], edgecolor="white")
+        # The count and share go into the bar's label: one text per bar keeps the figure quick to draw.
+        counts = [b[1] for b in bars][::-1]
+        ax.set_yticks(range(len(bars)), [f"{_short(lbl, 40)}  {count} ({share:.0%})"
+                                         for lbl, count, share in zip(labels, counts, shares)])
+        ax.set_xlim(0, 1.0)
         ax.set_xticks([0, 0.5, 1.0], ["0%", "50%", "100%"])
         ax.set_xlabel("share of the lesson's submissions")
-        ax.set_title(title, loc="left", x=-3.5 / 4.15)
+        ax.set_title(title, loc="left", x=-4.0 / 3.55)
         ax.grid(False)
         data = _svg(fig)
     words = "; ".join(f"{label} {count} of {summary.submissions} ({count / n:.0%})" for label, count, _, _ in bars)
@@ -112,7 +112,7 @@ def score_distributions(lessons) -> Plot:
     data = [l.scores or [0.0] for l in lessons]
     title = "Scores per lesson (share of the lesson's points)"
     with _rc():
-        fig = _figure(7.5, 0.5 * len(lessons) + 1.5)
+        fig = _figure(7.5, 0.5 * len(lessons) + 1.5, margins=(1.9, 0.2, 0.4, 0.65))
         ax = fig.add_subplot()
         ax.boxplot(data[::-1], orientation="horizontal", widths=0.6, patch_artist=True,
                    boxprops={"facecolor": style.OKABE_ITO["sky_blue"], "edgecolor": NEUTRAL},
@@ -140,7 +140,7 @@ def statuses(lessons) -> Plot:
               ("timed out", ("timed-out",), MISCONCEPTION, "//")]
     title = "Submissions per lesson by status"
     with _rc():
-        fig = _figure(7.5, 0.5 * len(lessons) + 2.0)
+        fig = _figure(7.5, 0.5 * len(lessons) + 1.8, margins=(1.9, 0.2, 0.4, 1.15))
         ax = fig.add_subplot()
         ys = range(len(lessons))
         left = [0] * len(lessons)
@@ -157,7 +157,7 @@ def statuses(lessons) -> Plot:
         ax.set_yticks(list(ys), [l.lesson for l in rows])
         ax.set_xlabel("learners")
         ax.set_title(title)
-        fig.legend(loc="outside lower center", ncols=3, frameon=False)
+        fig.legend(loc="lower center", ncols=3, frameon=False, fontsize=9)
         data = _svg(fig)
     words = "; ".join(f"{l.lesson}: {l.submissions} submitted ({l.statuses.get('graded', 0)} graded, "
                       f"{l.statuses.get('timed-out', 0)} timed out, {l.not_run} not run), {l.not_submitted} not submitted"
@@ -170,7 +170,7 @@ def item_map(exercises, low: float) -> Plot:
     points = [e for e in exercises if e.difficulty is not None]
     title = "Item statistics: difficulty and discrimination"
     with _rc():
-        fig = _figure(7.5, 4.2)
+        fig = _figure(7.5, 4.2, margins=(0.8, 0.2, 0.4, 0.6))
         ax = fig.add_subplot()
         ok = [e for e in points if not e.flag]
         flagged = [e for e in points if e.flag]
@@ -180,7 +180,7 @@ def item_map(exercises, low: float) -> Plot:
         ax.plot([e.difficulty for e in flagged], [e.discrimination if e.discrimination is not None else 0.0
                                                    for e in flagged],
                 linestyle="none", marker="X", color=MISCONCEPTION, markersize=10, label="flagged")
-        for e in points:
+        for e in flagged[:12]:  # name the flagged ones (the table lists every exercise)
             ax.annotate(e.exercise, (e.difficulty, e.discrimination if e.discrimination is not None else 0.0),
                         textcoords="offset points", xytext=(5, 4), fontsize=9)
         ax.set_xlim(-0.05, 1.1)
