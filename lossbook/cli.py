@@ -14,8 +14,8 @@ import sys
 from lossbook import __version__
 
 # In the order ``lossbook --help`` lists them.
-COMMANDS = ("progress", "check", "release", "grade", "workspace", "workshop", "doctor",
-            "hub", "collect")
+COMMANDS = ("progress", "check", "release", "grade", "report", "export", "workspace", "workshop",
+            "doctor", "hub", "collect")
 
 
 def build_parser() -> argparse.ArgumentParser:

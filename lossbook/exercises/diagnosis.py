@@ -12,10 +12,12 @@ learner's hidden-test cells printed. It tries, in order:
    sign), ``n`` times too large (a sum instead of a mean) or too small, a constant factor.
 
 Returns the message, or ``None`` when nothing is recognised (or nothing is wrong).
+:func:`diagnose_detail` also returns the diagnosis's stable id: the misconception's
+catalog key (its ``name``), or one of the :data:`GENERIC` pattern ids (``generic:…``).
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -24,6 +26,40 @@ from lossbook.exercises.model import Case, Exercise
 #: Relative tolerance when matching outputs: printed outputs carry ~8 significant digits.
 MATCH_RTOL = 1e-5
 MATCH_ATOL = 1e-8
+
+
+class Diagnosis(NamedTuple):
+    """A diagnosis: ``id`` is stable across releases (the catalog's misconception key, or a
+    :data:`GENERIC` id), ``message`` is what the learner is told."""
+
+    id: str
+    message: str
+
+
+#: The generic patterns' ids → (what to reteach, the lesson section that addresses it as
+#: ``"<lesson id>: <heading>"`` or ``""`` for "the exercise's own lesson").
+GENERIC = {
+    "generic:overflow": ("Show a large input overflowing exp/cosh in float64, then the stable rewrite "
+                         "(subtract the max, log-sum-exp, softplus).",
+                         "04_cross_entropy: Where naive code breaks"),
+    "generic:non-finite": ("Find the log(0) or the division by zero: clip probabilities, guard 0·log 0, "
+                           "use np.sign instead of r/|r|.", "04_cross_entropy: Where naive code breaks"),
+    "generic:1-d-only": ("Run the function on a 2-D array: len() counts rows only and sums/maxima need an axis; "
+                         "use .size, np.mean, or axis=-1 with keepdims=True.", ""),
+    "generic:zero": ("Check that the answer cell returns the computed value: a leftover placeholder "
+                     "(return 0) scores nothing.", ""),
+    "generic:sign": ("Write the residual as r = ŷ − y and check the sign with one hand-computed example.", ""),
+    "generic:gradient-sign": ("Differentiate with respect to the prediction (ŷ − y, not y − ŷ) and check "
+                              "one entry with a finite difference.", "02_mse: The gradient"),
+    "generic:sum": ("Re-derive the cost as the average of the per-example losses (1/n Σ); a sum grows with "
+                    "the data set, a mean does not.", "01_loss_vs_cost: Why the mean and not the sum?"),
+    "generic:gradient-no-n": ("The gradient of a mean carries the mean's 1/n: differentiate (1/n) Σ term by "
+                              "term, keeping the 1/n.", "02_mse: The gradient"),
+    "generic:divided-twice": ("Count the divisions by n: the mean divides once; a second division makes the "
+                              "result n times too small.", "01_loss_vs_cost: Why the mean and not the sum?"),
+    "generic:constant-factor": ("Compare the formula's constants with the lesson's (a ½, a 2, a missing "
+                                "weight); the course uses no ½ unless a formula says so.", ""),
+}
 
 
 def _as_case(exercise: Exercise, item: Any, index: int) -> Case:
@@ -163,7 +199,7 @@ class _Flat:
         self.expected = [np.concatenate([a.ravel() for a in row.expected])]
 
 
-def _misconception(exercise: Exercise, rows: list[_Row], strict: bool) -> str | None:
+def _misconception(exercise: Exercise, rows: list[_Row], strict: bool):
     for m in exercise.misconceptions:
         compared, explains_a_mistake = 0, False
         for row in rows:
@@ -180,7 +216,7 @@ def _misconception(exercise: Exercise, rows: list[_Row], strict: bool) -> str | 
             explains_a_mistake |= not row.correct
         else:
             if compared and explains_a_mistake:
-                return m.message
+                return Diagnosis(m.name, m.message)
     return None
 
 
@@ -214,18 +250,18 @@ def _nice(c: float) -> str:
     return f"{c:.4g}"
 
 
-def _constant_zero(rows: list[_Row]) -> str | None:
+def _constant_zero(rows: list[_Row]) -> Diagnosis | None:
     """The message for an answer that is 0 everywhere while the answer is not (a placeholder
     ``return 0``, or a result computed and then not returned), else None."""
     if not all(np.all(a == 0) for r in rows for a in r.got):
         return None
     if not any(not r.correct for r in rows):
         return None
-    return ("your function returns 0 on every case, but the answer is not 0: is it still a placeholder "
-            "(return 0), or does it compute the result and return something else?")
+    return Diagnosis("generic:zero", "your function returns 0 on every case, but the answer is not 0: is it "
+                     "still a placeholder (return 0), or does it compute the result and return something else?")
 
 
-def _generic(exercise: Exercise, rows: list[_Row]) -> str | None:
+def _generic(exercise: Exercise, rows: list[_Row]) -> Diagnosis | None:
     wrong = [r for r in rows if not r.correct]
     blown = [r for r in wrong if any(not np.all(np.isfinite(a)) for a in r.got)
              and all(np.all(np.isfinite(a)) for a in r.expected)]
@@ -233,14 +269,16 @@ def _generic(exercise: Exercise, rows: list[_Row]) -> str | None:
         large = any(np.max(np.abs(np.asarray(a, dtype=float)), initial=0.0) >= 100
                     for r in blown for a in r.case.args if np.ndim(a) or isinstance(a, (int, float)))
         if large:
-            return ("returned inf or NaN on large inputs where the answer is finite: something overflowed "
-                    "(exp or cosh of a large number?); rewrite it in a numerically stable form")
-        return "returned inf or NaN where the answer is finite: a log(0) or a division by zero?"
+            return Diagnosis("generic:overflow", "returned inf or NaN on large inputs where the answer is "
+                             "finite: something overflowed (exp or cosh of a large number?); rewrite it in a "
+                             "numerically stable form")
+        return Diagnosis("generic:non-finite",
+                         "returned inf or NaN where the answer is finite: a log(0) or a division by zero?")
     flat = [r for r in rows if r.case.ndim <= 1]
     multi = [r for r in rows if r.case.ndim >= 2]
     if flat and multi and all(r.correct for r in flat) and not all(r.correct for r in multi):
-        return ("right for 1-D input but not for 2-D: len() counts rows only and sums/maxima need an axis; "
-                "use .size, np.mean, or axis=-1 with keepdims=True where it applies")
+        return Diagnosis("generic:1-d-only", "right for 1-D input but not for 2-D: len() counts rows only and "
+                         "sums/maxima need an axis; use .size, np.mean, or axis=-1 with keepdims=True where it applies")
     if exercise.output == "step":
         return None
     if exercise.output == "tuple":   # one ratio over all the parts at once
@@ -255,23 +293,34 @@ def _generic(exercise: Exercise, rows: list[_Row]) -> str | None:
     ns = [exercise.n_examples(r.case) for r, _ in ratios]
     gradient = exercise.is_gradient
     if len(cs) >= 2 and _same(cs, [-1.0] * len(cs)):
-        return ("gradient has the wrong sign: differentiate with respect to the prediction (ŷ − y, not y − ŷ)"
-                if gradient else "wrong sign: your result is exactly the negative of the answer")
+        return (Diagnosis("generic:gradient-sign", "gradient has the wrong sign: differentiate with respect to "
+                          "the prediction (ŷ − y, not y − ŷ)") if gradient else
+                Diagnosis("generic:sign", "wrong sign: your result is exactly the negative of the answer"))
     if len(set(ns)) > 1 and _same(cs, ns):
-        return ("gradient not divided by n: the cost is a mean, so each example's gradient carries 1/n"
-                if gradient else "exactly n times too large: did you sum instead of averaging?")
+        return (Diagnosis("generic:gradient-no-n", "gradient not divided by n: the cost is a mean, so each "
+                          "example's gradient carries 1/n") if gradient else
+                Diagnosis("generic:sum", "exactly n times too large: did you sum instead of averaging?"))
     if len(set(ns)) > 1 and _same(cs, [1 / n for n in ns]):
-        return "exactly n times too small: did you divide by n twice?"
+        return Diagnosis("generic:divided-twice", "exactly n times too small: did you divide by n twice?")
     if len(cs) >= 3 and _same(cs, [cs[0]] * len(cs)):
         c = cs[0]
         if c > 0:
-            return f"off by a constant factor of {_nice(c)} on every case: check the constants (a missing ½ or 2?)"
-        return f"off by a constant factor of {_nice(c)} (a sign and a constant) on every case"
+            return Diagnosis("generic:constant-factor", f"off by a constant factor of {_nice(c)} on every case: "
+                             "check the constants (a missing ½ or 2?)")
+        return Diagnosis("generic:constant-factor",
+                         f"off by a constant factor of {_nice(c)} (a sign and a constant) on every case")
     return None
 
 
 def diagnose_exercise(exercise: Exercise, inputs: Sequence[Any], outputs: Sequence[Any]) -> str | None:
     """:func:`diagnose` for an :class:`Exercise` object."""
+    found = diagnose_exercise_detail(exercise, inputs, outputs)
+    return None if found is None else found.message
+
+
+def diagnose_exercise_detail(exercise: Exercise, inputs: Sequence[Any], outputs: Sequence[Any]
+                             ) -> Diagnosis | None:
+    """:func:`diagnose_detail` for an :class:`Exercise` object."""
     rows = _rows(exercise, inputs, outputs)
     if not rows or all(r.correct for r in rows):
         return None
@@ -313,3 +362,14 @@ def diagnose(exercise_id: str, inputs: Sequence[Any], outputs: Sequence[Any]) ->
     from lossbook.exercises.registry import get
 
     return diagnose_exercise(get(exercise_id), inputs, outputs)
+
+
+def diagnose_detail(exercise_id: str, inputs: Sequence[Any], outputs: Sequence[Any]) -> Diagnosis | None:
+    """:func:`diagnose`, with the diagnosis's stable id.
+
+    >>> diagnose_detail("mse", [([1.0, 2.0], [2.0, 4.0]), ([0.0], [3.0])], [5.0, 9.0])
+    Diagnosis(id='sum', message='exactly n times too large: did you sum instead of averaging?')
+    """
+    from lossbook.exercises.registry import get
+
+    return diagnose_exercise_detail(get(exercise_id), inputs, outputs)

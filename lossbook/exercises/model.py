@@ -51,11 +51,33 @@ class Misconception:
     ``implementation`` takes the exercise's arguments; when the learner's outputs match
     its outputs on the cases (and it differs from the reference somewhere), the
     diagnosis is ``message``.
+
+    ``name`` is the misconception's key: unique within its exercise and stable across
+    releases (the grader's results file and the class report record it). For the class
+    report (``lossbook report``), ``reteach`` is a one-line note to the instructor on what
+    to reteach, ``section`` the lesson section that addresses it as
+    ``"<lesson id>: <heading text>"`` (a Markdown heading of ``notebooks/<lesson id>.ipynb``)
+    and ``explorer`` the name of an explorer factory in :mod:`lossbook.explorers` that shows
+    it; every catalogued misconception has a note and a section or an explorer
+    (``tests/report/test_catalog_notes.py``).
     """
 
     name: str
     implementation: Callable[..., Any]
     message: str
+    reteach: str = ""
+    section: str = ""
+    explorer: str = ""
+
+    @property
+    def section_lesson(self) -> str:
+        """The lesson id of :attr:`section` (``"02_mse"``), or ``""``."""
+        return self.section.split(": ", 1)[0] if self.section else ""
+
+    @property
+    def section_heading(self) -> str:
+        """The heading text of :attr:`section` (``"The gradient"``), or ``""``."""
+        return self.section.split(": ", 1)[1] if ": " in self.section else ""
 
 
 @dataclass(frozen=True)

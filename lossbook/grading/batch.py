@@ -424,6 +424,10 @@ def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submis
         rows = [to_row(r) for r in final]
         merge = write_rows(Path(out), rows, replace_other_source=replace_other_source)
         _apply_merge(report, merge)
+        # The machine-readable results beside it (gradebook.results.jsonl), merged alike.
+        from lossbook.grading.results import write_results_beside
+        write_results_beside(Path(out), final, merge, solutions_by_lesson, feedback=feedback,
+                             feedback_format=feedback_format, notes=report.notes)
     if feedback is not None:
         for result, text in zip(results, texts):
             if text is None or result is None or result.status in NO_FEEDBACK:

@@ -93,7 +93,15 @@ def _paired(exercise, calls: list[dict], printed: str) -> list[tuple[dict, Any]]
 
 def diagnosis_for(exercise_id: str, hidden_sources: list[str], printed: list[str]) -> str | None:
     """The exercise engine's diagnosis from the learner's printed hidden-test outputs."""
-    from lossbook.exercises import diagnose, get
+    found = diagnosis_detail_for(exercise_id, hidden_sources, printed)
+    return None if found is None else found.message
+
+
+def diagnosis_detail_for(exercise_id: str, hidden_sources: list[str], printed: list[str]):
+    """:func:`diagnosis_for` with the diagnosis's stable id: a
+    :class:`lossbook.exercises.diagnosis.Diagnosis` ``(id, message)``, or ``None``."""
+    from lossbook.exercises import get
+    from lossbook.exercises.diagnosis import diagnose_detail as diagnose
 
     try:
         exercise = get(exercise_id)
@@ -185,11 +193,12 @@ def exercise_feedback(result, solution) -> list[dict]:
         if not tests:
             reasons = [r.split(": ", 1)[1] for r in result.reasons if r.startswith(f"{exercise}: ")] or \
                       ["not graded: " + (result.reasons[0] if result.reasons else result.status)]
-        diagnosis = None
+        found = None
         if not passed and tests and any(t.stdout for t in tests):
-            diagnosis = diagnosis_for(exercise, sources.get(exercise, []), [t.stdout for t in tests])
+            found = diagnosis_detail_for(exercise, sources.get(exercise, []), [t.stdout for t in tests])
         items.append({"exercise": exercise, "points": points, "max": max_points, "passed": passed,
-                      "reasons": reasons, "diagnosis": diagnosis})
+                      "reasons": reasons, "diagnosis": found.message if found else None,
+                      "misconception": found.id if found else None})
     return items
 
 
@@ -264,5 +273,5 @@ def write_feedback(folder: Path, results, solutions_by_lesson: dict, fmt: str = 
     return written
 
 
-__all__ = ["diagnosis_for", "exercise_feedback", "parse_canonical", "recorded_calls", "render_html",
+__all__ = ["diagnosis_detail_for", "diagnosis_for", "exercise_feedback", "parse_canonical", "recorded_calls", "render_html",
            "render", "render_markdown", "write_feedback"]

@@ -93,17 +93,26 @@ float (divided by n, not by the sum of the weights)""",
         Misconception("weight on negatives",
                       lambda y, z, pos_weight=1.0: float(np.mean(_weighted_terms(y, z, pos_weight, on_negatives=True))),
                       "the weight multiplies the negatives: pos_weight belongs to the positive "
-                      "examples' term w·y·softplus(−z)"),
+                      "examples' term w·y·softplus(−z)",
+                      reteach="pos_weight multiplies the positive examples' term w·y·softplus(−z), not the negatives'.",
+                      section='10_imbalance_calibration: A weight on the positives',
+                      explorer='calibration'),
         Misconception("weighted mean",
                       lambda y, z, pos_weight=1.0: float(np.sum(_weighted_terms(y, z, pos_weight))
                                                          / np.sum(pos_weight * _f(y) + (1 - _f(y)))),
                       "divided by the sum of the weights: torch's BCEWithLogitsLoss(pos_weight) "
-                      "divides by the number of examples n"),
+                      "divides by the number of examples n",
+                      reteach="torch's BCEWithLogitsLoss(pos_weight) divides by n, not by the sum of the weights.",
+                      section='10_imbalance_calibration: A weight on the positives'),
         Misconception("via probabilities", _naive_weighted,
                       "log(0): σ(±800) rounds to exactly 0 or 1; use softplus(−z) = −log σ(z) "
-                      "instead of forming p"),
+                      "instead of forming p",
+                      reteach='σ(±800) is exactly 0 or 1 in float64: write −log σ(z) as softplus(−z) from the logits.',
+                      section='10_imbalance_calibration: A weight on the positives'),
         Misconception("sum", lambda y, z, pos_weight=1.0: float(np.sum(_weighted_terms(y, z, pos_weight))),
-                      "exactly n times too large: did you sum instead of averaging?"),
+                      "exactly n times too large: did you sum instead of averaging?",
+                      reteach='Re-derive the cost as the average of the per-example losses (1/n Σ); show that a sum grows with the data set while a mean does not.',
+                      section='10_imbalance_calibration: A weight on the positives'),
     ),
     solution='''def weighted_bce_with_logits(y_true, logits, pos_weight=1.0):
     y = np.asarray(y_true, dtype=float)
@@ -178,16 +187,24 @@ float""",
         Misconception("alpha swapped", lambda y, z, gamma=2.0, alpha=0.25: float(np.mean(
             _focal_terms(y, z, gamma, alpha, alpha_swapped=True))),
                       "α and 1 − α are swapped: in torchvision's convention α weighs the positives "
-                      "(y = 1) and 1 − α the negatives"),
+                      "(y = 1) and 1 − α the negatives",
+                      reteach="torchvision's convention: α weights the positives (y = 1) and 1 − α the negatives.",
+                      section='10_imbalance_calibration: Focal loss from logits'),
         Misconception("1 - p, not 1 - p_t", lambda y, z, gamma=2.0, alpha=0.25: float(np.mean(
             _focal_terms(y, z, gamma, alpha, p_not_pt=True))),
                       "the focusing factor uses 1 − p for every example: it must be (1 − p_t)^γ, "
-                      "with p_t = 1 − p for negatives"),
+                      "with p_t = 1 − p for negatives",
+                      reteach='Define p_t (p for positives, 1 − p for negatives) first; the focusing factor is (1 − p_t)^γ for both.',
+                      section='10_imbalance_calibration: Focal loss from logits'),
         Misconception("alpha ignored", lambda y, z, gamma=2.0, alpha=0.25: float(np.mean(
             _focal_terms(y, z, gamma, None))),
-                      "α is ignored: weigh positives by α and negatives by 1 − α (α=None means no weighting)"),
+                      "α is ignored: weigh positives by α and negatives by 1 − α (α=None means no weighting)",
+                      reteach='α weights the two classes (α for y = 1, 1 − α for y = 0); α = None means no weighting.',
+                      section='10_imbalance_calibration: Focal loss from logits'),
         Misconception("sum", lambda y, z, gamma=2.0, alpha=0.25: float(np.sum(_focal_terms(y, z, gamma, alpha))),
-                      "exactly n times too large: did you sum instead of averaging?"),
+                      "exactly n times too large: did you sum instead of averaging?",
+                      reteach='Re-derive the cost as the average of the per-example losses (1/n Σ); show that a sum grows with the data set while a mean does not.',
+                      section='10_imbalance_calibration: Focal loss from logits'),
     ),
     solution='''def focal_loss_with_logits(y_true, logits, gamma=2.0, alpha=0.25):
     y = np.asarray(y_true, dtype=float)
@@ -295,16 +312,26 @@ float""",
     misconceptions=(
         Misconception("unweighted", _ece_variant("unweighted"),
                       "the bins are averaged with equal weight: weight each bin's gap by its share "
-                      "of the examples, n_b / n"),
+                      "of the examples, n_b / n",
+                      reteach="Weight each bin's gap by its share of the examples n_b/n: a bin of 3 examples must not count like one of 300.",
+                      section='10_imbalance_calibration: Calibration: is "90% sure" right 90% of the time?',
+                      explorer='calibration'),
         Misconception("left-closed bins", _ece_variant("left"),
                       "confidences on a bin edge land in the bin above: the bins are (lo, hi] (as "
-                      "scikit-learn's calibration_curve), use np.searchsorted(..., side='left')"),
+                      "scikit-learn's calibration_curve), use np.searchsorted(..., side='left')",
+                      reteach="The bins are (lo, hi]: a confidence exactly on an edge belongs to the lower bin (np.searchsorted side='left').",
+                      section='10_imbalance_calibration: Calibration: is "90% sure" right 90% of the time?'),
         Misconception("signed gaps", _ece_variant("signed"),
                       "over- and under-confident bins cancel out: take |accuracy − confidence| in "
-                      "each bin before adding"),
+                      "each bin before adding",
+                      reteach='Take |accuracy − confidence| per bin: over- and under-confidence must both add to the error.',
+                      section='10_imbalance_calibration: Calibration: is "90% sure" right 90% of the time?',
+                      explorer='calibration'),
         Misconception("max", _ece_variant("max"),
                       "this is the maximum calibration error (the worst bin): ECE is the weighted "
-                      "average over bins"),
+                      "average over bins",
+                      reteach='ECE is the weighted average of the bin gaps; the worst bin alone is the MCE.',
+                      section='10_imbalance_calibration: Calibration: is "90% sure" right 90% of the time?'),
     ),
     solution='''def expected_calibration_error(y_true, proba, n_bins=15):
     proba = np.asarray(proba, dtype=float)
