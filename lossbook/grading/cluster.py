@@ -48,6 +48,8 @@ INSTALL_HINT = "pip install 'lossbook[cluster]'"
 PLUGIN_NAME = "lossbook-grading-kernels"
 #: Seconds to wait for the scheduler to answer, then for a first worker.
 CONNECT_TIMEOUT = 20.0
+#: A worker's kernel folders are ``$TMPDIR/lbg-worker-<pid>-<random>``.
+WORK_PREFIX = "lbg-worker-"
 #: Tasks' keys start with this (``lossbook-grade-<batch>-<index>-<learner>-<lesson>``).
 KEY_PREFIX = "lossbook-grade"
 
@@ -105,7 +107,7 @@ class _Pools:
         # can meet it half-initialised (a circular import inside jupyter_client).
         import jupyter_client.blocking  # noqa: F401
 
-        base = Path(tempfile.mkdtemp(prefix="lbg-worker-"))
+        base = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
         os.chmod(base, 0o711)
         try:
             # The worker holds no course folder: of lossbook only the installed package is hidden.
@@ -133,6 +135,33 @@ class _Pools:
                 remove_tree(base)
 
 
+def remove_stale_folders(folder: str | None = None) -> list[Path]:
+    """Remove the kernel folders of worker processes that no longer exist (SIGKILLed workers).
+
+    A worker that is killed cannot clean up: its sandboxes die with it (bubblewrap's
+    ``--die-with-parent``) but its folder in ``TMPDIR`` stays. Each folder is named after
+    its worker's process id; the next worker on the machine removes those whose process
+    is gone. Returns the folders removed.
+    """
+    from lossbook.grading.batch import remove_tree
+
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{WORK_PREFIX}*-*"):
+        pid = path.name[len(WORK_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or not path.is_dir() or path.is_symlink():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # alive (or its number reused: kept, to be safe)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        remove_tree(path)
+        removed.append(path)
+    return removed
+
+
 class _WorkerKernelsBase:
     """The worker plugin's behaviour (the Dask base class is added by :data:`WorkerKernels`)."""
 
@@ -140,6 +169,7 @@ class _WorkerKernelsBase:
     idempotent = True  # registering again (another batch) keeps the warm pools
 
     def setup(self, worker) -> None:
+        remove_stale_folders()
         # Kernels ahead of use: one per thread plus one, as the local pool keeps 2 per job + 2.
         self.pools = _Pools(size=getattr(getattr(worker, "state", None), "nthreads", 1) + 1)
 
@@ -273,8 +303,9 @@ class DaskExecutor:
     """
 
     def __init__(self, address: str | None = None, *, no_sandbox: bool = False, limits=None,
-                 client=None, timeout: float = CONNECT_TIMEOUT):
+                 client=None, timeout: float | None = None):
         distributed = import_distributed()
+        timeout = CONNECT_TIMEOUT if timeout is None else timeout
         from lossbook.grading.sandbox import SandboxUnavailable
 
         self.settings = WorkerSettings(bool(no_sandbox), limits)
