@@ -22,8 +22,10 @@ read back unchanged and ``status == "passed"`` keeps working.
 This module sits in the bottom layer (standard library only), so that every layer that
 speaks of a status can import it.
 
->>> CheckStatus.PASSED == "passed", f"{RowStatus.TIMED_OUT}", CheckStatus("timeout")
-(True, 'timed-out', <CheckStatus.TIMEOUT: 'timeout'>)
+>>> CheckStatus.PASSED == "passed", f"{RowStatus.TIMED_OUT}", [CheckStatus("timeout")]
+(True, 'timed-out', ['timeout'])
+>>> type(CheckStatus("timeout")).__name__, CheckStatus.TIMEOUT.name
+('CheckStatus', 'TIMEOUT')
 >>> {"killed": 1}[CellStatus.KILLED], "died" in KERNEL_GONE
 (1, True)
 """
@@ -35,8 +37,10 @@ __all__ = ["CheckStatus", "ProgressStatus", "CellStatus", "KERNEL_GONE", "RowSta
 
 
 class _Status(str, Enum):
-    """A status word: behaves exactly as its ``str`` value (``str()``, f-strings, hashing)."""
+    """A status word: behaves exactly as its ``str`` value (``str()``, ``repr()``, f-strings,
+    hashing), so printing a list or a dict of statuses shows what it showed before."""
 
+    __repr__ = str.__repr__
     __str__ = str.__str__
     __format__ = str.__format__
     __hash__ = str.__hash__

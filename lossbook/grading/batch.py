@@ -407,7 +407,7 @@ def _read(sub: Submission, lessons) -> _Candidate:
         return _Candidate(sub, named, exact, error=error, digest=file_digest(sub.path))
     except Exception as error:  # noqa: BLE001 - a grader bug: that row says so, the batch goes on
         return _Candidate(sub, named, exact, digest=file_digest(sub.path), error=SubmissionError(
-            "internal-error", f"grader error reading it: {type(error).__name__}: {str(error)[:200]}"))
+            RowStatus.INTERNAL_ERROR, f"grader error reading it: {type(error).__name__}: {str(error)[:200]}"))
 
 
 def _choose(candidates: list[_Candidate], report: Report, make_error) -> list:
@@ -423,7 +423,7 @@ def _choose(candidates: list[_Candidate], report: Report, make_error) -> list:
                               for raw, group in sorted(by_raw.items()))
             for raw, group in by_raw.items():
                 for cand in group:
-                    chosen.append(make_error(cand, "refused-identity", (
+                    chosen.append(make_error(cand, RowStatus.REFUSED_IDENTITY, (
                         f"learner ids {names} are all {learner!r} once made safe: nothing is guessed; "
                         "rename the folders (or files) so that each learner has one id, then grade again"),
                         identity_label(raw)))
@@ -446,7 +446,7 @@ def _choose(candidates: list[_Candidate], report: Report, make_error) -> list:
                                           f"{exact[0].sub.path.name}")
             continue
         files = ", ".join(str(c.sub.path) for c in group)
-        chosen.append(make_error(group[0], "ambiguous", (
+        chosen.append(make_error(group[0], RowStatus.AMBIGUOUS, (
             f"{len(group)} files for {learner} × {lesson} and {'none' if not exact else 'more than one'} "
             f"named exactly {lesson}.ipynb: {files}; nothing graded: keep one (named {lesson}.ipynb)"),
             source=", ".join(_source(c.sub.path) for c in group), digest=""))
@@ -591,7 +591,7 @@ def _apply_merge(report: Report, merge) -> None:
                                    "was not written (--replace-from-other-source replaces it)")
         result = by_row.get((row.learner, row.lesson, row.source))
         if result is not None:
-            result.status = "refused-identity"
+            result.status = RowStatus.REFUSED_IDENTITY
             result.reasons.insert(0, f"the gradebook already has {row.learner} × {row.lesson} from another "
                                   f"file ({conflict.old_source}, total {conflict.old_total or '?'}); not replaced: "
                                   "pass --replace-from-other-source to replace it")
