@@ -87,7 +87,8 @@ class LocalCluster:
             from distributed import Client
 
             self.monitor = Client(self.address, timeout=60, set_as_default=False)
-            self.monitor.wait_for_workers(workers, timeout=timeout)
+            if workers:
+                self.monitor.wait_for_workers(workers, timeout=timeout)
             self.remember()
         except BaseException:
             self.close()

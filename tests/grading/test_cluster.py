@@ -55,12 +55,6 @@ def _tree(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _grade_cli(subs: Path, out: Path, *extra: str, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lossbook", "grade", str(subs), "--out", str(out),
-                           "--timeout", str(CELL_TIMEOUT), *extra], capture_output=True, text=True,
-                          env=env, cwd=REPO, timeout=1200)
-
-
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, sandbox_ok):
@@ -71,19 +65,20 @@ def cluster(tmp_path_factory, sandbox_ok):
         started.close()
         left = started.wait_gone()
         assert not left, "processes outlived the cluster (scheduler, nannies, workers, kernels):\n" + "\n".join(left)
-        folders = sorted(p.name for p in (started.root / "tmp").iterdir())
-        assert not folders, f"left in the workers' TMPDIR: {folders}"
+        folders = sorted(p.name for p in (started.root / "tmp").glob("lbg-*"))  # the graders' and kernels'
+        assert not folders, f"kernel folders left in the workers' TMPDIR: {folders}"
 
 
 @pytest.fixture(scope="module")
-def mixed(tmp_path_factory, cluster):
+def mixed(tmp_path_factory, sandbox_ok):
     """The mixed benchmark batch, and its gradebook and feedback from a local ``--jobs 2`` run."""
     root = tmp_path_factory.mktemp("mixed")
     subs = root / "submissions"
     write_lossbook_batch(subs, batches(0)["mixed"])
-    done = _grade_cli(subs, root / "local.csv", "--jobs", "2", "--feedback", str(root / "local-feedback"),
-                      env=cluster.env)
-    assert done.returncode == 0, done.stderr[-3000:]
+    from lossbook.grading import grade
+
+    grade([subs], root / "local.csv", jobs=2, cell_timeout=CELL_TIMEOUT, feedback=root / "local-feedback",
+          progress=False)
     return subs, _read_book(root / "local.csv"), _tree(root / "local-feedback")
 
 
@@ -128,6 +123,25 @@ def test_unreachable_scheduler_names_the_option_and_the_fix(tmp_path, monkeypatc
     code = main(["grade", str(tmp_path / "ana.ipynb"), "--out", str(tmp_path / "book.csv"),
                  "--scheduler", "not an address"])
     assert code == 2 and "(--scheduler)" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # starts a real scheduler (no kernel)
+def test_a_scheduler_without_workers_says_to_start_some(tmp_path, monkeypatch, capsys):
+    from lossbook.cli import main
+    from lossbook.grading import cluster
+
+    lonely = LocalCluster(tmp_path / "lonely", workers=0)
+    try:
+        monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 3.0)
+        (tmp_path / "ana.ipynb").write_text("{}")
+        code = main(["grade", str(tmp_path / "ana.ipynb"), "--out", str(tmp_path / "book.csv"),
+                     "--scheduler", lonely.address])
+    finally:
+        lonely.close()
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "has no workers" in err and f"dask worker {lonely.address}" in err
+    assert not lonely.wait_gone()
 
 
 def test_task_keys_name_the_submission():
