@@ -38,6 +38,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,10 @@ INSTALL_HINT = "pip install 'lossbook[cluster]'"
 PLUGIN_NAME = "lossbook-grading-kernels"
 #: Seconds to wait for the scheduler to answer, then for a first worker.
 CONNECT_TIMEOUT = 20.0
+#: Seconds without any worker after which a batch's remaining tasks are given up (kernel-failed rows).
+NO_WORKER_TIMEOUT = 300.0
+#: How often the client looks at the number of workers while a batch runs.
+WATCH_INTERVAL = 2.0
 #: A worker's kernel folders are ``$TMPDIR/lbg-worker-<pid>-<random>``.
 WORK_PREFIX = "lbg-worker-"
 #: Tasks' keys start with this (``lossbook-grade-<batch>-<index>-<learner>-<lesson>``).
@@ -361,14 +366,55 @@ class DaskExecutor:
         for index, job in enumerate(jobs):
             key = task_key(batch, index, *_learner_lesson(job))
             futures[self.client.submit(run_on_worker, job, key=key, pure=False)] = index
+        given_up: list[str] = []  # why the remaining tasks were cancelled (the watchdog's word)
+        stop = threading.Event()
+        watchdog = threading.Thread(target=self._watch_workers, args=(futures, given_up, stop), daemon=True,
+                                    name="lossbook-no-workers")
+        watchdog.start()
         try:
             for future in distributed.as_completed(list(futures), loop=self.client.loop):
                 index = futures.pop(future)
-                yield index, _runs_of(future, jobs[index], distributed)
+                yield index, _runs_of(future, jobs[index], distributed, given_up[0] if given_up else None)
                 future.release()
         finally:
+            stop.set()
             if futures:  # the caller stopped early: nothing is left running for it
                 self.client.cancel(list(futures))
+            watchdog.join(timeout=10)
+
+    def _watch_workers(self, futures: dict, given_up: list[str], stop: threading.Event) -> None:
+        """Cancel what is left when the cluster has had no worker for :data:`NO_WORKER_TIMEOUT` s.
+
+        Dask keeps tasks waiting for a worker forever; a batch must end (with rows that
+        say why) when every worker is gone and none comes back.
+        """
+        alone_since = None
+        while not stop.wait(WATCH_INTERVAL):
+            try:
+                workers = len(self.client.nthreads())
+            except Exception:  # noqa: BLE001 - the scheduler is gone too: no worker either
+                workers = 0
+            if workers:
+                alone_since = None
+                continue
+            alone_since = alone_since if alone_since is not None else time.monotonic()
+            if time.monotonic() - alone_since >= NO_WORKER_TIMEOUT:
+                given_up.append(f"no Dask worker was connected to the scheduler for {NO_WORKER_TIMEOUT:g} s, "
+                                "so its task was cancelled: start workers (`dask worker "
+                                f"{self.address}`) and grade again")
+                for _ in range(100):  # the consumer pops finished futures meanwhile
+                    try:
+                        waiting = [f for f in list(futures) if f.status == "pending"]
+                        break
+                    except RuntimeError:
+                        continue
+                else:
+                    waiting = []
+                try:
+                    self.client.cancel(waiting)
+                except Exception:  # noqa: BLE001 - the scheduler is gone: the futures are lost anyway
+                    pass
+                return
 
     def close(self) -> None:
         client, self.client = getattr(self, "client", None), None
@@ -394,7 +440,7 @@ def _learner_lesson(job) -> tuple[str, str]:
     return clean(learner or "submission"), clean(lesson or job.lesson)
 
 
-def _runs_of(future, job, distributed):
+def _runs_of(future, job, distributed, cancelled_because: str | None = None):
     """A finished task's ``SubmissionRuns``; a task the cluster could not run gets a failure."""
     from lossbook.grading.run import SubmissionRuns
     from lossbook.status import RowStatus
@@ -407,6 +453,8 @@ def _runs_of(future, job, distributed):
             f"scheduler's allowed-failures is {error.allowed_failures}): the kernel or the machine was "
             "killed (memory?); not graded"))
     except (distributed.client.FutureCancelledError, distributed.CancelledError) as error:
+        if cancelled_because:
+            return SubmissionRuns.failed(job, RowStatus.KERNEL_FAILED, f"not graded: {cancelled_because}")
         return SubmissionRuns.failed(job, RowStatus.KERNEL_FAILED, (
             f"the Dask cluster dropped its task ({type(error).__name__}: the scheduler restarted, or this "
             "grader lost its connection): grade again"))

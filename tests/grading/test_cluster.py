@@ -283,3 +283,31 @@ def test_a_killed_workers_kernel_folder_is_removed_by_the_next_worker(tmp_path):
     other.mkdir()
     assert remove_stale_folders(str(tmp_path)) == [stale]
     assert not stale.exists() and mine.exists() and other.exists()
+
+
+@pytest.mark.slow
+def test_a_batch_ends_when_every_worker_is_gone(tmp_path, monkeypatch, sandbox_ok):
+    """Dask keeps tasks waiting for a worker forever; the batch ends, each row saying why."""
+    from lossbook.grading import cluster, grade
+    from lossbook.grading.cluster import DaskExecutor
+
+    monkeypatch.setattr(cluster, "NO_WORKER_TIMEOUT", 3.0)
+    monkeypatch.setattr(cluster, "WATCH_INTERVAL", 0.5)
+    subs = tmp_path / "submissions"
+    write_lossbook_batch(subs, batches(0)["mixed"][:2])
+    alone = LocalCluster(tmp_path / "alone", workers=1)
+    try:
+        executor = DaskExecutor(alone.address)
+        try:
+            nanny = alone.processes[1]
+            nanny.send_signal(signal.SIGTERM)  # the worker leaves for good (its nanny with it)
+            nanny.wait(timeout=120)
+            report = grade([subs], tmp_path / "book.csv", progress=False, executor=executor)
+        finally:
+            executor.close()
+    finally:
+        alone.close()
+    assert [r.status for r in report] == ["kernel-failed", "kernel-failed"]
+    assert all("no Dask worker was connected" in r.reasons[0] and "dask worker" in r.reasons[0] for r in report)
+    assert [r["status"] for r in _read_book(tmp_path / "book.csv")] == ["kernel-failed"] * 2
+    assert not alone.wait_gone()
