@@ -28,7 +28,10 @@ task was running on every worker that died ``allowed-failures + 1`` times (the
 scheduler's ``distributed.scheduler.allowed-failures``; set it explicitly, e.g. 2) ends
 as a ``kernel-died`` row instead of stopping the batch. Set the scheduler's
 ``distributed.scheduler.worker-saturation`` to 1.0 so that a worker holds only the tasks
-it runs: tasks merely queued on a worker that dies are counted against it too.
+it runs: tasks merely queued on a worker that dies are counted against it too. Dask
+waits for ever for a worker; the client does not: when the cluster has had no worker for
+:data:`NO_WORKER_TIMEOUT` seconds, the tasks left become ``kernel-failed`` rows that say
+to start workers.
 
 ``import lossbook.grading.cluster`` never imports Dask: :mod:`distributed` is imported
 when a scheduler is used (``pip install 'lossbook[cluster]'``).
@@ -233,7 +236,6 @@ def task_key(batch: str, index: int, learner: str, lesson: str) -> str:
 
 def new_batch_id() -> str:
     return uuid.uuid4().hex[:12]
-
 
 
 def runtime_fingerprint() -> str:
