@@ -60,11 +60,12 @@ class LocalCluster:
     :meth:`leftovers` lists any process of theirs still alive.
     """
 
-    def __init__(self, root: Path, workers: int = 2, timeout: float = 180.0):
+    def __init__(self, root: Path, workers: int = 2, timeout: float = 180.0, worker_env: dict | None = None):
         self.root = Path(root)
         self.scheduler_file = self.root / "scheduler.json"
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         self.env = {**os.environ, "TMPDIR": str(self.root / "tmp"), **SCHEDULER_ENV}
+        self.worker_env = {**self.env, **(worker_env or {})}
         self.processes: list[subprocess.Popen] = []
         self.seen: dict[int, float] = {}  # pid -> create time, of every process seen in the cluster
         self.monitor = None
@@ -83,7 +84,7 @@ class LocalCluster:
                 self._start(f"worker{index}", ["worker", "--scheduler-file", str(self.scheduler_file),
                                                "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1",
                                                "--name", f"w{index}", "--local-directory",
-                                               str(self.root / f"w{index}")])
+                                               str(self.root / f"w{index}")], env=self.worker_env)
             from distributed import Client
 
             self.monitor = Client(self.address, timeout=60, set_as_default=False)
@@ -94,10 +95,10 @@ class LocalCluster:
             self.close()
             raise
 
-    def _start(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def _start(self, name: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:
         with open(self.root / f"{name}.log", "wb") as log:
-            proc = subprocess.Popen(dask_command() + argv, stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                                    cwd=self.root, start_new_session=True)
+            proc = subprocess.Popen(dask_command() + argv, stdout=log, stderr=subprocess.STDOUT,
+                                    env=env or self.env, cwd=self.root, start_new_session=True)
         self.processes.append(proc)
         return proc
 

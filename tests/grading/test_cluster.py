@@ -144,6 +144,27 @@ def test_a_scheduler_without_workers_says_to_start_some(tmp_path, monkeypatch, c
     assert not lonely.wait_gone()
 
 
+@pytest.mark.slow  # starts a real scheduler and worker (its sandbox probe fails: no kernel)
+def test_a_worker_without_a_sandbox_stops_the_batch_before_it_starts(tmp_path, capsys):
+    """As locally: no sandbox, no grading (exit 2), naming the worker and the fix."""
+    from lossbook.cli import main
+
+    # The worker finds neither bwrap nor unshare on its PATH (Python itself is started by path).
+    bare = LocalCluster(tmp_path / "bare", workers=1, worker_env={"PATH": str(tmp_path / "empty")})
+    try:
+        (tmp_path / "ana.ipynb").write_text("{}")
+        code = main(["grade", str(tmp_path / "ana.ipynb"), "--out", str(tmp_path / "book.csv"),
+                     "--scheduler", bare.address])
+        worker = next(iter(bare.monitor.nthreads()))
+    finally:
+        bare.close()
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"on the Dask worker {worker}" in err and "apt-get install bubblewrap" in err
+    assert not (tmp_path / "book.csv").exists()
+    assert not bare.wait_gone()
+
+
 def test_task_keys_name_the_submission():
     from lossbook.grading.cluster import _learner_lesson, task_key
     from lossbook.grading.run import GradingJob
