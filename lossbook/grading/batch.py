@@ -380,6 +380,12 @@ def grade(paths, out: Path | None, options: GradeOptions | None = None, *, execu
     os.chmod(base, 0o711)
     owned = None
     try:
+        # nbval, nbformat and jupyter_client are imported here, before any thread of a kernel
+        # pool imports them too: two threads importing them at once can fail (a module seen
+        # partially initialised).
+        from lossbook.grading.compare import warm_up
+
+        warm_up()
         if executor is None:
             hidden = (COURSE_ROOT / "lossbook", solutions_dir.resolve(), *(Path(p).resolve() for p in paths))
             sandbox = make_sandbox(build_runtime(base / "runtime"), no_sandbox=options.no_sandbox,
@@ -459,7 +465,7 @@ def _grade(submissions, out, options: GradeOptions, executor: Executor) -> Repor
 
     solutions_by_lesson = load_solutions(options.solutions)
     forbidden = forbidden_by_exercise(options.solutions)
-    warm_up()  # import nbval now, while the kernels boot
+    warm_up()  # (done by grade() already; here for callers of _grade)
     report = Report()
 
     def make_error(cand: _Candidate, status: str, message: str, learner: str | None = None,

@@ -75,7 +75,11 @@ def sanitize(value):
 
 
 def warm_up() -> None:
-    """Read the sanitizer file (and import nbval's reader) ahead of the first comparison."""
+    """Import what grading imports in this process (nbval, nbformat, jupyter_client's client)
+    and read the sanitizer file: call it before starting threads that import them too."""
+    import jupyter_client.blocking  # noqa: F401 - the kernels' client (lossbook.grading.kernel)
+    import nbformat.v4  # noqa: F401
+
     _compiled()
 
 
