@@ -20,7 +20,9 @@ on the mixed batch, with the same isolation (kernels forked by the fork server,
 ``lossbook/grading/forkserver.py``, where the grader runs as root with bubblewrap). Beside
 the wall-clock figures each tool's CPU time per submission is printed (the grader and
 every process it started and waited for: kernels, sandboxes, nbgrader's kernels), which
-depends less on what else the machine is doing; and lossbook once more with
+depends less on what else the machine is doing (for ``lossbook-plain`` it misses the
+kernels themselves: a killed bwrap tree is reaped by the machine's init, not by the
+grader, so that column is a lower bound); and lossbook once more with
 ``LOSSBOOK_FORKSERVER=0`` (one bwrap and one cold Python per kernel, the path before the
 fork server) unless ``--no-plain``. The machine may be shared with other work: compare the
 ratios, not absolute seconds; the load average is printed beside every run.
@@ -269,8 +271,8 @@ def main(argv=None) -> int:
             print(f"{name}: lossbook {peer[3] / ours[3]:.1f}× faster than nbgrader (wall; goal ≥ {GOALS[name]:g}×), "
                   f"{peer[4] / ours[4]:.1f}× less CPU per submission")
         if ours and plain:
-            print(f"{name}: the fork server makes lossbook {plain[3] / ours[3]:.1f}× faster (wall), "
-                  f"{plain[4] / ours[4]:.1f}× less CPU than one bwrap + cold Python per kernel")
+            print(f"{name}: the fork server makes lossbook {plain[3] / ours[3]:.1f}× faster (wall) than one bwrap "
+                  "+ cold Python per kernel (plain's CPU column misses its killed kernels: not compared)")
     if nbgrader is None:
         print("nbgrader side skipped: lossbook's figures only")
     return 0

@@ -20,6 +20,8 @@ from lossbook.grading.runtime import build_runtime
 from lossbook.grading.sandbox import Limits, make_sandbox
 from test_sandbox import PROBE
 
+pytestmark = pytest.mark.slow  # sandboxed kernels (the fast lane skips them)
+
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACES = ("mnt", "pid", "net", "ipc", "uts", "cgroup")
 

@@ -198,13 +198,7 @@ def _init(request, fds, last_cap, here):
     os.write(descriptor, connection)
     os.close(descriptor)
     _mount(None, CONNECTION_DIR, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    kernel = os.fork()
-    if kernel == 0:
-        try:
-            _kernel(request, fds, last_cap, here)
-        except BaseException as error:  # noqa: BLE001 - said on the kernel's stderr
-            _say(fds.get("stderr"), f"lossbook fork server: the kernel could not start: {error!r}\n")
-        os._exit(70)
+    kernel = _fork(lambda: _kernel(request, fds, last_cap, here), fds, "the kernel could not start", 70)
     for fd in list(fds.values()):
         os.close(fd)
     while True:  # reap whatever the kernel orphans; leave with the kernel
@@ -214,6 +208,18 @@ def _init(request, fds, last_cap, here):
             os._exit(0)
         if pid == kernel:
             os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _fork(run, fds, failure, status):
+    """Fork; the child runs ``run`` (which never returns) or says ``failure`` and exits ``status``."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            run()
+        except BaseException as error:  # noqa: BLE001 - said on the kernel's stderr
+            _say(fds.get("stderr"), f"lossbook fork server: {failure}: {error!r}\n")
+        os._exit(status)
+    return pid
 
 
 def _say(fd, text):
@@ -234,14 +240,11 @@ def _keeper(request, fds, last_cap, here):
     _check(_c().unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
                         | CLONE_NEWCGROUP), "unshare")
     info = fds.pop("info")
-    init = os.fork()
-    if init == 0:
+    def init_process():
         os.close(info)
-        try:
-            _init(request, fds, last_cap, here)
-        except BaseException as error:  # noqa: BLE001 - said on the kernel's stderr
-            _say(fds.get("stderr"), f"lossbook fork server: the sandbox could not be set up: {error!r}\n")
-        os._exit(71)
+        _init(request, fds, last_cap, here)
+
+    init = _fork(init_process, fds, "the sandbox could not be set up", 71)
     for fd in list(fds.values()):
         os.close(fd)
     os.write(info, json.dumps({"child-pid": init}).encode())
@@ -325,14 +328,11 @@ def serve(control_fd):
                 os.close(fd)
             control.sendall(json.dumps({"error": f"bad request: {error}"}).encode() + b"\n")
             continue
-        pid = os.fork()
-        if pid == 0:
-            try:
-                control.close()
-                _keeper(request, fds, last_cap, here)
-            except BaseException as error:  # noqa: BLE001 - said on the kernel's stderr
-                _say(fds.get("stderr"), f"lossbook fork server: the child could not start: {error!r}\n")
-            os._exit(72)
+        def keeper_process():
+            control.close()
+            _keeper(request, fds, last_cap, here)
+
+        pid = _fork(keeper_process, fds, "the child could not start", 72)
         for fd in received:
             os.close(fd)
         control.sendall(json.dumps({"forked": pid}).encode() + b"\n")
