@@ -5,6 +5,12 @@ Runs the learner's notebook top to bottom in a fresh kernel of this Python envir
 the result of every check cell (the same text ``check`` shows in JupyterLab). The
 notebook file is not modified. Exit status: 0 when every check passed, 1 when one did
 not (or its cell raised), 2 when the notebook cannot be read or has no check cells.
+
+Pass or fail comes from each check cell's ``CheckResult.status``
+(:class:`lossbook.status.CheckStatus`), read in the kernel after the notebook has run
+(a last cell, added to the in-memory copy only, reports the status of every
+``CheckResult`` in IPython's ``Out`` by execution count), never from its text. A check
+cell that shows no ``CheckResult`` (it raised, or was edited to print one) has not passed.
 """
 from __future__ import annotations
 
@@ -13,6 +19,19 @@ import sys
 from pathlib import Path
 
 HELP = "run a notebook's visible checks before handing it in"
+#: The line the status-reporting cell prints before its JSON.
+STATUS_MARKER = "lossbook-check-statuses:"
+#: Run after the notebook: {execution count: status} of every CheckResult in ``Out``.
+STATUS_PROBE = f"""\
+def _lossbook_check_statuses():
+    try:
+        from lossbook.exercises.feedback import CheckResult
+    except ImportError:
+        return {{}}
+    return {{str(n): str(v.status) for n, v in dict(Out).items() if isinstance(v, CheckResult)}}
+print({STATUS_MARKER!r}, __import__("json").dumps(_lossbook_check_statuses()))
+del _lossbook_check_statuses
+"""
 
 
 def register(subparsers) -> None:
@@ -36,6 +55,23 @@ def _text(outputs) -> str:
     return "".join(p if p.endswith("\n") else p + "\n" for p in parts if p).rstrip("\n")
 
 
+def reported_statuses(outputs) -> dict[int, str]:
+    """``{execution count: status}`` from the outputs of :data:`STATUS_PROBE` (``{}``: none)."""
+    import json
+
+    for out in outputs:
+        if out.get("output_type") != "stream" or out.get("name") != "stdout":
+            continue
+        for line in out.get("text", "").splitlines():
+            if line.startswith(STATUS_MARKER):
+                try:
+                    found = json.loads(line[len(STATUS_MARKER):])
+                    return {int(count): status for count, status in found.items()}
+                except (ValueError, AttributeError):
+                    return {}
+    return {}
+
+
 def run(args) -> int:
     from lossbook.commands.grade import skip_slow_optional_imports
 
@@ -47,6 +83,7 @@ def run(args) -> int:
     from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
     from lossbook import notebook_roles as roles
+    from lossbook.status import CheckStatus
 
     path = args.notebook
     try:
@@ -62,6 +99,8 @@ def run(args) -> int:
         print(f"lossbook check: {path} has no check cells (cells with lossbook role \"check\"); "
               "is it one of the course's exercise notebooks?", file=sys.stderr)
         return 2
+    probe = nbformat.v4.new_code_cell(STATUS_PROBE)
+    nb.cells.append(probe)  # the in-memory copy only: the file is never written
     km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
     client = NotebookClient(nb, km=km, timeout=int(args.timeout), allow_errors=True,
                             resources={"metadata": {"path": str(path.resolve().parent)}})
@@ -73,10 +112,11 @@ def run(args) -> int:
     except DeadKernelError:
         stopped = "the kernel died (sys.exit, os._exit or a crash in the notebook)"
     all_passed = stopped is None
+    statuses = reported_statuses(probe.get("outputs", []))
     for index, cell in checks:
         exercise = roles.exercise_of(cell) or "?"
         text = _text(cell.get("outputs", [])) or "(not run)"
-        passed = text.lstrip().startswith("✔")
+        passed = statuses.get(cell.get("execution_count")) == CheckStatus.PASSED
         all_passed &= passed
         print(f"── {exercise} " + "─" * max(0, 60 - len(exercise)))
         print(text)

@@ -54,6 +54,11 @@ def register(subparsers) -> None:
     parser.add_argument("--no-sandbox", action="store_true",
                         help="grade without an operating-system sandbox (UNSAFE: learners' code runs "
                              "with your rights); every gradebook row says so")
+    # Grading on a Dask cluster (lossbook/grading/cluster.py; the `cluster` extra).
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="grade on a Dask cluster: the scheduler's address, e.g. tcp://HOST:8786; each "
+                             "submission is a task run in a worker's sandbox, the gradebook and feedback are "
+                             "written here (--jobs is then ignored; needs pip install 'lossbook[cluster]')")
     parser.set_defaults(func=run)
 
 
@@ -85,6 +90,15 @@ def run(args) -> int:
               "e.g. --out gradebook.csv", file=sys.stderr)
         return 2
     limits = Limits(memory_mb=args.memory) if args.memory else None
+    executor = None
+    if args.scheduler:  # grading on a Dask cluster (lossbook/grading/cluster.py)
+        from lossbook.grading.cluster import ClusterUnavailable, DaskExecutor
+
+        try:
+            executor = DaskExecutor(args.scheduler, no_sandbox=args.no_sandbox, limits=limits)
+        except (ClusterUnavailable, SandboxUnavailable) as error:
+            print(f"lossbook grade: {error}", file=sys.stderr)
+            return 2
     # What the sandbox cannot protect here (--no-sandbox, root without uid 65534) is said
     # once, at the start, by grade() itself.
     try:
@@ -92,7 +106,7 @@ def run(args) -> int:
                         cell_timeout=args.timeout, submission_timeout=args.submission_timeout,
                         no_sandbox=args.no_sandbox, learner=args.learner, limits=limits,
                         feedback=args.feedback, feedback_format=args.feedback_format,
-                        replace_other_source=args.replace_from_other_source)
+                        replace_other_source=args.replace_from_other_source, executor=executor)
     except SandboxUnavailable as error:
         print(f"lossbook grade: {error}", file=sys.stderr)
         return 2
@@ -103,6 +117,9 @@ def run(args) -> int:
         print(f"lossbook grade: cannot write {error.filename or 'the output'}: {error.strerror}; "
               "check --out and --feedback", file=sys.stderr)
         return 1
+    finally:
+        if executor is not None:
+            executor.close()
     if not results:
         print("lossbook grade: no notebooks (*.ipynb) found in the given paths", file=sys.stderr)
         return 2

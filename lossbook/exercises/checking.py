@@ -18,6 +18,7 @@ from lossbook.exercises import compare, runner
 from lossbook.exercises.diagnosis import diagnose_exercise
 from lossbook.exercises.feedback import GRADIENT_LADDER, CheckResult, Failure, format_value
 from lossbook.exercises.model import Case, Exercise
+from lossbook.status import CheckStatus
 
 #: A learner's gradient passes the numeric check below this CS231n relative error: the
 #: "acceptable" rung of :data:`~lossbook.exercises.feedback.GRADIENT_LADDER` (kinks and round-off in the
@@ -113,12 +114,12 @@ def _error_problem(exercise: Exercise, error: runner.ErrorInfo) -> tuple[str, st
 
 
 def _not_attempted(exercise: Exercise, summary: str) -> CheckResult:
-    return CheckResult(exercise.id, exercise.title, "not-attempted", 0, len(exercise.cases), summary)
+    return CheckResult(exercise.id, exercise.title, CheckStatus.NOT_ATTEMPTED, 0, len(exercise.cases), summary)
 
 
 def _wrong_callable(exercise: Exercise, fn: Any) -> CheckResult:
     what = type(fn).__name__
-    return CheckResult(exercise.id, exercise.title, "error", 0, len(exercise.cases),
+    return CheckResult(exercise.id, exercise.title, CheckStatus.ERROR, 0, len(exercise.cases),
                        f"check needs your function itself, e.g. check({exercise.id!r}, {exercise.name}), "
                        f"not its result (got a {what})")
 
@@ -172,7 +173,7 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
     n_total = len(cases)
     problem = _signature_problem(exercise, fn)
     if problem:
-        return CheckResult(exercise.id, exercise.title, "error", 0, n_total, problem)
+        return CheckResult(exercise.id, exercise.title, CheckStatus.ERROR, 0, n_total, problem)
     run = runner.run_cases(fn, cases, exercise.param_names,
                            timeout=default_timeout() if timeout is None else timeout, isolation=isolation,
                            forbidden=forbidden_names(exercise))
@@ -181,7 +182,7 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
     if refused is not None:
         # The same verdict and reason as the grader's (the hidden tests score 0).
         case = cases[refused.index]
-        return CheckResult(exercise.id, exercise.title, "error", 0, n_total, refused.error.message,
+        return CheckResult(exercise.id, exercise.title, CheckStatus.ERROR, 0, n_total, refused.error.message,
                            failure=Failure(case.name, _inputs(exercise, case), refused.error.message),
                            printed=run.stdout)
     first = outcomes[0] if outcomes else None
@@ -192,7 +193,7 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
         return _not_attempted(exercise, "not attempted yet: your function returns None "
                                         "(if you wrote code, does it end with `return`?)")
 
-    n_passed, failure, status = 0, None, "passed"
+    n_passed, failure, status = 0, None, CheckStatus.PASSED
     gradient_errors: list[float] = []
     inputs, values = [], []
     mutated: list[str] = []
@@ -207,7 +208,7 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
         if outcome.error is not None:
             if failure is None:
                 problem, line = _error_problem(exercise, outcome.error)
-                failure, status = Failure(case.name, _inputs(exercise, case), problem, error_line=line), "error"
+                failure, status = Failure(case.name, _inputs(exercise, case), problem, error_line=line), CheckStatus.ERROR
             continue
         inputs.append(case)
         values.append(None if isinstance(outcome.value, runner.Opaque) else outcome.value)
@@ -220,41 +221,41 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
             n_passed += not outcome.mutated
             continue
         if failure is None:
-            failure, status = verdict, "failed"
+            failure, status = verdict, CheckStatus.FAILED
 
     if run.timed_out_case is not None:
         case = cases[min(run.timed_out_case, n_total - 1)]
-        status = "timeout"
+        status = CheckStatus.TIMEOUT
         failure = Failure(case.name, _inputs(exercise, case),
                           "Stopped on this case (an infinite loop, or very slow code?). "
                           "The kernel is fine; fix the loop and check again.")
     elif run.crashed is not None:
         index = run.crashed_case if run.crashed_case is not None else len(outcomes)
         index = min(index, n_total - 1)
-        status = "error"
+        status = CheckStatus.ERROR
         failure = Failure(cases[index].name, _inputs(exercise, cases[index]),
                           f"{run.crashed[0].upper()}{run.crashed[1:]} on this case; the kernel is fine.")
-    elif mutated and status in ("passed", "failed"):
+    elif mutated and status in (CheckStatus.PASSED, CheckStatus.FAILED):
         # Changing an argument in place (w -= lr * grad) corrupts the caller's data: a real
         # bug even when the returned values are right, so it fails rather than warns.
         if failure is None:
             case = cases[first_mutation]
             failure = Failure(case.name, _inputs(exercise, case), _mutation_problem(mutated))
             mutated = []  # said in the failure; no warning repeats it
-        status = "failed"
+        status = CheckStatus.FAILED
 
     diagnosis = None
-    if status in ("failed", "error") and inputs:
+    if status in (CheckStatus.FAILED, CheckStatus.ERROR) and inputs:
         try:
             diagnosis = diagnose_exercise(exercise, inputs, values)
         except Exception:  # noqa: BLE001 - a diagnosis must never break the verdict
             diagnosis = None
 
-    if status == "passed":
+    if status == CheckStatus.PASSED:
         summary = f"all {n_total} cases passed."
-    elif status == "failed":
+    elif status == CheckStatus.FAILED:
         summary = f"{n_passed} of {n_total} cases passed."
-    elif status == "timeout":
+    elif status == CheckStatus.TIMEOUT:
         summary = f"your function did not finish in time ({n_passed} of {n_total} cases had passed)."
     else:
         summary = f"your function raised an error ({n_passed} of {n_total} cases passed)." \
@@ -265,6 +266,6 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
     return CheckResult(
         exercise.id, exercise.title, status, n_passed, n_total, summary, failure=failure,
         diagnosis=diagnosis, warnings=warnings, printed=run.stdout,
-        gradient_error=max(gradient_errors) if status == "passed" and gradient_errors else None,
-        gradient_note=_gradient_note(exercise) if status == "passed" and gradient_errors else None,
+        gradient_error=max(gradient_errors) if status == CheckStatus.PASSED and gradient_errors else None,
+        gradient_note=_gradient_note(exercise) if status == CheckStatus.PASSED and gradient_errors else None,
     )

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from lossbook.status import CheckStatus, ProgressStatus
+
 ENV_VAR = "LOSSBOOK_PROGRESS_DIR"
 MARKER = ".lossbook-course"
 COURSE_FOLDER = ".lossbook-progress"
@@ -258,8 +260,8 @@ class ProgressStore:
         def change(data):
             entry = self._entry(data, exercise_id)
             entry["attempts"] = int(entry.get("attempts", 0)) + 1
-            entry["last"] = status
-            entry["passed"] = bool(entry.get("passed")) or status == "passed"
+            entry["last"] = str(status)
+            entry["passed"] = bool(entry.get("passed")) or status == CheckStatus.PASSED
         self.update(change)
 
     def next_hint(self, exercise_id: str, n_hints: int) -> int:
@@ -285,16 +287,16 @@ class ProgressStore:
 
     # ------------------------------------------------------------------ the reads
     @staticmethod
-    def _status_of(entry: dict) -> str:
+    def _status_of(entry: dict) -> ProgressStatus:
         if entry.get("passed"):
-            return "passed"
-        return "attempted" if entry.get("attempts") else "not started"
+            return ProgressStatus.PASSED
+        return ProgressStatus.ATTEMPTED if entry.get("attempts") else ProgressStatus.NOT_STARTED
 
-    def status(self, exercise_id: str) -> str:
-        """"passed", "attempted" or "not started"."""
+    def status(self, exercise_id: str) -> ProgressStatus:
+        """"passed", "attempted" or "not started" (a :class:`~lossbook.status.ProgressStatus`)."""
         return self._status_of(self.load()["exercises"].get(exercise_id, {}))
 
-    def statuses(self, exercise_ids: Iterable[str]) -> dict[str, str]:
+    def statuses(self, exercise_ids: Iterable[str]) -> dict[str, ProgressStatus]:
         """:meth:`status` of each of ``exercise_ids``, from one read of the file."""
         exercises = self.load()["exercises"]
         return {eid: self._status_of(exercises.get(eid, {})) for eid in exercise_ids}

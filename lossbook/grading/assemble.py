@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from lossbook import notebook_roles as roles
+from lossbook.status import RowStatus
 
 #: Submissions larger than this are not graded (a clear status instead).
 MAX_SUBMISSION_BYTES = 20_000_000
@@ -45,10 +46,10 @@ MAX_ANSWER_CHARS = 200_000
 
 
 class SubmissionError(ValueError):
-    """A submission that cannot be graded; ``status`` goes in the gradebook."""
+    """A submission that cannot be graded; ``status`` (a :class:`RowStatus`) goes in the gradebook."""
 
-    def __init__(self, status: str, message: str):
-        self.status = status
+    def __init__(self, status: RowStatus, message: str):
+        self.status = RowStatus(status)
         super().__init__(message)
 
 
@@ -129,19 +130,19 @@ def _check_cells(cells: list) -> None:
     """Every cell is a mapping with a string type, a mapping as metadata and text as source."""
     for number, cell in enumerate(cells, 1):
         if not isinstance(cell, dict):
-            raise SubmissionError("not-a-notebook", f"cell {number} is a {type(cell).__name__}, not a cell")
+            raise SubmissionError(RowStatus.NOT_A_NOTEBOOK, f"cell {number} is a {type(cell).__name__}, not a cell")
         if not isinstance(cell.get("cell_type", "code"), str):
-            raise SubmissionError("not-a-notebook", f"cell {number}: cell_type is not text")
+            raise SubmissionError(RowStatus.NOT_A_NOTEBOOK, f"cell {number}: cell_type is not text")
         if not isinstance(cell.get("metadata", {}), dict):
-            raise SubmissionError("not-a-notebook", f"cell {number}: its metadata is a "
+            raise SubmissionError(RowStatus.NOT_A_NOTEBOOK, f"cell {number}: its metadata is a "
                                   f"{type(cell.get('metadata')).__name__}, not a mapping")
         source = cell.get("source", "")
         if not isinstance(source, str) and not (isinstance(source, list)
                                                 and all(isinstance(line, str) for line in source)):
-            raise SubmissionError("not-a-notebook", f"cell {number}: its source is not text")
+            raise SubmissionError(RowStatus.NOT_A_NOTEBOOK, f"cell {number}: its source is not text")
         outputs = cell.get("outputs", [])
         if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
-            raise SubmissionError("not-a-notebook", f"cell {number}: its outputs are not a list of outputs")
+            raise SubmissionError(RowStatus.NOT_A_NOTEBOOK, f"cell {number}: its outputs are not a list of outputs")
 
 
 def load_submission(path: Path):
@@ -155,36 +156,36 @@ def load_submission(path: Path):
     path = Path(path)
     if path.is_symlink() or path.parent.is_symlink():
         # A link could point at anything the grader can read, solutions/ included.
-        raise SubmissionError("not-a-regular-file", "the submission is a symbolic link (or inside one); "
+        raise SubmissionError(RowStatus.NOT_A_REGULAR_FILE, "the submission is a symbolic link (or inside one); "
                               "copy the notebook itself into the submissions folder")
     try:
         size = path.stat().st_size
         if not path.is_file():
-            raise SubmissionError("not-a-regular-file", "not a regular file")
+            raise SubmissionError(RowStatus.NOT_A_REGULAR_FILE, "not a regular file")
         if size > MAX_SUBMISSION_BYTES:
-            raise SubmissionError("too-large", f"the file is {size / 1e6:.1f} MB; notebooks over "
+            raise SubmissionError(RowStatus.TOO_LARGE, f"the file is {size / 1e6:.1f} MB; notebooks over "
                                   f"{MAX_SUBMISSION_BYTES / 1e6:.0f} MB are not graded (clear the outputs)")
         raw = path.read_bytes()
     except OSError as error:
-        raise SubmissionError("unreadable", f"cannot read the file: {error.strerror}") from None
+        raise SubmissionError(RowStatus.UNREADABLE, f"cannot read the file: {error.strerror}") from None
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise SubmissionError("not-a-notebook", f"not notebook JSON ({type(error).__name__}: "
+        raise SubmissionError(RowStatus.NOT_A_NOTEBOOK, f"not notebook JSON ({type(error).__name__}: "
                               f"{str(error)[:120]})") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise SubmissionError("not-a-notebook", "valid JSON but not a notebook (no list of cells)")
+        raise SubmissionError(RowStatus.NOT_A_NOTEBOOK, "valid JSON but not a notebook (no list of cells)")
     if data.get("nbformat") != 4:
-        raise SubmissionError("wrong-nbformat", f"nbformat {str(data.get('nbformat'))[:20]!r}; only version 4 "
+        raise SubmissionError(RowStatus.WRONG_NBFORMAT, f"nbformat {str(data.get('nbformat'))[:20]!r}; only version 4 "
                               "notebooks (JupyterLab, Notebook 5+) are graded")
     if not isinstance(data.get("metadata", {}), dict):
-        raise SubmissionError("not-a-notebook", "the notebook's metadata is not a mapping")
+        raise SubmissionError(RowStatus.NOT_A_NOTEBOOK, "the notebook's metadata is not a mapping")
     _check_cells(data["cells"])
     digest = hashlib.sha256(raw).hexdigest()[:16]
     try:
         return nbformat.from_dict(data), digest
     except Exception as error:  # noqa: BLE001 - nbformat raises several types
-        raise SubmissionError("not-a-notebook", f"not a readable notebook ({str(error)[:200]})") from None
+        raise SubmissionError(RowStatus.NOT_A_NOTEBOOK, f"not a readable notebook ({str(error)[:200]})") from None
 
 
 def file_digest(path: Path) -> str:
@@ -227,14 +228,14 @@ def lesson_of_submission(nb, path: Path, lessons) -> str:
     named = roles.lesson_of(nb) if isinstance(nb.get("metadata"), dict) else None
     by_name, _ = lesson_by_name(Path(path).stem, lessons)
     if named is not None and named not in lessons:
-        raise SubmissionError("unknown-lesson", f"the notebook says it is lesson {named[:80]!r}, which has no "
+        raise SubmissionError(RowStatus.UNKNOWN_LESSON, f"the notebook says it is lesson {named[:80]!r}, which has no "
                               f"solution notebook (known: {', '.join(sorted(lessons))})")
     if named and by_name and named != by_name:
-        raise SubmissionError("wrong-lesson", f"the file is named {name} but the notebook is "
+        raise SubmissionError(RowStatus.WRONG_LESSON, f"the file is named {name} but the notebook is "
                               f"lesson {named!r}: hand in the {by_name} notebook under its own name")
     lesson = named or by_name
     if lesson is None:
-        raise SubmissionError("unknown-lesson", "no lesson in the notebook metadata and the file name "
+        raise SubmissionError(RowStatus.UNKNOWN_LESSON, "no lesson in the notebook metadata and the file name "
                               f"{name!r} is not a lesson; name it <lesson>.ipynb, e.g. "
                               f"{sorted(lessons)[0]}.ipynb")
     return lesson

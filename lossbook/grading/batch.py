@@ -21,7 +21,29 @@ listed in the summary as ignored; with no such file (or several), the pair gets 
 
 Statuses (the one vocabulary, also in docs/architecture.md; :data:`STATUSES`)
 ------------------------------------------------------------------------------
-Every submission gets a row; a submission file is only ever read.
+Every submission gets a row; a submission file is only ever read. The words are
+:class:`lossbook.status.RowStatus`; :data:`STATUSES` says what each means.
+
+Where the cells run: the executor seam
+--------------------------------------
+The client (this module, in the grader's process) reads, resolves and assembles every
+submission, then turns each one to run into a :class:`~lossbook.grading.run.GradingJob`
+(plain, picklable data: the cells' code, timeouts, limits; **never the expected outputs**,
+which stay here). An **executor** runs the jobs and hands back, for each, its
+:class:`~lossbook.grading.run.SubmissionRuns` (plain run records); the client then scores
+them (:func:`lossbook.grading.run.score`, against the expected outputs) and writes the
+gradebook and the feedback itself, in the same order whatever the executor.
+
+- :func:`run_job` ``(job, kernels) -> SubmissionRuns`` is the per-submission function an
+  executor calls wherever it runs: ``kernels.get()`` must hand out a ready sandboxed
+  kernel (a :class:`~lossbook.grading.kernel.KernelPool`); it never raises (a kernel that
+  did not start, or a grader bug, is the records' ``failure``).
+- :class:`Executor` is the protocol: ``run(jobs)`` yields ``(index, SubmissionRuns)`` once
+  per job, in any order; ``sandbox_name`` / ``isolated`` / ``warnings`` describe the
+  sandbox for the rows and the summary; ``close()`` frees what it holds.
+- :class:`LocalExecutor` is the default: ``--jobs`` threads here, kernels from a local
+  :class:`~lossbook.grading.kernel.KernelPool`. Another executor (a Dask cluster) is
+  passed as ``grade(..., executor=...)``; :func:`grade` then starts no local sandbox.
 """
 from __future__ import annotations
 
@@ -33,44 +55,49 @@ import sys
 import tempfile
 import threading
 import urllib.parse
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from lossbook.grading.assemble import (SubmissionError, assemble, file_digest, lesson_by_name,
                                       lesson_of_submission, load_solutions, load_submission)
 from lossbook.grading.gradebook import Row, write_rows
 from lossbook.grading.kernel import KernelPool, KernelStartError
-from lossbook.grading.run import SubmissionResult, execute
+from lossbook.grading.run import GradingJob, SubmissionResult, SubmissionRuns, job_for, run_cells, score
 from lossbook.grading.runtime import build_runtime
 from lossbook.grading.safe_text import printable
 from lossbook.grading.sandbox import Limits, make_sandbox
+from lossbook.status import RowStatus
 
 DEFAULT_CELL_TIMEOUT = 10.0
+#: The course checkout this module belongs to (lossbook/grading/batch.py → its root).
+COURSE_ROOT = Path(__file__).resolve().parents[2]
 
-#: Every status a gradebook row can have, and what it means.
+#: Every status a gradebook row can have (:class:`~lossbook.status.RowStatus`), and what it means.
 STATUSES = {
-    "graded": "every cell ran (failed tests still have their reasons)",
-    "incomplete": "the kernel stopped part-way (see reasons); the cells not run score 0",
-    "timed-out": "a cell ignored the interrupt, or the submission ran out of time; the kernel was killed",
-    "kernel-died": "the kernel exited (os._exit, exit()) or crashed",
-    "not-a-notebook": "not notebook JSON, or a notebook whose structure is broken (e.g. a cell's "
-                      "metadata that is not a mapping): not run",
-    "wrong-nbformat": "not an nbformat 4 notebook: not run",
-    "too-large": "over the size limit: not run",
-    "unreadable": "the file cannot be read: not run",
-    "not-a-regular-file": "a symbolic link or a special file: not run",
-    "unknown-lesson": "no lesson in the metadata and none in the file name: not run",
-    "wrong-lesson": "the metadata's lesson contradicts the file name: not run",
-    "ambiguous": "several files for one learner and lesson and none named exactly <lesson>.ipynb: "
-                 "none run, the reason names every file",
-    "refused-identity": "the learner id collides with another after sanitising, or the gradebook "
-                        "already holds this learner and lesson from another file: not run or not written",
-    "kernel-failed": "the grader's kernel did not start (the grader's trouble, not the submission's)",
-    "internal-error": "a bug in the grader itself (please report it with the reasons)",
+    RowStatus.GRADED: "every cell ran (failed tests still have their reasons)",
+    RowStatus.INCOMPLETE: "the kernel stopped part-way (see reasons); the cells not run score 0",
+    RowStatus.TIMED_OUT: "a cell ignored the interrupt, or the submission ran out of time; the kernel was killed",
+    RowStatus.KERNEL_DIED: "the kernel exited (os._exit, exit()) or crashed",
+    RowStatus.NOT_A_NOTEBOOK: "not notebook JSON, or a notebook whose structure is broken (e.g. a cell's "
+                              "metadata that is not a mapping): not run",
+    RowStatus.WRONG_NBFORMAT: "not an nbformat 4 notebook: not run",
+    RowStatus.TOO_LARGE: "over the size limit: not run",
+    RowStatus.UNREADABLE: "the file cannot be read: not run",
+    RowStatus.NOT_A_REGULAR_FILE: "a symbolic link or a special file: not run",
+    RowStatus.UNKNOWN_LESSON: "no lesson in the metadata and none in the file name: not run",
+    RowStatus.WRONG_LESSON: "the metadata's lesson contradicts the file name: not run",
+    RowStatus.AMBIGUOUS: "several files for one learner and lesson and none named exactly <lesson>.ipynb: "
+                         "none run, the reason names every file",
+    RowStatus.REFUSED_IDENTITY: "the learner id collides with another after sanitising, or the gradebook "
+                                "already holds this learner and lesson from another file: not run or not written",
+    RowStatus.KERNEL_FAILED: "the grader's kernel did not start (the grader's trouble, not the submission's)",
+    RowStatus.INTERNAL_ERROR: "a bug in the grader itself (please report it with the reasons)",
 }
 #: Rows that stand for no graded file: no feedback file is written for them.
-NO_FEEDBACK = ("ambiguous", "refused-identity")
+NO_FEEDBACK = (RowStatus.AMBIGUOUS, RowStatus.REFUSED_IDENTITY)
 
 
 @dataclass(frozen=True)
@@ -120,9 +147,7 @@ def identity_label(raw: str) -> str:
 
 def default_solutions() -> Path:
     """``solutions/`` next to the ``lossbook`` package (the course checkout)."""
-    import lossbook
-
-    return Path(lossbook.__file__).resolve().parent.parent / "solutions"
+    return COURSE_ROOT / "solutions"
 
 
 def _notebooks(folder: Path) -> list[Path]:
@@ -223,47 +248,157 @@ class _Candidate:
     error: SubmissionError | None = None
 
 
-def grade(paths, out: Path | None, *, solutions: Path | None = None, jobs: int | None = None,
-          cell_timeout: float = DEFAULT_CELL_TIMEOUT, submission_timeout: float | None = None,
-          no_sandbox: bool = False, learner: str | None = None, limits: Limits | None = None,
-          feedback: Path | None = None, feedback_format: str = "md", progress=None,
-          replace_other_source: bool = False, warn=None) -> Report:
+@dataclass(frozen=True)
+class GradeOptions:
+    """How :func:`grade` grades (the settings of ``lossbook grade``); ``None`` = the default.
+
+    ``solutions``: the solution notebooks' folder (default: the course's ``solutions/``);
+    ``jobs``: submissions graded at once (default: the number of cores); ``cell_timeout``
+    and ``submission_timeout`` in seconds (default: max(60, 6 × cell_timeout));
+    ``no_sandbox``: grade without an OS sandbox (every row says so); ``learner``: one
+    learner id for every submission; ``limits``: the kernel's
+    :class:`~lossbook.grading.sandbox.Limits`; ``feedback`` / ``feedback_format``
+    (``"md"`` or ``"html"``): where and how to write each learner's feedback;
+    ``progress``: draw the progress bar (default: when stderr is a terminal);
+    ``replace_other_source``: let a row from another file replace a learner's row;
+    ``warn``: called once with each warning about the sandbox (default: print to stderr).
+    """
+
+    solutions: Path | None = None
+    jobs: int | None = None
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT
+    submission_timeout: float | None = None
+    no_sandbox: bool = False
+    learner: str | None = None
+    limits: Limits | None = None
+    feedback: Path | None = None
+    feedback_format: str = "md"
+    progress: bool | None = None
+    replace_other_source: bool = False
+    warn: Callable[[str], None] | None = None
+
+    def __post_init__(self):
+        if self.feedback_format not in ("md", "html"):
+            raise ValueError(f"feedback_format must be 'md' or 'html', got {self.feedback_format!r}")
+        if not self.cell_timeout > 0:
+            raise ValueError(f"cell_timeout must be a positive number of seconds, got {self.cell_timeout!r}")
+
+    def resolved(self) -> "GradeOptions":
+        """The same options with every default filled in (``solutions``, ``jobs``, ``submission_timeout``)."""
+        return replace(self, solutions=Path(self.solutions) if self.solutions else default_solutions(),
+                       jobs=max(1, self.jobs or os.cpu_count() or 1),
+                       submission_timeout=self.submission_timeout or max(60.0, 6 * self.cell_timeout))
+
+
+class Executor(Protocol):
+    """Runs grading jobs somewhere and hands back their run records (see the module's docstring)."""
+
+    sandbox_name: str  # the sandbox backend, for the rows of submissions never run ("NONE": none)
+    isolated: bool  # False: rows say "graded WITHOUT a sandbox"
+    warnings: Sequence[str]  # what the sandbox cannot protect, said once at the start
+
+    def run(self, jobs: Sequence[GradingJob]) -> Iterable[tuple[int, SubmissionRuns]]:
+        """``(index in jobs, records)`` once per job, as each finishes."""
+
+    def close(self) -> None:
+        """Free kernels, threads and connections (after the last job is handed back)."""
+
+
+def run_job(job: GradingJob, kernels) -> SubmissionRuns:
+    """The per-submission function: run ``job`` on a kernel from ``kernels.get()``; never raises.
+
+    Executors call it wherever the kernel is (this process, a cluster's worker). A kernel
+    that does not start gives records with ``failure = ("kernel-failed", ...)``; any other
+    error ``("internal-error", ...)``: one submission never ends the batch.
+    """
+    try:
+        return run_cells(job, kernels.get())
+    except KernelStartError as error:
+        return SubmissionRuns.failed(job, RowStatus.KERNEL_FAILED, f"the grading kernel did not start: {error}")
+    except BaseException as error:  # noqa: BLE001 - the last line of defence: one submission, one row
+        return SubmissionRuns.failed(job, RowStatus.INTERNAL_ERROR,
+                                     f"grader error: {type(error).__name__}: {str(error)[:200]}")
+
+
+class LocalExecutor:
+    """The default executor: ``jobs`` threads of this process, each job on its own fresh
+    sandboxed kernel from a :class:`KernelPool` (kernels boot ahead of use, in their own
+    processes, while this process reads the notebooks)."""
+
+    def __init__(self, sandbox, base: Path, jobs: int, expected: int):
+        self.sandbox_name, self.isolated = sandbox.name, sandbox.isolated
+        self.warnings = list(sandbox.warnings)
+        self.jobs = jobs
+        self.pool = KernelPool(sandbox, base, size=2 * jobs + 2, expected=expected) if expected else None
+
+    def run(self, jobs: Sequence[GradingJob]) -> Iterator[tuple[int, SubmissionRuns]]:
+        if not jobs:
+            return
+        with ThreadPoolExecutor(max_workers=self.jobs) as threads:
+            futures = {threads.submit(run_job, job, self.pool): index for index, job in enumerate(jobs)}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+
+def _options(options: GradeOptions | None, settings: dict) -> GradeOptions:
+    try:
+        return replace(options or GradeOptions(), **settings)
+    except TypeError:
+        unknown = sorted(set(settings) - set(GradeOptions.__dataclass_fields__))
+        if not unknown:
+            raise
+        raise TypeError(f"grade() got unknown option(s) {', '.join(unknown)}; the options are "
+                        f"{', '.join(GradeOptions.__dataclass_fields__)}") from None
+
+
+def grade(paths, out: Path | None, options: GradeOptions | None = None, *, executor: Executor | None = None,
+          **settings) -> Report:
     """Grade every submission in ``paths``; write the gradebook ``out`` (merged) and feedback.
+
+    ``options`` is a :class:`GradeOptions`; keyword ``settings`` (``jobs=2``,
+    ``cell_timeout=30``, …: its fields) override it. ``executor`` runs the kernels
+    elsewhere (see the module's docstring; the caller closes it); by default a
+    :class:`LocalExecutor` with a sandbox made here.
 
     Returns a :class:`Report` (the results, one per row, and what the summary lists).
     Raises :class:`~lossbook.grading.sandbox.SandboxUnavailable` when there is no sandbox
     and ``no_sandbox`` is false; every other problem becomes a row's status. ``warn`` is
     called once with each warning about the sandbox (default: print to stderr).
     """
-    solutions_dir = Path(solutions) if solutions else default_solutions()
+    options = _options(options, settings).resolved()
+    solutions_dir = options.solutions
     if not solutions_dir.is_dir():
         raise FileNotFoundError(f"solutions folder {str(solutions_dir)!r} does not exist; pass --solutions FOLDER")
     forbidden_by_exercise(solutions_dir)  # a malformed policy file stops here, before any kernel starts
-    submissions = find_submissions(paths, {p.stem for p in solutions_dir.glob("*.ipynb")}, learner)
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    submission_timeout = submission_timeout or max(60.0, 6 * cell_timeout)
+    submissions = find_submissions(paths, {p.stem for p in solutions_dir.glob("*.ipynb")}, options.learner)
     base = Path(tempfile.mkdtemp(prefix="lbg-"))
     os.chmod(base, 0o711)
-    import lossbook
-
-    hidden = (Path(lossbook.__file__).resolve().parent, solutions_dir.resolve(),
-              *(Path(p).resolve() for p in paths))
-    pool = None
+    owned = None
     try:
-        sandbox = make_sandbox(build_runtime(base / "runtime"), no_sandbox=no_sandbox, limits=limits,
-                               hidden=hidden)
-        for warning in sandbox.warnings:
-            (warn or (lambda text: print(f"lossbook grade: WARNING: {text}", file=sys.stderr)))(warning)
-        # Kernels boot (in their own processes) while this process reads the notebooks.
-        if submissions:
-            pool = KernelPool(sandbox, base, size=2 * jobs + 2, expected=len(submissions))
-        report = _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submission_timeout,
-                        out, feedback, feedback_format, progress, replace_other_source)
-        report.notes[:0] = list(sandbox.warnings)
+        # nbval, nbformat and jupyter_client are imported here, before any thread of a kernel
+        # pool imports them too: two threads importing them at once can fail (a module seen
+        # partially initialised).
+        from lossbook.grading.compare import warm_up
+
+        warm_up()
+        if executor is None:
+            hidden = (COURSE_ROOT / "lossbook", solutions_dir.resolve(), *(Path(p).resolve() for p in paths))
+            sandbox = make_sandbox(build_runtime(base / "runtime"), no_sandbox=options.no_sandbox,
+                                   limits=options.limits, hidden=hidden)
+            executor = owned = LocalExecutor(sandbox, base, options.jobs, len(submissions))
+        for warning in executor.warnings:
+            (options.warn or (lambda text: print(f"lossbook grade: WARNING: {text}", file=sys.stderr)))(warning)
+        report = _grade(submissions, out, options, executor)
+        report.notes[:0] = list(executor.warnings)
         return report
     finally:
-        if pool is not None:
-            pool.close()
+        if owned is not None:
+            owned.close()
         remove_tree(base)
 
 
@@ -278,7 +413,7 @@ def _read(sub: Submission, lessons) -> _Candidate:
         return _Candidate(sub, named, exact, error=error, digest=file_digest(sub.path))
     except Exception as error:  # noqa: BLE001 - a grader bug: that row says so, the batch goes on
         return _Candidate(sub, named, exact, digest=file_digest(sub.path), error=SubmissionError(
-            "internal-error", f"grader error reading it: {type(error).__name__}: {str(error)[:200]}"))
+            RowStatus.INTERNAL_ERROR, f"grader error reading it: {type(error).__name__}: {str(error)[:200]}"))
 
 
 def _choose(candidates: list[_Candidate], report: Report, make_error) -> list:
@@ -294,7 +429,7 @@ def _choose(candidates: list[_Candidate], report: Report, make_error) -> list:
                               for raw, group in sorted(by_raw.items()))
             for raw, group in by_raw.items():
                 for cand in group:
-                    chosen.append(make_error(cand, "refused-identity", (
+                    chosen.append(make_error(cand, RowStatus.REFUSED_IDENTITY, (
                         f"learner ids {names} are all {learner!r} once made safe: nothing is guessed; "
                         "rename the folders (or files) so that each learner has one id, then grade again"),
                         identity_label(raw)))
@@ -317,21 +452,20 @@ def _choose(candidates: list[_Candidate], report: Report, make_error) -> list:
                                           f"{exact[0].sub.path.name}")
             continue
         files = ", ".join(str(c.sub.path) for c in group)
-        chosen.append(make_error(group[0], "ambiguous", (
+        chosen.append(make_error(group[0], RowStatus.AMBIGUOUS, (
             f"{len(group)} files for {learner} × {lesson} and {'none' if not exact else 'more than one'} "
             f"named exactly {lesson}.ipynb: {files}; nothing graded: keep one (named {lesson}.ipynb)"),
             source=", ".join(_source(c.sub.path) for c in group), digest=""))
     return chosen
 
 
-def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submission_timeout, out,
-           feedback, feedback_format, progress, replace_other_source=False) -> Report:
+def _grade(submissions, out, options: GradeOptions, executor: Executor) -> Report:
+    """Resolve, assemble, run (on ``executor``), score, then write; ``options`` resolved."""
     from lossbook.grading.compare import warm_up
 
-    solutions_by_lesson = load_solutions(solutions_dir)
-    forbidden = forbidden_by_exercise(solutions_dir)
-    warm_up()  # import nbval now, while the kernels boot
-    sandbox_name = sandbox.name
+    solutions_by_lesson = load_solutions(options.solutions)
+    forbidden = forbidden_by_exercise(options.solutions)
+    warm_up()  # (done by grade() already; here for callers of _grade)
     report = Report()
 
     def make_error(cand: _Candidate, status: str, message: str, learner: str | None = None,
@@ -339,101 +473,98 @@ def _grade(submissions, solutions_dir, sandbox, pool, jobs, cell_timeout, submis
         lesson = cand.lesson or cand.sub.path.stem
         sol = solutions_by_lesson.get(lesson)
         result = _error_result(cand.sub, lesson, status, message, sol.exercises if sol else None,
-                               sol.digest if sol else "", sandbox_name, learner)
+                               sol.digest if sol else "", executor.sandbox_name, learner)
         result.source = source if source is not None else result.source
         result.content_hash = cand.digest if digest is None else digest
         return result
 
     candidates = [_read(sub, solutions_by_lesson) for sub in submissions]
-    prepared = []  # (submission, (lesson, grading notebook, digest) or an error result)
+    results: list[SubmissionResult | None] = []
+    graded: list[tuple[int, _Candidate, object, str]] = []  # (row, candidate, plan, solutions' digest)
     for item in _choose(candidates, report, make_error):
         if isinstance(item, SubmissionResult):
-            prepared.append((None, item))
+            results.append(item)
             continue
         cand = item
         if cand.error is not None:
-            prepared.append((cand, make_error(cand, cand.error.status, str(cand.error))))
+            results.append(make_error(cand, cand.error.status, str(cand.error)))
             continue
         solution = solutions_by_lesson[cand.lesson]
         try:
-            grading = assemble(solution, cand.notebook, forbidden)
+            plan = assemble(solution, cand.notebook, forbidden)
         except Exception as error:  # noqa: BLE001 - a grader bug: that row says so, the batch goes on
-            prepared.append((cand, make_error(cand, "internal-error", f"grader error assembling it: "
-                                              f"{type(error).__name__}: {str(error)[:200]}")))
+            results.append(make_error(cand, RowStatus.INTERNAL_ERROR, f"grader error assembling it: "
+                                      f"{type(error).__name__}: {str(error)[:200]}"))
             continue
-        prepared.append((cand, (cand.lesson, grading, solution.digest)))
+        graded.append((len(results), cand, plan, solution.digest))
+        results.append(None)
 
     stream = sys.stderr
-    bar = _Progress(len(prepared), stream, stream.isatty() if progress is None else progress)
-    results: list[SubmissionResult | None] = [None] * len(prepared)
-    texts: list[str | None] = [None] * len(prepared)
+    bar = _Progress(len(results), stream, stream.isatty() if options.progress is None else options.progress)
+    for result in results:
+        if result is not None:
+            bar.step(result)
+    # The expected outputs stay here: a job holds the cells' code, timeouts and limits only.
+    jobs = [job_for(plan, cell_timeout=options.cell_timeout, submission_timeout=options.submission_timeout,
+                    limits=options.limits, no_sandbox=options.no_sandbox,
+                    key=f"{cand.sub.learner} × {cand.lesson}") for _, cand, plan, _ in graded]
 
-    def work(index: int):
-        cand, item = prepared[index]
-        if isinstance(item, SubmissionResult):
-            result = item
-        else:
-            lesson, grading, digest = item
-            sub = cand.sub
-            try:
-                kernel = pool.get()
-                result = execute(grading, kernel, cell_timeout=cell_timeout,
-                                 submission_timeout=submission_timeout, learner=sub.learner,
-                                 solutions_hash=digest, sandbox=sandbox_name)
-            except KernelStartError as error:
-                result = make_error(cand, "kernel-failed", f"the grading kernel did not start: {error}")
-            except Exception as error:  # noqa: BLE001 - one submission must not end the batch
-                result = make_error(cand, "internal-error", f"grader error: {type(error).__name__}: "
-                                    f"{str(error)[:200]}")
-            result.source = _source(sub.path)
-            result.content_hash = cand.digest
-        if not sandbox.isolated:
-            result.reasons.insert(0, "graded WITHOUT a sandbox (--no-sandbox)")
-        results[index] = result
-        bar.step(result)
-
-    def guarded(index: int):
+    def scored(index: int, runs: SubmissionRuns) -> SubmissionResult:
+        row, cand, plan, digest = graded[index]
         try:
-            work(index)
-        except BaseException as error:  # noqa: BLE001 - the last line of defence: the row says so
-            cand, item = prepared[index]
-            if isinstance(item, SubmissionResult):
-                result = item
-                result.status = "internal-error"
-                result.reasons.append(f"grader error: {type(error).__name__}: {str(error)[:200]}")
-            else:
-                result = make_error(cand, "internal-error", f"grader error: {type(error).__name__}: "
-                                    f"{str(error)[:200]}")
-            results[index] = result
+            result = score(plan, runs, learner=cand.sub.learner, solutions_hash=digest)
+            result.sandbox = runs.sandbox or executor.sandbox_name
+        except Exception as error:  # noqa: BLE001 - one submission must not end the batch
+            result = make_error(cand, RowStatus.INTERNAL_ERROR, f"grader error scoring it: "
+                                f"{type(error).__name__}: {str(error)[:200]}")
+        result.source = _source(cand.sub.path)
+        result.content_hash = cand.digest
+        return result
 
-    with ThreadPoolExecutor(max_workers=jobs) as executor:
-        list(executor.map(guarded, range(len(prepared))))
-    if feedback is not None:
+    try:
+        for index, runs in executor.run(jobs):
+            row = graded[index][0]
+            results[row] = scored(index, runs)
+            bar.step(results[row])
+    except Exception as error:  # noqa: BLE001 - the executor broke: every row it did not return says so
+        for row, cand, _, _ in graded:
+            if results[row] is None:
+                results[row] = make_error(cand, RowStatus.INTERNAL_ERROR, f"grader error running it: "
+                                          f"{type(error).__name__}: {str(error)[:200]}")
+    for row, cand, _, _ in graded:
+        if results[row] is None:
+            results[row] = make_error(cand, RowStatus.INTERNAL_ERROR, "grader error: the executor "
+                                      "returned no run records for it")
+    if not executor.isolated:
+        for result in results:
+            result.reasons.insert(0, "graded WITHOUT a sandbox (--no-sandbox)")
+
+    texts: list[str | None] = [None] * len(results)
+    if options.feedback is not None:
         # Here, one at a time: the diagnosis redirects sys.stdout while it replays hidden tests.
         for index, result in enumerate(results):
-            if result is None or result.status in NO_FEEDBACK:
+            if result.status in NO_FEEDBACK:
                 continue
             try:
-                texts[index] = _feedback_text(result, solutions_by_lesson, feedback_format)
+                texts[index] = _feedback_text(result, solutions_by_lesson, options.feedback_format)
             except Exception as error:  # noqa: BLE001 - feedback must not stop the batch
                 report.notes.append(f"feedback for {result.learner} × {result.lesson} not written: grader "
                                     f"error {type(error).__name__}: {str(error)[:200]}")
-    final = [r for r in results if r is not None]
-    report.extend(final)
+    report.extend(results)
     if out is not None:
-        rows = [to_row(r) for r in final]
-        merge = write_rows(Path(out), rows, replace_other_source=replace_other_source)
+        merge = write_rows(Path(out), [to_row(r) for r in results],
+                           replace_other_source=options.replace_other_source)
         _apply_merge(report, merge)
         # The machine-readable results beside it (gradebook.results.jsonl), merged alike.
         from lossbook.grading.results import write_results_beside
-        write_results_beside(Path(out), final, merge, solutions_by_lesson, feedback=feedback,
-                             feedback_format=feedback_format, notes=report.notes)
-    if feedback is not None:
+        write_results_beside(Path(out), results, merge, solutions_by_lesson, feedback=options.feedback,
+                             feedback_format=options.feedback_format, notes=report.notes)
+    if options.feedback is not None:
         for result, text in zip(results, texts):
-            if text is None or result is None or result.status in NO_FEEDBACK:
+            if text is None or result.status in NO_FEEDBACK:
                 continue
             try:
-                _write_feedback_file(Path(feedback), result, text, feedback_format)
+                _write_feedback_file(Path(options.feedback), result, text, options.feedback_format)
             except OSError as error:
                 report.notes.append(f"feedback for {result.learner} × {result.lesson} not written: "
                                     f"{error.strerror or error}")
@@ -470,7 +601,7 @@ def _apply_merge(report: Report, merge) -> None:
                                    "was not written (--replace-from-other-source replaces it)")
         result = by_row.get((row.learner, row.lesson, row.source))
         if result is not None:
-            result.status = "refused-identity"
+            result.status = RowStatus.REFUSED_IDENTITY
             result.reasons.insert(0, f"the gradebook already has {row.learner} × {row.lesson} from another "
                                   f"file ({conflict.old_source}, total {conflict.old_total or '?'}); not replaced: "
                                   "pass --replace-from-other-source to replace it")

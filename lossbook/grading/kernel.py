@@ -22,13 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossbook.grading import cgroups
-from lossbook.grading.sandbox import RUNTIME_MOUNT, SOCKETDIR, Sandbox, kernel_environment
+from lossbook.grading.sandbox import FORKED_CONNECTION_DIR, RUNTIME_MOUNT, SOCKETDIR, Sandbox, kernel_environment
 
 #: Per-cell output kept for comparison and feedback; beyond it the cell fails.
 MAX_CELL_OUTPUT = 1_000_000
 #: How long an interrupted cell gets to stop before the kernel is killed.
 INTERRUPT_GRACE = 2.0
 STARTUP_TIMEOUT = 60.0
+#: Where a kernel forked by the fork server finds its connection file (its own tmpfs).
+FORKED_CONNECTION_FILE = f"{FORKED_CONNECTION_DIR}/kernel.json"
 #: Kinds of refusal records the kernel's guards send (anything else is rejected).
 REFUSAL_KINDS = ("reference-import", "file-read", "subprocess", "ctypes", "network", "introspection", "profile-hook")
 MAX_REPORT_BYTES = 1_000_000
@@ -93,8 +95,9 @@ class CellRun:
 class SandboxedKernel:
     """A kernel process inside ``sandbox``; ``base`` is a private folder of the grader."""
 
-    def __init__(self, sandbox: Sandbox, base: Path):
+    def __init__(self, sandbox: Sandbox, base: Path, *, forkserver=None):
         self.sandbox = sandbox
+        self.forked = forkserver is not None
         self.dir = Path(tempfile.mkdtemp(prefix="k", dir=base))
         os.chmod(self.dir, 0o755)  # read-only for the sandbox: only its connection file is bound
         self.stderr_path = Path(base) / (self.dir.name + ".stderr")
@@ -107,8 +110,11 @@ class SandboxedKernel:
             "signature_scheme": "hmac-sha256", "kernel_name": "lossbook-grading",
         }
         self.info = info
-        self.connection_file.write_text(json.dumps(info))
-        os.chmod(self.connection_file, 0o644)
+        if self.forked:
+            self.connection_file = Path(FORKED_CONNECTION_FILE)  # inside the kernel's own tmpfs
+        else:
+            self.connection_file.write_text(json.dumps(info))
+            os.chmod(self.connection_file, 0o644)
         # The refusal channel: a pipe the kernel's guards write records to, each signed with
         # a key that reaches the kernel over another pipe (read and closed before any
         # learner code runs). Records without a valid signature, or of an unknown kind, are
@@ -120,6 +126,9 @@ class SandboxedKernel:
         os.close(key_write)
         os.set_blocking(self._report_read, False)
         info_read, info_write = os.pipe() if sandbox.isolated and sandbox.backend == "bwrap" else (None, None)
+        if self.forked:
+            self._start_forked(forkserver, report_write, key_read, info_read, info_write)
+            return
         pass_fds = [report_write, key_read] + ([info_write] if info_write is not None else [])
         if sandbox.isolated:
             boot = f"{RUNTIME_MOUNT}/boot.py"
@@ -158,6 +167,43 @@ class SandboxedKernel:
         self._report_from = 0
         self._records: list[tuple[str, str]] | None = None
 
+    def _start_forked(self, forkserver, report_write: int, key_read: int, info_read: int, info_write: int) -> None:
+        """Ask the fork server for this kernel (see :mod:`lossbook.grading.forkserver`)."""
+        from lossbook.grading.forkserver import ForkedProcess
+
+        self._info_read = info_read
+        self.sandbox_pid = None
+        self.client = None
+        self._report_from = 0
+        self._records = None
+        self.process = ForkedProcess()
+        self._stderr = open(self.stderr_path, "wb")
+        self.started = time.monotonic()
+        self.cgroups = cgroups.create(self.dir.name, self.sandbox.limits.memory_mb)
+        connection_read, connection_write = os.pipe()
+        child_fds = [connection_read, report_write, key_read, info_write]
+        procs: list[int] = []
+        try:
+            for group in self.cgroups:
+                procs.append(os.open(group / "cgroup.procs", os.O_WRONLY))
+            # The pipe holds the whole connection file (far below the pipe's buffer).
+            os.write(connection_write, json.dumps(self.info).encode())
+            os.close(connection_write)
+            connection_write = -1
+            forkserver.fork(connection=connection_read, report=report_write, key=key_read, info=info_write,
+                            stderr=self._stderr.fileno(), cgroup_procs=procs)
+        except BaseException:
+            self._stderr.close()
+            cgroups.kill_and_remove(self.cgroups)
+            os.close(info_read)
+            os.close(self._report_read)
+            self._info_read = self._report_read = None
+            _remove_tree(self.dir)
+            raise
+        finally:
+            for fd in child_fds + procs + ([connection_write] if connection_write >= 0 else []):
+                os.close(fd)
+
     def _find_sandbox_pid(self, deadline: float) -> int:
         """The host pid of a process inside the sandbox's mount namespace."""
         if not self.sandbox.isolated:
@@ -181,7 +227,10 @@ class SandboxedKernel:
                 chunk = os.read(self._info_read, 4096)
                 data += chunk
                 try:
-                    return int(json.loads(data)["child-pid"])
+                    pid = int(json.loads(data)["child-pid"])
+                    if self.forked:
+                        self.process.attach(pid)
+                    return pid
                 except (ValueError, KeyError):
                     if not chunk:
                         break
@@ -193,6 +242,11 @@ class SandboxedKernel:
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
         """Connect and wait for the kernel to answer; raises :class:`KernelStartError`."""
         from jupyter_client.blocking import BlockingKernelClient
+        # run_cell's converter, imported here, while the kernel boots: nbformat imports
+        # jsonschema, which builds rfc3987_syntax's Lark grammar at import (2-3 s of CPU,
+        # 8-12 s under load): imported lazily by the first run_cell, it made the first
+        # cell of a fresh grading process look that slow.
+        from nbformat.v4 import output_from_msg  # noqa: F401
 
         deadline = time.monotonic() + timeout
         self.sandbox_pid = self._find_sandbox_pid(deadline)
@@ -291,10 +345,11 @@ class SandboxedKernel:
                 pass
             self.client = None
         if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            if not self.forked:  # a forked kernel's sandbox is killed through its pidfd (below)
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             try:
                 self.process.kill()
             except ProcessLookupError:
@@ -402,10 +457,21 @@ class KernelPool:
     All kernel processes are started by one long-lived thread: ``bwrap --die-with-parent``
     (``PR_SET_PDEATHSIG``) kills the sandbox when the *thread* that started it ends, so
     no short-lived thread may start one. Waiting for readiness happens elsewhere.
+
+    Where the grader runs as root with bubblewrap, that thread first starts a fork server
+    (:mod:`lossbook.grading.forkserver`) and every kernel is a child of its warm template,
+    with the same isolation; if the template cannot start (or stops), kernels start one
+    by one as before. ``forkserver=False`` never uses one. :meth:`close` stops the template.
     """
 
-    def __init__(self, sandbox: Sandbox, base: Path, size: int, expected: int):
+    def __init__(self, sandbox: Sandbox, base: Path, size: int, expected: int, *, forkserver: bool | None = None):
+        from lossbook.grading import forkserver as forkserver_module
+
         self.sandbox, self.base = sandbox, Path(base)
+        self._use_forkserver = forkserver_module.usable(sandbox) if forkserver is None else forkserver
+        self.forkserver = None
+        #: Why the fork server is not used (when it was meant to be), for the batch's notes.
+        self.forkserver_problem: str | None = None
         self._ready: queue.Queue = queue.Queue()
         self._requests: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
@@ -424,16 +490,41 @@ class KernelPool:
             self._remaining -= 1
         self._requests.put(True)
 
-    def _spawn_loop(self) -> None:
-        while self._requests.get() is not None:
+    def _start_kernel(self) -> SandboxedKernel:
+        from lossbook.grading.forkserver import ForkServer, ForkServerError
+
+        if self._use_forkserver and self.forkserver is None and self.forkserver_problem is None:
             try:
-                kernel = SandboxedKernel(self.sandbox, self.base)
-            except Exception as error:  # noqa: BLE001 - reported to whoever takes it
-                self._ready.put(error)
-                continue
-            waiter = threading.Thread(target=self._wait_ready, args=(kernel,), daemon=True)
-            waiter.start()
-            self._waiters.append(waiter)
+                self.forkserver = ForkServer(self.sandbox, self.base)
+            except (ForkServerError, OSError, ValueError) as error:
+                self.forkserver_problem = str(error)
+        if self.forkserver is not None:
+            try:
+                return SandboxedKernel(self.sandbox, self.base, forkserver=self.forkserver)
+            except ForkServerError as error:  # the template stopped: one by one from now on
+                self.forkserver_problem = str(error)
+                self.forkserver.close()
+                self.forkserver = None
+        return SandboxedKernel(self.sandbox, self.base)
+
+    def _spawn_loop(self) -> None:
+        try:
+            while self._requests.get() is not None:
+                try:
+                    kernel = self._start_kernel()
+                except Exception as error:  # noqa: BLE001 - reported to whoever takes it
+                    self._ready.put(error)
+                    continue
+                waiter = threading.Thread(target=self._wait_ready, args=(kernel,), daemon=True)
+                waiter.start()
+                self._waiters.append(waiter)
+        finally:
+            # Stopped by the thread that started it, before the thread ends: the template
+            # exits and is reaped by its bwrap (a thread's end would kill bwrap first, and
+            # the orphaned template would wait for the machine's init to reap it).
+            if self.forkserver is not None:
+                self.forkserver.close()
+                self.forkserver = None
 
     def _wait_ready(self, kernel: SandboxedKernel) -> None:
         try:
@@ -455,17 +546,28 @@ class KernelPool:
         return item
 
     def close(self) -> None:
-        """Kill every kernel not handed out; call once every handed-out kernel is done."""
+        """Kill every kernel not handed out and stop the fork server; call once every
+        handed-out kernel is done."""
         with self._lock:
             self._closed = True
-        self._requests.put(None)
-        for waiter in self._waiters:
-            waiter.join(timeout=STARTUP_TIMEOUT)
+        self._requests.put(None)  # after the requests already made: their kernels are killed below
+        while self._spawner.is_alive() or self._waiters:
+            self._spawner.join(timeout=0.1)
+            for waiter in list(self._waiters):
+                if not waiter.is_alive():
+                    self._waiters.remove(waiter)
+            self._kill_ready()
+            if not self._spawner.is_alive():
+                for waiter in list(self._waiters):
+                    waiter.join(timeout=STARTUP_TIMEOUT)
+                    self._waiters.remove(waiter)
+        self._kill_ready()
+
+    def _kill_ready(self) -> None:
         while True:
             try:
                 item = self._ready.get_nowait()
             except queue.Empty:
-                break
+                return
             if isinstance(item, SandboxedKernel):
                 item.kill()
-        self._spawner.join(timeout=10)

@@ -1,12 +1,23 @@
-"""Grade one submission: run its grading notebook in a fresh sandboxed kernel, score it.
+"""Grade one submission in two halves: run its cells in a kernel, then score the runs.
 
-Cells run one at a time, each with the cell timeout, all within the submission's
-timeout. A hidden-test cell scores its points when nbval finds its outputs equal to the
-stored expected outputs (:mod:`lossbook.grading.compare`), else 0 with a reason. When a
-cell times out the kernel is interrupted; the exercise's remaining hidden tests are
-skipped and grading goes on with the next exercise. A kernel that ignores the interrupt,
-exits (``sys.exit``, ``os._exit``) or crashes ends the submission: the cells not run
-score 0 with that reason. The kernel is killed afterwards in every case.
+1. :func:`run_cells` (the running side; it can run on another machine) takes a
+   :class:`GradingJob`: plain, picklable data holding the cells to run (learner's answers,
+   the instructor's other cells, the hidden tests' *code*), the timeouts and the kernel's
+   limits, but **never the expected outputs**. It runs the cells one at a time in a ready
+   sandboxed kernel, each with the cell timeout, all within the submission's timeout, kills
+   the kernel in every case, and returns :class:`SubmissionRuns`: plain run records (each
+   cell's :class:`~lossbook.grading.kernel.CellRun` or why it was not run, the refusals
+   the kernel's guards reported, timings, how the kernel stopped).
+2. :func:`score` (the grading side, pure) compares the records with the plan's expected
+   outputs (:mod:`lossbook.grading.compare`, nbval's way) and gives the
+   :class:`SubmissionResult` the gradebook and the feedback are written from.
+
+The policy, decided while running: when a cell times out the kernel is interrupted; the
+exercise's remaining hidden tests are not run and grading goes on with the next exercise
+(likewise for an exercise whose answer cell timed out or is missing). A kernel that
+ignores the interrupt, exits (``sys.exit``, ``os._exit``) or crashes, or a submission out
+of time, ends the run: the cells not run score 0 with that reason.
+:func:`execute` is both halves in one call.
 """
 from __future__ import annotations
 
@@ -14,9 +25,11 @@ import time
 from dataclasses import dataclass, field
 
 from lossbook import notebook_roles as roles
-from lossbook.grading.assemble import GradingNotebook
+from lossbook.grading.assemble import GradingNotebook, PlanCell
 from lossbook.grading.compare import compare, stdout_text
 from lossbook.grading.kernel import CellRun
+from lossbook.grading.sandbox import Limits
+from lossbook.status import KERNEL_GONE, CellStatus, RowStatus
 
 REFUSAL_NAMES = {
     "reference-import": "importing the reference implementation",
@@ -28,7 +41,142 @@ REFUSAL_NAMES = {
     "profile-hook": "replacing the profile hook that watches for forbidden implementations",
 }
 
+# Why a cell's exercise is blocked (its hidden tests are not run): CellRecord.blocked.
+NO_ANSWER = "no-answer"
+ANSWER_TIMED_OUT = "answer-timed-out"
+TEST_TIMED_OUT = "test-timed-out"
+# How a run ended early: SubmissionRuns.stop (or None: every cell came up).
+STOP_KILLED, STOP_DIED, STOP_DEADLINE = CellStatus.KILLED.value, CellStatus.DIED.value, "deadline"
 
+
+# ----------------------------------------------------------------------------- the job
+@dataclass(frozen=True)
+class JobCell:
+    """One cell to run: its code, and the role and exercise the running policy needs."""
+
+    source: str
+    role: str | None
+    exercise: str | None
+
+
+@dataclass(frozen=True)
+class GradingJob:
+    """Everything a kernel needs to run one submission: plain data, no expected outputs.
+
+    ``cells`` line up one to one with the plan's cells (:class:`GradingNotebook`);
+    ``missing`` are the exercises without an answer cell (their hidden tests are not run);
+    ``limits`` and ``no_sandbox`` say what kernel to start for it where none is given.
+    """
+
+    lesson: str
+    cells: tuple[JobCell, ...]
+    missing: tuple[str, ...]
+    cell_timeout: float
+    submission_timeout: float
+    limits: Limits | None = None
+    no_sandbox: bool = False
+    key: str = ""  # a name for logs and schedulers: "<learner> × <lesson>"
+
+
+def job_for(plan: GradingNotebook, *, cell_timeout: float, submission_timeout: float,
+            limits: Limits | None = None, no_sandbox: bool = False, key: str = "") -> GradingJob:
+    """The job of ``plan``: its cells' code, role and exercise only (never ``expected``)."""
+    cells = tuple(JobCell(str(c.source), c.role, c.exercise) for c in plan.cells)
+    return GradingJob(plan.lesson, cells, tuple(plan.missing), float(cell_timeout), float(submission_timeout),
+                      limits, bool(no_sandbox), key)
+
+
+# ----------------------------------------------------------------------------- the runs
+@dataclass(frozen=True)
+class CellRecord:
+    """One cell of the job: its run (``None``: not run), and the block on its exercise.
+
+    ``blocked`` (:data:`NO_ANSWER`, :data:`ANSWER_TIMED_OUT`, :data:`TEST_TIMED_OUT`, or
+    ``""``) is what held the cell's exercise when the cell came up: a blocked hidden test is
+    not run; a blocked answer cell still runs, but its error is not reported twice.
+    """
+
+    run: CellRun | None
+    blocked: str = ""
+
+
+@dataclass
+class SubmissionRuns:
+    """What running a :class:`GradingJob` gave: plain, picklable records.
+
+    ``cells`` line up with the job's cells; those after ``stop`` are ``None``. ``stop`` is
+    ``"killed"``, ``"died"``, ``"deadline"`` (the submission's time ran out before a cell)
+    or ``None``; ``out_of_time``: the submission's timeout had passed when it stopped.
+    ``failure`` is ``(row status, message)`` when nothing could be run (the kernel did not
+    start: ``kernel-failed``; a grader bug: ``internal-error``).
+    """
+
+    cells: list[CellRecord | None] = field(default_factory=list)
+    stop: str | None = None
+    out_of_time: bool = False
+    refusals: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    cell_timeout: float = 0.0
+    submission_timeout: float = 0.0
+    sandbox: str = ""  # the sandbox backend the kernel ran in ("NONE": none)
+    failure: tuple[str, str] | None = None
+
+    @classmethod
+    def failed(cls, job: GradingJob, status: str, message: str) -> "SubmissionRuns":
+        return cls([None] * len(job.cells), cell_timeout=job.cell_timeout,
+                   submission_timeout=job.submission_timeout, failure=(str(status), message))
+
+
+def _plain(value):
+    """``value`` with every mapping a plain ``dict`` (kernel outputs are NotebookNodes)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def run_cells(job: GradingJob, kernel) -> SubmissionRuns:
+    """Run ``job`` in ``kernel`` (ready; ``run_cell``/``refusals``/``kill``); kills it at the end."""
+    start = time.monotonic()
+    deadline = start + job.submission_timeout
+    sandbox = getattr(getattr(kernel, "sandbox", None), "name", "")
+    runs = SubmissionRuns(cell_timeout=job.cell_timeout, submission_timeout=job.submission_timeout,
+                          sandbox=sandbox)
+    blocked: dict[str, str] = {exercise: NO_ANSWER for exercise in job.missing}
+    try:
+        for cell in job.cells:
+            if runs.stop:
+                runs.cells.append(None)
+                continue
+            block = blocked.get(cell.exercise, "") if cell.exercise else ""
+            if cell.role == roles.HIDDEN_TESTS and block:
+                runs.cells.append(CellRecord(None, block))
+                continue
+            if time.monotonic() >= deadline:
+                runs.stop, runs.out_of_time = STOP_DEADLINE, True
+                runs.cells.append(None)
+                continue
+            run = kernel.run_cell(cell.source, timeout=job.cell_timeout, deadline=deadline)
+            run = CellRun(CellStatus(run.status), _plain(run.outputs), float(run.seconds))
+            runs.cells.append(CellRecord(run, block))
+            if run.status in KERNEL_GONE:
+                runs.stop, runs.out_of_time = run.status.value, time.monotonic() >= deadline
+            elif run.status == CellStatus.TIMEOUT and cell.role == roles.ANSWER:
+                blocked[cell.exercise] = ANSWER_TIMED_OUT
+            elif run.status == CellStatus.TIMEOUT and cell.role == roles.HIDDEN_TESTS:
+                blocked[cell.exercise] = TEST_TIMED_OUT
+    finally:
+        try:
+            runs.refusals = [(str(kind), str(detail)) for kind, detail in
+                             (kernel.refusals() if hasattr(kernel, "refusals") else [])]
+        finally:
+            kernel.kill()
+    runs.seconds = time.monotonic() - start
+    return runs
+
+
+# ----------------------------------------------------------------------------- scoring
 @dataclass
 class TestResult:
     """One hidden-test cell's outcome."""
@@ -83,12 +231,41 @@ def _error_reason(run: CellRun) -> str:
     return f"raised {text[:200]}"
 
 
-def _stop_reason(run: CellRun, timeout: float) -> str:
-    if run.status == "killed":
-        return f"the kernel was stopped: a cell ran past its time ({timeout:g} s) and ignored the interrupt"
-    if run.status == "died":
-        return "the kernel exited or crashed (sys.exit/os._exit/exit() or a crash)"
-    return run.status
+def _stop_reason(runs: SubmissionRuns) -> str:
+    if runs.out_of_time:
+        return f"the submission ran out of time ({runs.submission_timeout:g} s in all)"
+    if runs.stop == STOP_KILLED:
+        return (f"the kernel was stopped: a cell ran past its time ({runs.cell_timeout:g} s) and ignored "
+                "the interrupt")
+    return "the kernel exited or crashed (sys.exit/os._exit/exit() or a crash)"
+
+
+def _blocked_reason(block: str, runs: SubmissionRuns) -> str:
+    if block == NO_ANSWER:
+        return "no answer cell (a code cell with role \"answer\" for this exercise) in the submission"
+    if block == ANSWER_TIMED_OUT:
+        return f"the answer cell timed out ({runs.cell_timeout:g} s)"
+    return "skipped: an earlier hidden test of this exercise timed out"
+
+
+def _test_reason(cell: PlanCell, record: CellRecord | None, runs: SubmissionRuns, stopped: str) -> str:
+    """Why a hidden test scores 0 (``""``: it passed)."""
+    if record is None or record.run is None:
+        return _blocked_reason(record.blocked, runs) if record is not None else stopped
+    run = record.run
+    if run.status in KERNEL_GONE:
+        return stopped
+    if run.status == CellStatus.TIMEOUT:
+        return f"timed out after {runs.cell_timeout:g} s (an infinite loop?)"
+    if run.status == CellStatus.OUTPUT_TOO_LARGE:
+        return "printed too much output"
+    if run.status == CellStatus.ERROR:
+        return _error_reason(run)
+    try:
+        same, _ = compare(run.outputs, cell.expected)
+    except Exception as error:  # noqa: BLE001 - outputs that cannot be compared
+        return f"its output could not be compared ({type(error).__name__})"
+    return "" if same else "output differs from the expected output"
 
 
 def _test_reasons(tests: list[TestResult]) -> list[str]:
@@ -106,73 +283,65 @@ def _test_reasons(tests: list[TestResult]) -> list[str]:
     return reasons
 
 
-def execute(grading: GradingNotebook, kernel, *, cell_timeout: float, submission_timeout: float,
-            learner: str = "", solutions_hash: str = "", sandbox: str = "bwrap") -> SubmissionResult:
-    """Run ``grading`` in ``kernel`` (a ready :class:`SandboxedKernel`); kills it at the end."""
-    start = time.monotonic()
-    deadline = start + submission_timeout
-    result = SubmissionResult(learner, grading.lesson, "graded", {e: 0 for e in grading.max_points},
-                              dict(grading.max_points), solutions_hash=solutions_hash, sandbox=sandbox)
-    exercise_notes: dict[str, str] = {e: "no answer cell (a code cell with role \"answer\" for this "
-                                      "exercise) in the submission" for e in grading.missing}
-    stopped: str | None = None
-    try:
-        for cell in grading.cells:
-            skip = stopped or (exercise_notes.get(cell.exercise) if cell.role == roles.HIDDEN_TESTS else None)
-            if cell.role == roles.HIDDEN_TESTS and skip:
-                result.tests.append(TestResult(cell.exercise, cell.number, 0, cell.points, skip))
-                continue
-            if stopped:
-                continue
-            if time.monotonic() >= deadline:
-                stopped = f"the submission ran out of time ({submission_timeout:g} s in all)"
-                result.status = "timed-out"
-                continue
-            run = kernel.run_cell(cell.source, timeout=cell_timeout, deadline=deadline)
-            if run.status in ("killed", "died"):
-                stopped = _stop_reason(run, cell_timeout)
-                if time.monotonic() >= deadline:
-                    stopped = f"the submission ran out of time ({submission_timeout:g} s in all)"
-                result.status = "timed-out" if run.status == "killed" else "kernel-died"
-                if cell.role == roles.HIDDEN_TESTS:
-                    result.tests.append(TestResult(cell.exercise, cell.number, 0, cell.points, stopped))
-                continue
-            if cell.role == roles.ANSWER:
-                if run.status == "timeout":
-                    exercise_notes[cell.exercise] = f"the answer cell timed out ({cell_timeout:g} s)"
-                elif run.status == "error" and cell.exercise not in exercise_notes:
-                    # Later hidden tests still run: a failing line after a good def is not fatal.
-                    result.reasons.append(f"{cell.exercise}: answer cell {_error_reason(run)}")
-                continue
-            if cell.role != roles.HIDDEN_TESTS:
-                continue
-            printed = stdout_text(run.outputs)
-            if run.status == "timeout":
-                reason = f"timed out after {cell_timeout:g} s (an infinite loop?)"
-                exercise_notes[cell.exercise] = f"skipped: an earlier hidden test of this exercise timed out"
-            elif run.status == "output-too-large":
-                reason = "printed too much output"
-            elif run.status == "error":
-                reason = _error_reason(run)
-            else:
-                try:
-                    same, _ = compare(run.outputs, cell.expected)
-                    reason = "" if same else "output differs from the expected output"
-                except Exception as error:  # noqa: BLE001 - outputs nbval cannot compare
-                    reason = f"its output could not be compared ({type(error).__name__})"
-            points = cell.points if not reason else 0
-            result.tests.append(TestResult(cell.exercise, cell.number, points, cell.points, reason, printed))
-            result.points[cell.exercise] = result.points.get(cell.exercise, 0) + points
-    finally:
-        refusals = kernel.refusals() if hasattr(kernel, "refusals") else []
-        kernel.kill()
-    result.reasons.extend(_test_reasons(result.tests))
-    seen = set()
+def _refusal_reasons(refusals) -> list[str]:
+    reasons, seen = [], set()
     for kind, detail in refusals:
         if (kind, detail) not in seen:
             seen.add((kind, detail))
-            result.reasons.append(f"refused: {REFUSAL_NAMES.get(kind, kind)} ({detail.strip(chr(39))[:120]})")
-    if stopped and result.status == "graded":
-        result.status = "incomplete"
-    result.seconds = time.monotonic() - start
+            reasons.append(f"refused: {REFUSAL_NAMES.get(kind, kind)} ({detail.strip(chr(39))[:120]})")
+    return reasons
+
+
+def _status(runs: SubmissionRuns) -> RowStatus:
+    if runs.stop == STOP_DIED:
+        return RowStatus.KERNEL_DIED
+    if runs.stop in (STOP_KILLED, STOP_DEADLINE):
+        return RowStatus.TIMED_OUT
+    return RowStatus.GRADED
+
+
+def score(plan: GradingNotebook, runs: SubmissionRuns, *, learner: str = "",
+          solutions_hash: str = "") -> SubmissionResult:
+    """The result of ``plan`` from its ``runs``: each hidden test's output against the expected.
+
+    Pure: reads only its arguments (``plan`` holds the expected outputs, ``runs`` what the
+    kernel did). A hidden test scores its points when nbval finds its outputs equal to the
+    expected ones, else 0 with a reason.
+    """
+    result = SubmissionResult(learner, plan.lesson, RowStatus.GRADED, {e: 0 for e in plan.max_points},
+                              dict(plan.max_points), solutions_hash=solutions_hash,
+                              sandbox=runs.sandbox or "bwrap", seconds=runs.seconds)
+    if runs.failure is not None:
+        status, message = runs.failure
+        result.status, result.reasons = RowStatus(status), [message]
+        return result
+    if len(runs.cells) != len(plan.cells):
+        raise ValueError(f"runs has {len(runs.cells)} cell records for a plan of {len(plan.cells)} cells: "
+                         "run the job made from this plan (job_for(plan, ...))")
+    stopped = _stop_reason(runs) if runs.stop else ""
+    for cell, record in zip(plan.cells, runs.cells):
+        if cell.role == roles.HIDDEN_TESTS:
+            reason = _test_reason(cell, record, runs, stopped)
+            printed = stdout_text(record.run.outputs) if record is not None and record.run is not None \
+                and record.run.status not in KERNEL_GONE else ""
+            points = 0 if reason else cell.points
+            result.tests.append(TestResult(cell.exercise, cell.number, points, cell.points, reason, printed))
+            result.points[cell.exercise] = result.points.get(cell.exercise, 0) + points
+        elif (cell.role == roles.ANSWER and record is not None and record.run is not None
+              and record.run.status == CellStatus.ERROR and not record.blocked):
+            # Later hidden tests still run: a failing line after a good def is not fatal.
+            result.reasons.append(f"{cell.exercise}: answer cell {_error_reason(record.run)}")
+    result.reasons.extend(_test_reasons(result.tests))
+    result.reasons.extend(_refusal_reasons(runs.refusals))
+    result.status = _status(runs)
+    return result
+
+
+def execute(grading: GradingNotebook, kernel, *, cell_timeout: float, submission_timeout: float,
+            learner: str = "", solutions_hash: str = "", sandbox: str = "bwrap") -> SubmissionResult:
+    """Run ``grading`` in ``kernel`` (a ready :class:`SandboxedKernel`) and score it; kills it at the end."""
+    job = job_for(grading, cell_timeout=cell_timeout, submission_timeout=submission_timeout)
+    runs = run_cells(job, kernel)
+    result = score(grading, runs, learner=learner, solutions_hash=solutions_hash)
+    result.sandbox = sandbox
     return result

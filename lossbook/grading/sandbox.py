@@ -44,6 +44,9 @@ RUNTIME_MOUNT = "/opt/lossbook-grading"
 WORKDIR = "/tmp/work"
 HOMEDIR = f"{WORKDIR}/.home"
 SOCKETDIR = f"{WORKDIR}/.kernel"
+#: Where a kernel forked by the fork server finds its connection file (a small read-only
+#: tmpfs of its own, mounted by its sandbox's init; see ``standin/forkserver.py``).
+FORKED_CONNECTION_DIR = "/tmp/.kernel-connection"
 #: ``setpriv`` options that make the kernel "nobody" with no capabilities, ever.
 DROP_TO_NOBODY = (f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups",
                   "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs")
@@ -202,38 +205,10 @@ class Sandbox:
             return limits + list(argv)
         if self.backend == "unshare":
             return limits + self._unshare_command(kernel_dir, argv)
-        roots = python_roots()
-        cmd = limits + [self.bwrap, "--ro-bind", "/usr", "/usr"]
-        for name in ("lib", "lib64", "bin", "sbin"):
-            if os.path.islink(f"/{name}"):
-                cmd += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
-            elif os.path.isdir(f"/{name}"):
-                cmd += ["--ro-bind", f"/{name}", f"/{name}"]
-        # The private /tmp comes before the Python environment's binds: a virtual
-        # environment may itself live under /tmp (a CI clone), and a later tmpfs would hide it.
-        size = ["--size", str(self.limits.tmp_mb * 1024 * 1024)] if self.tmp_size else []
-        cmd += [*size, "--perms", "0755", "--tmpfs", "/tmp"]
-        if self.as_root:
-            cmd += ["--dir", WORKDIR]
-        else:
-            cmd += [*size, "--perms", "0700", "--tmpfs", WORKDIR, "--dir", HOMEDIR, "--dir", SOCKETDIR]
-        made = {Path("/"), Path("/tmp"), Path(WORKDIR)}
-        for root in roots:
-            if not _inside(root, [Path("/usr")]):
-                # Folders leading to it traversable by "nobody" (bwrap makes them 0700 as
-                # root): a Python under /root, mode 0700 outside, is reachable inside.
-                cmd += _parents(root, made) + ["--ro-bind", str(root), str(root)]
-        for path in self.hidden:
-            real = _real(path)
-            if real.exists() and _inside(real, roots + [Path("/usr")]):
-                cmd += ["--tmpfs", str(real)]
-        cmd += ["--proc", "/proc"]
-        for name in PROC_READ_ONLY:
-            if os.path.exists(f"/proc/{name}"):
-                cmd += ["--ro-bind", f"/proc/{name}", f"/proc/{name}"]
+        made: set = set()
+        cmd = limits + [self.bwrap, *self._read_only_view(made)]
         connection = str(Path(kernel_dir) / "kernel.json")
-        cmd += ["--dev", "/dev", *_parents(Path(RUNTIME_MOUNT), made), "--ro-bind", str(self.runtime), RUNTIME_MOUNT,
-                *_parents(Path(connection), made), "--ro-bind", connection, connection]
+        cmd += [*_parents(Path(connection), made), "--ro-bind", connection, connection]
         if self.as_root:
             cmd += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
                     "--cap-drop", "ALL"]
@@ -249,6 +224,69 @@ class Sandbox:
         if self.as_root:
             return cmd + self._root_start(argv)
         return cmd + ["/bin/sh", "-c", f'cd {WORKDIR} && exec "$@"', "lossbook-kernel", *argv]
+
+    def _read_only_view(self, made: set) -> list[str]:
+        """bwrap options for what every kernel sees: ``/usr``, the Python installation and the
+        grading runtime read-only, the course folders masked, a private ``/tmp``, ``/proc``
+        (machine-wide parts read-only) and a minimal ``/dev``."""
+        roots = python_roots()
+        cmd = ["--ro-bind", "/usr", "/usr"]
+        for name in ("lib", "lib64", "bin", "sbin"):
+            if os.path.islink(f"/{name}"):
+                cmd += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
+            elif os.path.isdir(f"/{name}"):
+                cmd += ["--ro-bind", f"/{name}", f"/{name}"]
+        # The private /tmp comes before the Python environment's binds: a virtual
+        # environment may itself live under /tmp (a CI clone), and a later tmpfs would hide it.
+        size = ["--size", str(self.limits.tmp_mb * 1024 * 1024)] if self.tmp_size else []
+        cmd += [*size, "--perms", "0755", "--tmpfs", "/tmp"]
+        if self.as_root:
+            cmd += ["--dir", WORKDIR]
+        else:
+            cmd += [*size, "--perms", "0700", "--tmpfs", WORKDIR, "--dir", HOMEDIR, "--dir", SOCKETDIR]
+        made |= {Path("/"), Path("/tmp"), Path(WORKDIR)}
+        for root in roots:
+            if not _inside(root, [Path("/usr")]):
+                # Folders leading to it traversable by "nobody" (bwrap makes them 0700 as
+                # root): a Python under /root, mode 0700 outside, is reachable inside.
+                cmd += _parents(root, made) + ["--ro-bind", str(root), str(root)]
+        for path in self.hidden:
+            real = _real(path)
+            if real.exists() and _inside(real, roots + [Path("/usr")]):
+                cmd += ["--tmpfs", str(real)]
+        cmd += ["--proc", "/proc"]
+        for name in PROC_READ_ONLY:
+            if os.path.exists(f"/proc/{name}"):
+                cmd += ["--ro-bind", f"/proc/{name}", f"/proc/{name}"]
+        cmd += ["--dev", "/dev", *_parents(Path(RUNTIME_MOUNT), made), "--ro-bind", str(self.runtime), RUNTIME_MOUNT]
+        return cmd
+
+    #: Capabilities the fork server's template keeps to set up each child (see
+    #: ``standin/forkserver.py``); every child drops them all before it starts a kernel.
+    TEMPLATE_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_CHOWN",
+                     "CAP_DAC_OVERRIDE", "CAP_FOWNER")
+
+    def template_command(self, argv: list[str]) -> list[str]:
+        """The command line of the fork server's template (grader running as root, bwrap).
+
+        The same read-only view as :meth:`command`, no network, IPC or UTS of the host, but
+        the host's pid namespace (the template reports its children's pids to the grader,
+        which reaches their sockets through ``/proc/<pid>/root``), no limits and
+        :data:`TEMPLATE_CAPS`: each child makes its own namespaces, mounts, limits and
+        becomes "nobody" itself. The template never runs learner code.
+        """
+        if not (self.isolated and self.backend == "bwrap" and self.as_root):
+            raise ValueError("sandbox: a fork server needs bwrap and a grader running as root "
+                             f"(this one: backend={self.backend!r}, as_root={self.as_root}); "
+                             "start kernels one by one (SandboxedKernel) instead")
+        cmd = [self.bwrap, *self._read_only_view(set()), "--perms", "0755", "--dir", FORKED_CONNECTION_DIR,
+               "--unshare-ipc", "--unshare-net", "--unshare-uts", "--cap-drop", "ALL"]
+        for cap in self.TEMPLATE_CAPS:
+            cmd += ["--cap-add", cap]
+        cmd += ["--die-with-parent", "--new-session", "--clearenv", "--chdir", "/"]
+        for key, value in kernel_environment(self.guards).items():
+            cmd += ["--setenv", key, value]
+        return cmd + list(argv)
 
     def _root_start(self, argv: list[str]) -> list[str]:
         """Inside, as root: mount the private tmpfs, then become "nobody" and start ``argv``."""

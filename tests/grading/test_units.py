@@ -342,3 +342,69 @@ def test_remove_tree_removes_a_chain_deeper_than_the_recursion_limit(tmp_path):
         os.close(fd)
     remove_tree(top)
     assert not top.exists()
+
+
+def _check_notebook(path, *cells):
+    import nbformat
+
+    from lossbook.notebook_roles import set_role
+
+    nb = nbformat.v4.new_notebook()
+    for source, role in cells:
+        cell = nbformat.v4.new_code_cell(source)
+        if role:
+            set_role(cell, role, "mse")
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+
+
+MSE = "import numpy as np\ndef mse(y_true, y_pred):\n    return float(np.mean((np.asarray(y_pred, float) - np.asarray(y_true, float)) ** 2))"
+
+
+@pytest.mark.slow
+def test_lossbook_check_decides_from_the_status_not_the_text(tmp_path, capsys):
+    """A check cell that prints a tick without a passing CheckResult fails; a passing
+    result after other printed text passes."""
+    fake = tmp_path / "fake.ipynb"
+    _check_notebook(fake, ("def mse(y_true, y_pred):\n    return 0.0", "answer"),
+                    ("print('✔ Passed — mse: all cases passed.')", "check"))
+    assert main(["check", str(fake), "--timeout", "60"]) == 1
+    assert "some checks did not pass" in capsys.readouterr().out
+    real = tmp_path / "real.ipynb"
+    _check_notebook(real, (MSE, "answer"),
+                    ("from lossbook import check\nprint('checking mse')\ncheck('mse', mse)", "check"))
+    assert main(["check", str(real), "--timeout", "60"]) == 0
+    out = capsys.readouterr().out
+    assert "checking mse\n✔ Passed — mse" in out and "all checks passed" in out
+    wrong = tmp_path / "wrong.ipynb"
+    _check_notebook(wrong, (MSE.replace("np.mean", "np.sum"), "answer"),
+                    ("from lossbook import check\ncheck('mse', mse)", "check"))
+    assert main(["check", str(wrong), "--timeout", "60"]) == 1
+    assert "Not yet — mse" in capsys.readouterr().out
+
+
+def test_status_enums_keep_their_words_and_match_the_tables(tmp_path):
+    from lossbook.exercises.feedback import STATUSES as CHECK_STYLES
+    from lossbook.grading.batch import NO_FEEDBACK, STATUSES
+    from lossbook.status import CellStatus, CheckStatus, ProgressStatus, RowStatus
+
+    assert [s.value for s in CheckStatus] == ["passed", "failed", "not-attempted", "error", "timeout"]
+    assert set(CHECK_STYLES) == set(CheckStatus)
+    assert [s.value for s in ProgressStatus] == ["passed", "attempted", "not started"]
+    assert [s.value for s in CellStatus] == ["ok", "error", "timeout", "killed", "died", "output-too-large"]
+    assert list(STATUSES) == list(RowStatus) and set(NO_FEEDBACK) <= set(RowStatus)
+    assert "duplicate" not in {s.value for s in RowStatus}  # retired
+    write_rows(tmp_path / "g.csv", [Row("ana", "02_mse", {"mse": 0}, 0, 3, RowStatus.TIMED_OUT, [], "h")])
+    (row,) = read_rows(tmp_path / "g.csv")
+    assert row["status"] == "timed-out" and type(row["status"]) is str
+    assert json.dumps({"s": CheckStatus.NOT_ATTEMPTED}) == '{"s": "not-attempted"}'
+
+
+def test_submission_errors_carry_row_statuses(tmp_path):
+    from lossbook.grading.assemble import load_submission
+    from lossbook.status import RowStatus
+
+    (tmp_path / "x.ipynb").write_text('{"cells": [], "nbformat": 3}')
+    with pytest.raises(SubmissionError) as caught:
+        load_submission(tmp_path / "x.ipynb")
+    assert caught.value.status is RowStatus.WRONG_NBFORMAT
