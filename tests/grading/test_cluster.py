@@ -254,8 +254,13 @@ def test_a_worker_killed_mid_batch_loses_no_row_and_doubles_none(cluster, mixed,
     proc = subprocess.Popen([sys.executable, "-m", "lossbook", "grade", str(subs), "--out", str(out),
                              "--timeout", str(CELL_TIMEOUT), "--scheduler", cluster.address],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cluster.env, cwd=REPO)
-    # The first worker seen running a correct submission's task (s000-s009), once.
-    killed = _kill_while_executing(cluster, proc, lambda key: "-s00" in key, limit=1)
+    # The worker seen running the looping submission (the batch's last), once: its cell runs
+    # for the whole cell timeout, so the poll always sees it (a correct submission on a forked
+    # kernel can finish between two polls on a quiet machine).
+    from benchmarks.bench_grading import WRONG
+
+    looping = f"-s{10 + len(WRONG):03d}-"
+    killed = _kill_while_executing(cluster, proc, lambda key: looping in key, limit=1)
     stdout, stderr = proc.communicate(timeout=600)
     assert proc.returncode == 0, stderr[-3000:]
     assert len(killed) == 1, "no worker was seen running a task"
@@ -270,7 +275,13 @@ def test_a_submission_that_kills_its_workers_ends_as_kernel_died(cluster, tmp_pa
     from benchmarks.bench_grading import _answers
 
     subs = tmp_path / "submissions"
-    write_lossbook_batch(subs, [_answers()] * 3)
+    answers = _answers()
+    # The killer's first answer waits 4 s (well inside the cell timeout) so that each worker
+    # running it is seen by the poll and killed; otherwise a forked kernel can finish it
+    # between two polls and it is graded instead (seen on a quiet machine).
+    first = next(iter(answers))
+    killer = {**answers, first: "import time\ntime.sleep(4)\n" + answers[first]}
+    write_lossbook_batch(subs, [answers, killer, answers])
     (subs / "s001").rename(subs / "killer")
     out = tmp_path / "cluster.csv"
     proc = subprocess.Popen([sys.executable, "-m", "lossbook", "grade", str(subs), "--out", str(out),
