@@ -43,12 +43,19 @@ SLOW = {
     "tests/exercises/test_robustness.py": "forked checks under load (BLAS threads, time-outs)",
     **{f"tests/explorers/test_{name}.py": "every control of an explorer swept, frames drawn"
        for name in ("barron", "cross_entropy", "hinge_margin", "loss_vs_cost", "mse_line_fit",
-                    "outlier_experiment", "regularization_paths", "robust_fit", "welcome")},
+                    "outlier_experiment", "regularization_paths", "robust_fit", "welcome",
+                    "calibration", "embedding_forces", "network_training",
+                    "regularization_paths_claims")},
 }
 #: Single tests (path::name prefix) that start kernels in otherwise quick files.
 SLOW_TESTS = {
     "tests/grading/test_units.py::test_lossbook_check_runs_visible_checks": "runs notebooks in kernels",
     "tests/course/test_release.py::test_released_answers_run": "runs notebooks in kernels",
+    # The three tests of the `graded` fixture: one sandboxed grading batch (about 100 s).
+    **{f"tests/grading/test_agreement.py::{name}": "grades a corpus in sandboxed kernels"
+       for name in ("test_check_and_grade_give_the_same_verdict_per_exercise",
+                    "test_forbidden_implementations_give_the_same_reason",
+                    "test_honest_answers_written_differently_pass_both")},
 }
 
 
