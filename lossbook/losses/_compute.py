@@ -8,6 +8,15 @@ cache instead of making a round trip to memory, which for arrays of millions of 
 is several times faster than evaluating the formula on the whole arrays at once. The
 numbers are the same (up to the order of summation).
 
+The sums of ``reduction="mean" | "sum"`` take fewer passes over a block than forming
+every loss (issue 13): :func:`dot` (BLAS, in pieces of at most :data:`DOT_MAX` values so
+that OpenBLAS stays on one thread), :func:`sum_log` (one ``log`` per 64 elements: the log
+of their product), :func:`full` (``np.maximum``/``np.minimum`` against a constant array,
+twice as fast as against a scalar) and :func:`sum_blocks`. Where such a sum is exact only
+to about ``n·ε`` (absolute), the loss checks whether that could matter to its relative
+precision and then sums element by element. Up to :data:`SMALL` values every loss
+evaluates its formula on the whole arrays, which has the least overhead per call.
+
 ``row_sum`` and ``row_max`` are ``a.sum(axis=-1)`` and ``a.max(axis=-1)``, which numpy
 computes an order of magnitude slower than a whole-array reduction when the last axis
 is short (a few classes).
@@ -94,6 +103,24 @@ def grad_terms(terms, reduction: str, n: int, *arrays, rowwise: bool = False, **
     return out if rowwise else out.reshape(pred.shape)
 
 
+def flat_index(a: np.ndarray, idx: np.ndarray):
+    """Indices into ``a.reshape(-1)`` of ``a[i, idx[i]]`` for a C-contiguous ``(n, C)``
+    array (one gather, several times faster than ``take_along_axis``), else None."""
+    if a.ndim != 2 or idx.ndim != 1 or not a.flags.c_contiguous:
+        return None
+    flat = np.arange(0, a.size, a.shape[1])
+    flat += idx
+    return flat
+
+
+def pick(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[i, idx[i]]`` for every row ``i`` (the entry of each row's correct class)."""
+    flat = flat_index(a, idx)
+    if flat is not None:
+        return a.reshape(-1)[flat]
+    return np.take_along_axis(a, idx[..., None], axis=-1)[..., 0]
+
+
 def row_sum(a: np.ndarray) -> np.ndarray:
     """``a.sum(axis=-1)``."""
     return np.einsum("...j->...", a)
@@ -120,6 +147,10 @@ def row_max(a: np.ndarray) -> np.ndarray:
 DOT_MAX = 8192
 #: Factors per product in :func:`sum_log`: 64 factors in [1, 2] stay below 2^64.
 GROUP = 64
+#: Up to this many values the fast sums do not pay for their set-up (buffers, more numpy
+#: calls); the losses then evaluate their formula on the whole arrays, as for
+#: ``reduction="none"`` (``train.fit`` on small data calls them thousands of times).
+SMALL = 2048
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -224,7 +255,7 @@ def reduce_residual(terms, reduction: str, y: np.ndarray, p: np.ndarray, check,
     inf loss), so valid input costs no extra pass.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        if reduction == "none" or (summer is None and p.size <= BLOCK):
+        if reduction == "none" or (summer is None and p.size <= BLOCK) or p.size <= SMALL:
             losses = terms(p - y, **params)
             result = np.add.reduce(losses, axis=None)
             if not np.isfinite(result):
@@ -259,6 +290,19 @@ def grad_residual(terms, reduction: str, y: np.ndarray, p: np.ndarray, check, **
     A number ``terms`` is a linear gradient ``terms · r`` (the MSE's ``2r``)."""
     scale = 1.0 / p.size if reduction == "mean" else 1.0
     dtype = np.result_type(p, 1.0)
+    if p.size <= SMALL:
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = p - y
+            if not np.isfinite(np.add.reduce(r, axis=None)):
+                check(y, p)
+            if isinstance(terms, float):
+                r *= terms * scale
+                return r.astype(dtype, copy=False)
+            flat = r.reshape(-1)  # the formulas take 1-D blocks
+            terms(flat, out=flat, **params)
+        if scale != 1.0:
+            r *= scale
+        return r.astype(dtype, copy=False)
     out = np.empty(p.size, dtype=dtype)
     r_buffer = np.empty(min(p.size, BLOCK), dtype=np.result_type(y, p, 1.0))
     with np.errstate(over="ignore", invalid="ignore"):

@@ -23,8 +23,8 @@ from lossbook._validation import (
     check_probabilities, check_reduction, check_rows_sum_to_one, check_scalar,
 )
 from lossbook.losses import _compute
-from lossbook.losses._compute import full, grad_terms, reduce_terms, row_max, row_sum, \
-    sum_blocks, sum_log, total
+from lossbook.losses._compute import SMALL, full, grad_terms, reduce_terms, row_max, \
+    row_sum, sum_blocks, sum_log, total
 
 __all__ = [
     "EPS", "sigmoid", "softmax", "log_softmax",
@@ -154,7 +154,7 @@ def _logsumexp(z, axis=-1):
 
 def _softmax(z, axis=-1):
     if axis in (-1, z.ndim - 1):
-        if z.ndim == 2 and z.size:
+        if z.ndim == 2 and z.size and z.shape[1] >= 2:
             # Shifted by the whole array's maximum (one reduction instead of a row
             # maximum's several passes), unless a row's sum comes out too small
             e = z - np.maximum.reduce(z, axis=None)
@@ -224,7 +224,7 @@ _SUM_LOG_MIN_MEAN = 4 * float(np.finfo(np.float64).eps) / 1e-12
 
 
 def _reduce_bce_with_logits(y, z, reduction):
-    if reduction != "none" and z.dtype == np.float64:
+    if reduction != "none" and z.dtype == np.float64 and z.size > SMALL:
         result = sum_blocks(_sum_bce_with_logits, y, z)
         if result >= _SUM_LOG_MIN_MEAN * z.size:
             return result if reduction == "sum" else result / z.size
@@ -469,22 +469,8 @@ def _targets(y_true, pred: np.ndarray, func: str, pred_name: str):
     return y
 
 
-def _flat_index(a: np.ndarray, idx: np.ndarray):
-    """Indices into ``a.reshape(-1)`` of ``a[i, idx[i]]`` for a C-contiguous ``(n, C)``
-    array (one gather, several times faster than ``take_along_axis``), else None."""
-    if a.ndim != 2 or idx.ndim != 1 or not a.flags.c_contiguous:
-        return None
-    flat = np.arange(0, a.size, a.shape[1])
-    flat += idx
-    return flat
-
-
-def _pick(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``a[i, idx[i]]`` for every row ``i`` (the entry of each row's correct class)."""
-    flat = _flat_index(a, idx)
-    if flat is not None:
-        return a.reshape(-1)[flat]
-    return np.take_along_axis(a, idx[..., None], axis=-1)[..., 0]
+_flat_index = _compute.flat_index
+_pick = _compute.pick
 
 
 def _subtract_at(a: np.ndarray, idx: np.ndarray, values) -> None:
@@ -531,7 +517,8 @@ def _softmax_cross_entropy_rows(target, z, smoothing):
     ``exp`` pass over the block (a row maximum of few classes costs numpy several passes).
     Every exponent is still ≤ 0; a row whose maximum lies more than 40 below ``M``
     (:func:`_tiny_row_sum`) makes the block take the per-row form."""
-    if z.ndim != 2 or not _is_index(target, z):
+    if z.ndim != 2 or z.shape[1] < 2 or not _is_index(target, z):
+        # (one class: the per-row form gives the exact loss 0, which a numeric gradient needs)
         return _softmax_cross_entropy(target, z, smoothing)
     n_rows, n_classes = z.shape
     shift = np.maximum.reduce(z, axis=None)

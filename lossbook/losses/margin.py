@@ -17,8 +17,8 @@ from lossbook._validation import (
     check_reduction,
     check_scalar, check_signed_labels,
 )
-from lossbook.losses._compute import dot, full, grad_terms, reduce_terms, row_sum, sum_blocks, \
-    total
+from lossbook.losses._compute import BLOCK, SMALL, dot, flat_index, full, grad_terms, pick, \
+    reduce_terms, row_sum, sum_blocks, total
 
 __all__ = [
     "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -67,7 +67,7 @@ def _reduce_margins(terms, summer, y_true, scores, reduction, func):
     """The hinge-type loss ``terms``; its sum by blocks with the scores' NaN/inf check
     folded into the pass (``summer``), the exact check (and its message) only when the
     result is not finite."""
-    if reduction == "none":
+    if reduction == "none" or np.size(scores) <= SMALL:
         y, s = _signed_pair(y_true, scores, reduction, func)
         return reduce_terms(terms, reduction, y, s)
     y, s = _signed_pair(y_true, scores, reduction, func, finite=False)
@@ -215,25 +215,42 @@ def _multiclass_inputs(y_true, scores, margin, reduction, func):
     return y, s, margin
 
 
+def _violations(y, s, margin):
+    """``max(0, s_j − s_y + margin)`` for every class (the true class's entry is ``margin``),
+    with the correct score picked by one gather and the maximum taken against an array."""
+    m = np.subtract(s, pick(s, y)[..., None])
+    m += margin
+    flat = m.reshape(-1)
+    np.maximum(flat, full(0.0, flat) if flat.size <= BLOCK else 0.0, out=flat)
+    return m
+
+
 def _margins(y, s, margin):
     """``max(0, s_j − s_y + margin)`` for every class, with the true class set to 0."""
-    correct = np.take_along_axis(s, y[..., None], axis=-1)
-    m = np.maximum(0.0, s - correct + margin)
-    np.put_along_axis(m, y[..., None], 0.0, axis=-1)
+    m = _violations(y, s, margin)
+    flat = flat_index(m, y)
+    if flat is not None:
+        m.reshape(-1)[flat] = 0.0
+    else:
+        np.put_along_axis(m, y[..., None], 0.0, axis=-1)
     return m
 
 
 def _multiclass_hinge(y, s, margin):
-    correct = np.take_along_axis(s, y[..., None], axis=-1)
     # Summing over *all* classes also counts j = y_i, whose term is max(0, Δ) = Δ:
     # subtracting it is cheaper than zeroing that entry first.
-    return row_sum(np.maximum(0.0, s - correct + margin)) - margin
+    return row_sum(_violations(y, s, margin)) - margin
 
 
 def _multiclass_hinge_grad(y, s, margin):
     active = (_margins(y, s, margin) > 0).astype(s.dtype)  # 1 for every violating class
     # The correct class's score is in every violated margin, with a minus sign.
-    np.put_along_axis(active, y[..., None], -row_sum(active)[..., None], axis=-1)
+    counts = -row_sum(active)
+    flat = flat_index(active, y)
+    if flat is not None:
+        active.reshape(-1)[flat] = counts
+    else:
+        np.put_along_axis(active, y[..., None], counts[..., None], axis=-1)
     return active
 
 

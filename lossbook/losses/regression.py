@@ -16,8 +16,8 @@ import numpy as np
 
 from lossbook._validation import check_finite, check_pair, check_scalar
 from lossbook.losses._compat import positional_options
-from lossbook.losses._compute import dot, full, grad_residual, log1p, reduce_residual, \
-    sum_log, total
+from lossbook.losses._compute import SMALL, dot, full, grad_residual, log1p, \
+    reduce_residual, sum_log, total
 
 __all__ = [
     "mse", "mse_grad", "mae", "mae_grad", "huber", "huber_grad",
@@ -332,7 +332,7 @@ def log_cosh(y_true, y_pred, *, reduction="mean"):
     array([  0.        , 999.30685282])
     """
     y, p, check = _inputs(y_true, y_pred, reduction, "log_cosh")
-    if reduction == "none":
+    if reduction == "none" or p.size <= SMALL:
         return reduce_residual(_log_cosh, reduction, y, p, check)
     result = reduce_residual(_log_cosh, "sum", y, p, check, summer=_sum_log_cosh)
     if result < _LOG_COSH_MIN_MEAN * p.size:  # tiny residuals: sum the per-element form

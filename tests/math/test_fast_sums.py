@@ -306,3 +306,48 @@ def test_fast_sums_keep_the_empty_and_shape_errors(loss):
         loss([], [])
     with pytest.raises(ValueError, match="must have the same shape"):
         loss(np.zeros(4), np.zeros((4, 1)))
+
+
+# ---------------------------------------------------------------------------
+# The validation's fast paths
+# ---------------------------------------------------------------------------
+def _outcome(fn, *args, **kwargs):
+    try:
+        return ("value", fn(*args, **kwargs))
+    except (TypeError, ValueError) as error:
+        return (type(error).__name__, str(error))
+
+
+@SETTINGS
+@given(value=st.floats(allow_nan=True, allow_infinity=True),
+       low=st.sampled_from([None, 0.0, -1.0]), high=st.sampled_from([None, 1.0, 0.5]),
+       low_open=st.booleans(), high_open=st.booleans())
+def test_check_scalar_float_fast_path_agrees_with_the_general_path(value, low, high, low_open,
+                                                                   high_open):
+    from lossbook._validation import check_scalar
+    kw = dict(low=low, high=high, low_open=low_open, high_open=high_open, fix="a fix")
+    fast = _outcome(check_scalar, value, "q", "f", **kw)
+    general = _outcome(check_scalar, np.float64(value), "q", "f", **kw)  # not a plain float
+    assert fast == general
+
+
+@SETTINGS
+@given(arrays(np.float64, st.integers(4097, 6000),
+              elements=st.floats(allow_nan=True, allow_infinity=True)
+              | st.sampled_from([1.7e308, -1.7e308, 0.0])))
+def test_check_finite_one_pass_path_refuses_exactly_nan_and_inf(a):
+    from lossbook._validation import check_finite
+    outcome = _outcome(check_finite, a, "z", "f")
+    if np.isfinite(a).all():
+        assert outcome == ("value", None)  # huge finite values overflow the sum: still fine
+    else:
+        bad = np.flatnonzero(~np.isfinite(a))[0]
+        assert outcome[0] == "ValueError" and f"(first at index {bad})" in outcome[1]
+
+
+def test_softmax_cross_entropy_of_one_class_is_exactly_zero():
+    # the block shift would leave a rounding residue of log(exp(z − M)) − (z − M); one
+    # class keeps the per-row form, whose loss is exactly 0 (a numeric gradient needs it)
+    z = np.array([[1.0], [-2.0], [5.0]])
+    assert (L.softmax_cross_entropy([0, 0, 0], z, reduction="none") == 0.0).all()
+    assert (L.softmax_cross_entropy_grad([0, 0, 0], z) == 0.0).all()
