@@ -11,6 +11,7 @@ wrong.
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -93,13 +94,23 @@ def as_float_array(x, name: str, func: str, *, allow_empty: bool = False,
     return arr
 
 
+#: Above this many values check_finite's fast path is one sum instead of a min and a max.
+_ONE_PASS_FINITE_CHECK = 4096
+
+
 def check_finite(arr: np.ndarray, name: str, func: str) -> None:
     """Raise ``ValueError`` if ``arr`` holds NaN or +-inf."""
     if arr.size == 0:
         return
     # The minimum and the maximum are cheaper than np.isfinite(arr).all() (no boolean
-    # temporary) and, unlike a sum, cannot overflow: a NaN anywhere makes both NaN, and
-    # an inf shows as one of them. Only then is the exact (slower) diagnosis needed.
+    # temporary) and cannot overflow: a NaN anywhere makes both NaN, and an inf shows as
+    # one of them. Large arrays take one pass, a sum, instead of those two: it is finite
+    # unless there is a NaN or inf, or finite values overflow it (then the two are taken).
+    # Only when they fail is the exact (slower) diagnosis needed.
+    if arr.size > _ONE_PASS_FINITE_CHECK:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.add.reduce(arr, axis=None)):
+                return
     if -np.inf < np.minimum.reduce(arr, axis=None) and \
             np.maximum.reduce(arr, axis=None) < np.inf:
         return
@@ -240,6 +251,12 @@ def check_scalar(value, name: str, func: str, *, low: float | None = None,
                  high: float | None = None, low_open: bool = False,
                  high_open: bool = False, fix: str = "") -> float:
     """Check that ``value`` is one finite real number in the given interval; return it."""
+    if type(value) is float:  # the common case, without the ABC and numpy checks below
+        fine = math.isfinite(value) and \
+            (low is None or (value > low if low_open else value >= low)) and \
+            (high is None or (value < high if high_open else value <= high))
+        if fine:
+            return value
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
         value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):

@@ -6,8 +6,11 @@ Each notebook runs in a fresh kernel in its own folder (as nbval and JupyterLab 
 it), with the progress store in a temporary folder. Outputs that only make sense in a
 live kernel are dropped: widget views (without saved widget state JupyterLab would show
 "model not found" when the notebook is opened) and the text repr that stands in for
-them. Execution counts are renumbered and volatile metadata removed, so running twice
-gives the same file.
+them. Cells whose output nbval compares (tag ``nbval-check-output``, e.g. every ``check``
+cell) keep the text of a rich output and not its HTML: the HTML of ``check``'s verdict is
+the same verdict rendered for JupyterLab, nbval compares only the text
+(conftest.py), and a second copy would change with every style tweak. Execution counts are
+renumbered and volatile metadata removed, so running twice gives the same file.
 """
 from __future__ import annotations
 
@@ -18,6 +21,21 @@ import tempfile
 from pathlib import Path
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: Rich renderings dropped from compared cells when the output also has ``text/plain``.
+NOT_COMPARED = ("text/html",)
+
+
+def _keep_text_only(cell) -> None:
+    """A compared cell stores the text nbval compares, not a second (HTML) rendering."""
+    from lossbook.notebook_roles import CHECK_OUTPUT_TAG, tags_of
+
+    if CHECK_OUTPUT_TAG not in tags_of(cell):
+        return
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if "text/plain" in data:
+            for mime in NOT_COMPARED:
+                data.pop(mime, None)
 
 
 def _strip_live_outputs(cell) -> None:
@@ -48,6 +66,7 @@ def _normalise(nb) -> None:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
             _strip_live_outputs(cell)
+            _keep_text_only(cell)
             if cell.get("execution_count") is not None:
                 count += 1
                 cell["execution_count"] = count

@@ -1,8 +1,8 @@
 """What ``check`` returns: :class:`CheckResult`, rendered as stable text and compact HTML.
 
 Both renderings are deterministic: no timings, object ids, addresses or paths, and
-numbers rounded, so nbval can compare the ``text/plain`` and ``text/html`` outputs of
-check cells. The verdict is never told by colour alone: a symbol and a word say it too.
+numbers rounded. JupyterLab shows the HTML; nbval compares the ``text/plain`` output of
+check cells, the only rendering the course's notebooks store (the HTML says the same). The verdict is never told by colour alone: a symbol and a word say it too.
 """
 from __future__ import annotations
 

@@ -157,13 +157,29 @@ class _ImageCanvas:
         return getattr(self._agg, name)
 
 
+def _png_chunk(tag: bytes, body: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+
+def _png(width: int, height: int, channels: int, idat: bytes) -> bytes:
+    """A PNG of 8-bit RGB (``channels`` 3) or RGBA (4) pixels around its zlib stream."""
+    import struct
+
+    colour_type = {3: 2, 4: 6}[channels]
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat)
+            + _png_chunk(b"IEND", b""))
+
+
 def _png_rgba(pixels) -> bytes:
     """Encode an (h, w, 4) uint8 array as a PNG: no row filters, zlib level 1.
 
     A figure is mostly flat colour, for which this is several times faster than PIL's
     encoder (zlib level 6, adaptive row filters) at a similar size.
     """
-    import struct
     import zlib
 
     import numpy as np
@@ -171,14 +187,69 @@ def _png_rgba(pixels) -> bytes:
     height, width, _ = pixels.shape
     rows = np.zeros((height, width * 4 + 1), dtype=np.uint8)  # byte 0 of a row: filter 0
     rows[:, 1:] = pixels.reshape(height, width * 4)
+    return _png(width, height, 4, zlib.compress(memoryview(rows), 1))
 
-    def chunk(tag: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + tag + body
-                + struct.pack(">I", zlib.crc32(tag + body)))
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(memoryview(rows), 1)) + chunk(b"IEND", b""))
+class _FrameEncoder:
+    """Whole frames as PNG, recompressing only the bands of rows that changed.
+
+    An update of an explorer changes a few artists, so most rows of a frame are the same
+    as in the previous frame. The zlib stream of a frame is cut into bands of
+    :attr:`BAND` rows, each compressed on its own (a full flush after each resets the
+    compressor, so no band refers to another's bytes); a band whose pixels did not change
+    keeps its compressed bytes from the previous frame. The frame is still one complete
+    PNG (a zlib header, the bands, a final empty block and the Adler-32 of all rows), so
+    the browser needs nothing but a picture. An opaque frame (a figure's usual white
+    face) is sent as RGB: a quarter fewer bytes to compress, carry and decode.
+    """
+
+    BAND = 32
+    _ZLIB_HEADER = b"\x78\x01"    # deflate, 32 KiB window, fastest; (0x7801 % 31 == 0)
+    _FINAL_BLOCK = b"\x03\x00"    # an empty, final, fixed-Huffman block
+
+    def __init__(self):
+        self._key = None          # (height, width, channels) the caches are for
+        self._previous = None     # the last frame's pixels, one uint32 per pixel
+        self._rows = None         # the last frame's PNG rows (a filter byte, then pixels)
+        self._bands = []          # each band's compressed bytes
+
+    def encode(self, pixels) -> bytes:
+        """The PNG of ``pixels`` ((h, w, 4) uint8 RGBA, C-contiguous, as Agg renders)."""
+        import struct
+        import sys
+        import zlib
+
+        import numpy as np
+        from PIL import Image
+
+        height, width, _ = pixels.shape
+        current = pixels.view(np.uint32).reshape(height, width)
+        alpha = 0xFF000000 if sys.byteorder == "little" else 0x000000FF
+        channels = 3 if int(np.bitwise_and.reduce(current, axis=None)) & alpha == alpha else 4
+        n_bands = -(-height // self.BAND)
+        if self._key != (height, width, channels):
+            self._key = (height, width, channels)
+            self._rows = np.zeros((height, 1 + width * channels), dtype=np.uint8)
+            self._bands = [None] * n_bands
+            changed = range(n_bands)
+        else:
+            differs = (current != self._previous).any(axis=1)
+            changed = np.flatnonzero(np.logical_or.reduceat(differs, np.arange(0, height, self.BAND)))
+        compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
+        for band in changed:
+            rows = slice(band * self.BAND, min(height, (band + 1) * self.BAND))
+            block = pixels[rows]
+            if channels == 3:   # Pillow drops the alpha bytes several times faster than numpy
+                block = Image.frombuffer("RGBA", (width, block.shape[0]), memoryview(block),
+                                         "raw", "RGBA", 0, 1).tobytes("raw", "RGB")
+                block = np.frombuffer(block, dtype=np.uint8)
+            self._rows[rows, 1:] = block.reshape(-1, width * channels)
+            self._bands[band] = (compressor.compress(memoryview(self._rows[rows]))
+                                 + compressor.flush(zlib.Z_FULL_FLUSH))
+        self._previous = current.copy()
+        idat = b"".join([self._ZLIB_HEADER, *self._bands, self._FINAL_BLOCK,
+                         struct.pack(">I", zlib.adler32(memoryview(self._rows)))])
+        return _png(width, height, channels, idat)
 
 
 _FAST_CANVAS = {}
@@ -200,7 +271,7 @@ def _fast_canvas_class(canvas_class):
 
     Here every frame is a full, self-contained picture (``_image_mode`` stays "full"),
     so whichever frames the browser drops, the one it draws last is the right one.
-    :func:`_png_rgba` keeps the encoding of a whole frame cheap. The rest is matplotlib's
+    :class:`_FrameEncoder` keeps the encoding of a whole frame cheap. The rest is matplotlib's
     ``FigureCanvasWebAggCore.get_diff_image`` (tests/explorers/test_base.py fails if
     those internals change).
     """
@@ -217,7 +288,10 @@ def _fast_canvas_class(canvas_class):
             self._last_buff = pixels.view(np.uint32).squeeze(2).copy()
             self._force_full = False
             self._png_is_old = False
-            return _png_rgba(pixels)
+            encoder = self.__dict__.get("_lossbook_encoder")
+            if encoder is None:
+                encoder = self.__dict__["_lossbook_encoder"] = _FrameEncoder()
+            return encoder.encode(pixels)
 
         _FAST_CANVAS[canvas_class] = type("Canvas", (canvas_class,),
                                           {"get_diff_image": get_diff_image,

@@ -23,7 +23,8 @@ from lossbook._validation import (
     check_probabilities, check_reduction, check_rows_sum_to_one, check_scalar,
 )
 from lossbook.losses import _compute
-from lossbook.losses._compute import grad_terms, reduce_terms, row_max, row_sum
+from lossbook.losses._compute import SMALL, full, grad_terms, reduce_terms, row_max, \
+    row_sum, sum_blocks, sum_log, total
 
 __all__ = [
     "EPS", "sigmoid", "softmax", "log_softmax",
@@ -153,6 +154,15 @@ def _logsumexp(z, axis=-1):
 
 def _softmax(z, axis=-1):
     if axis in (-1, z.ndim - 1):
+        if z.ndim == 2 and z.size and z.shape[1] >= 2:
+            # Shifted by the whole array's maximum (one reduction instead of a row
+            # maximum's several passes), unless a row's sum comes out too small
+            e = z - np.maximum.reduce(z, axis=None)
+            np.exp(e, out=e)
+            sums = row_sum(e)
+            if sums.min() >= _tiny_row_sum(z.dtype):
+                e /= sums[:, None]
+                return e
         e = z - row_max(z)[..., None]
         np.exp(e, out=e)
         e /= row_sum(e)[..., None]
@@ -192,6 +202,33 @@ def _bce_with_logits(y, z):
     losses -= y * z
     losses += _compute.log1p_exp_minus_abs(z)
     return losses
+
+
+def _sum_bce_with_logits(y, z, a, u):
+    # Σ [max(z, 0) − y·z] + Σ log(1 + e^{−|z|}): the large terms per element as in
+    # _bce_with_logits, the small ones through one log per 64 elements (_compute.sum_log).
+    np.abs(z, out=a)
+    np.negative(a, out=u)
+    np.exp(u, out=u)
+    u += 1.0
+    small = sum_log(u)
+    np.maximum(z, full(0.0, z), out=a)
+    a -= np.multiply(y, z, out=u)
+    return total(a) + small
+
+
+#: sum_log's result is within about 2·n·ε of the exact sum (the per-element form within
+#: n·ε); a mean loss below this (only very confident, right predictions) is summed
+#: element by element instead, so that it keeps a relative precision of 1e-12.
+_SUM_LOG_MIN_MEAN = 4 * float(np.finfo(np.float64).eps) / 1e-12
+
+
+def _reduce_bce_with_logits(y, z, reduction):
+    if reduction != "none" and z.dtype == np.float64 and z.size > SMALL:
+        result = sum_blocks(_sum_bce_with_logits, y, z)
+        if result >= _SUM_LOG_MIN_MEAN * z.size:
+            return result if reduction == "sum" else result / z.size
+    return reduce_terms(_bce_with_logits, reduction, y, z)
 
 
 def binary_cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
@@ -356,7 +393,7 @@ def binary_cross_entropy_with_logits(y_true, z, *, pos_weight=None, reduction="m
     y, z, pos_weight = _bce_logit_inputs(y_true, z, pos_weight, reduction,
                                          "binary_cross_entropy_with_logits")
     if pos_weight is None:
-        return reduce_terms(_bce_with_logits, reduction, y, z)
+        return _reduce_bce_with_logits(y, z, reduction)
     if isinstance(pos_weight, float):
         return reduce_terms(_bce_with_logits_weighted, reduction, y, z, pos_weight=pos_weight)
     # One weight per element (broadcast, e.g. from one per column): cut into blocks with y, z.
@@ -432,13 +469,17 @@ def _targets(y_true, pred: np.ndarray, func: str, pred_name: str):
     return y
 
 
-def _pick(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``a[i, idx[i]]`` for every row ``i`` (the entry of each row's correct class)."""
-    return np.take_along_axis(a, idx[..., None], axis=-1)[..., 0]
+_flat_index = _compute.flat_index
+_pick = _compute.pick
 
 
 def _subtract_at(a: np.ndarray, idx: np.ndarray, values) -> None:
     """In place: ``a[i, idx[i]] -= values[i]``."""
+    flat = _flat_index(a, idx)
+    if flat is not None:
+        view = a.reshape(-1)
+        view[flat] -= values
+        return
     new = _pick(a, idx) - values
     np.put_along_axis(a, idx[..., None], np.asarray(new)[..., None], axis=-1)
 
@@ -468,6 +509,39 @@ def _softmax_cross_entropy(target, z, smoothing):
     if smoothing:
         target_score = (1.0 - smoothing) * target_score + smoothing * row_sum(z) / z.shape[-1]
     return _logsumexp(z)[..., 0] - target_score
+
+
+def _softmax_cross_entropy_rows(target, z, smoothing):
+    """:func:`_softmax_cross_entropy` for class indices and rows ``(n, C)``, with the
+    log-sum-exp shifted by the block's maximum ``M`` instead of each row's: one max and one
+    ``exp`` pass over the block (a row maximum of few classes costs numpy several passes).
+    Every exponent is still ≤ 0; a row whose maximum lies more than 40 below ``M``
+    (:func:`_tiny_row_sum`) makes the block take the per-row form."""
+    if z.ndim != 2 or z.shape[1] < 2 or not _is_index(target, z):
+        # (one class: the per-row form gives the exact loss 0, which a numeric gradient needs)
+        return _softmax_cross_entropy(target, z, smoothing)
+    n_rows, n_classes = z.shape
+    shift = np.maximum.reduce(z, axis=None)
+    e = np.subtract(z, shift)
+    np.exp(e, out=e)
+    sums = row_sum(e)
+    if not sums.min() >= _tiny_row_sum(z.dtype):
+        return _softmax_cross_entropy(target, z, smoothing)
+    losses = np.log(sums, out=sums)
+    losses += shift
+    target_score = _pick(z, target)
+    if smoothing:
+        target_score = (1.0 - smoothing) * target_score + smoothing * row_sum(z) / n_classes
+    losses -= target_score
+    return losses
+
+
+def _tiny_row_sum(dtype) -> float:
+    """The smallest row sum ``Σ_j e^{z_j − M}`` kept with the shift ``M`` of a block: the
+    row's maximum is then at most 40 below ``M`` (so ``exp`` loses at most the precision
+    it loses on a row spread over 40), and every term that matters to the row is a normal
+    number (float16: the largest term is at least 6.9e-4)."""
+    return max(float(np.exp(-40.0)), float(np.finfo(dtype).tiny) ** 0.75)
 
 
 def _softmax_cross_entropy_grad(target, z, smoothing):
@@ -696,7 +770,7 @@ def softmax_cross_entropy(y_true, z, *, label_smoothing=0.0, weight=None, reduct
     z, smoothing, target, weight = _logit_rows(y_true, z, label_smoothing, weight,
                                                reduction, func)
     if weight is None:
-        return reduce_terms(_softmax_cross_entropy, reduction, target, z, rowwise=True,
+        return reduce_terms(_softmax_cross_entropy_rows, reduction, target, z, rowwise=True,
                             smoothing=smoothing)
     denominator = _weighted_denominator(target, z, weight, reduction, func)
     losses = reduce_terms(_weighted_softmax_cross_entropy,

@@ -17,7 +17,8 @@ from lossbook._validation import (
     check_reduction,
     check_scalar, check_signed_labels,
 )
-from lossbook.losses._compute import grad_terms, reduce_terms, row_sum
+from lossbook.losses._compute import BLOCK, SMALL, dot, flat_index, full, grad_terms, pick, \
+    reduce_terms, row_sum, sum_blocks, total
 
 __all__ = [
     "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -25,11 +26,57 @@ __all__ = [
 ]
 
 
-def _signed_pair(y_true, scores, reduction, func):
+def _signed_pair(y_true, scores, reduction, func, finite=True):
     y, s = check_pair(y_true, scores, func, reduction, pred_name="scores", finite=False)
     check_signed_labels(y, "y_true", func)
-    check_finite(s, "scores", func)
+    if finite:
+        check_finite(s, "scores", func)
     return y, s
+
+
+def _hinge(y, s):
+    return np.maximum(0.0, 1.0 - y * s)
+
+
+def _squared_hinge(y, s):
+    return np.maximum(0.0, 1.0 - y * s) ** 2
+
+
+def _hinges(y, s, h):
+    """``h = max(0, 1 − y·s)`` of a block, in place; and ``0·max(y·s)``, which is NaN when
+    a margin is NaN or +inf, which the hinge hides (``max(0, −inf) = 0``; a margin of
+    −inf shows as an infinite hinge)."""
+    np.multiply(y, s, out=h)
+    poison = 0.0 * float(np.maximum.reduce(h))
+    np.subtract(full(1.0, h), h, out=h)
+    np.maximum(h, full(0.0, h), out=h)
+    return poison
+
+
+def _sum_hinge(y, s, h):
+    poison = _hinges(y, s, h)
+    return total(h) + poison
+
+
+def _sum_squared_hinge(y, s, h):
+    poison = _hinges(y, s, h)
+    return dot(h, h) + poison
+
+
+def _reduce_margins(terms, summer, y_true, scores, reduction, func):
+    """The hinge-type loss ``terms``; its sum by blocks with the scores' NaN/inf check
+    folded into the pass (``summer``), the exact check (and its message) only when the
+    result is not finite."""
+    if reduction == "none" or np.size(scores) <= SMALL:
+        y, s = _signed_pair(y_true, scores, reduction, func)
+        return reduce_terms(terms, reduction, y, s)
+    y, s = _signed_pair(y_true, scores, reduction, func, finite=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # the fallback below warns as before
+        result = sum_blocks(summer, y, s, n_scratch=1)
+    if not np.isfinite(result):
+        check_finite(s, "scores", func)
+        result = reduce_terms(terms, "sum", y, s)  # finite scores whose sum overflowed
+    return result if reduction == "sum" else result / s.size
 
 
 def hinge(y_true, scores, *, reduction="mean"):
@@ -58,8 +105,7 @@ def hinge(y_true, scores, *, reduction="mean"):
     >>> hinge([1, -1, 1], [2.0, -0.5, -1.0], reduction="none")
     array([0. , 0.5, 2. ])
     """
-    y, s = _signed_pair(y_true, scores, reduction, "hinge")
-    return reduce_terms(lambda y, s: np.maximum(0.0, 1.0 - y * s), reduction, y, s)
+    return _reduce_margins(_hinge, _sum_hinge, y_true, scores, reduction, "hinge")
 
 
 def hinge_grad(y_true, scores, *, reduction="mean"):
@@ -115,8 +161,8 @@ def squared_hinge(y_true, scores, *, reduction="mean"):
     >>> squared_hinge([1, -1, 1], [2.0, -0.5, -1.0], reduction="none")
     array([0.  , 0.25, 4.  ])
     """
-    y, s = _signed_pair(y_true, scores, reduction, "squared_hinge")
-    return reduce_terms(lambda y, s: np.maximum(0.0, 1.0 - y * s) ** 2, reduction, y, s)
+    return _reduce_margins(_squared_hinge, _sum_squared_hinge, y_true, scores, reduction,
+                           "squared_hinge")
 
 
 def squared_hinge_grad(y_true, scores, *, reduction="mean"):
@@ -169,25 +215,42 @@ def _multiclass_inputs(y_true, scores, margin, reduction, func):
     return y, s, margin
 
 
+def _violations(y, s, margin):
+    """``max(0, s_j − s_y + margin)`` for every class (the true class's entry is ``margin``),
+    with the correct score picked by one gather and the maximum taken against an array."""
+    m = np.subtract(s, pick(s, y)[..., None])
+    m += margin
+    flat = m.reshape(-1)
+    np.maximum(flat, full(0.0, flat) if flat.size <= BLOCK else 0.0, out=flat)
+    return m
+
+
 def _margins(y, s, margin):
     """``max(0, s_j − s_y + margin)`` for every class, with the true class set to 0."""
-    correct = np.take_along_axis(s, y[..., None], axis=-1)
-    m = np.maximum(0.0, s - correct + margin)
-    np.put_along_axis(m, y[..., None], 0.0, axis=-1)
+    m = _violations(y, s, margin)
+    flat = flat_index(m, y)
+    if flat is not None:
+        m.reshape(-1)[flat] = 0.0
+    else:
+        np.put_along_axis(m, y[..., None], 0.0, axis=-1)
     return m
 
 
 def _multiclass_hinge(y, s, margin):
-    correct = np.take_along_axis(s, y[..., None], axis=-1)
     # Summing over *all* classes also counts j = y_i, whose term is max(0, Δ) = Δ:
     # subtracting it is cheaper than zeroing that entry first.
-    return row_sum(np.maximum(0.0, s - correct + margin)) - margin
+    return row_sum(_violations(y, s, margin)) - margin
 
 
 def _multiclass_hinge_grad(y, s, margin):
     active = (_margins(y, s, margin) > 0).astype(s.dtype)  # 1 for every violating class
     # The correct class's score is in every violated margin, with a minus sign.
-    np.put_along_axis(active, y[..., None], -row_sum(active)[..., None], axis=-1)
+    counts = -row_sum(active)
+    flat = flat_index(active, y)
+    if flat is not None:
+        active.reshape(-1)[flat] = counts
+    else:
+        np.put_along_axis(active, y[..., None], counts[..., None], axis=-1)
     return active
 
 

@@ -152,15 +152,21 @@ def _focal_with_logits(y, z, gamma, a_pos, a_neg):
     # With the signed logit s = z for a positive, −z for a negative: p_t = σ(s),
     # 1 − p_t = σ(−s) and −log p_t = softplus(−s), all exact for any s.
     s = (2.0 * y - 1.0) * z
-    alpha_t = a_pos * y + a_neg * (1.0 - y)  # exact for y in {0, 1}
+    alpha_t = _alpha_t(y, a_pos, a_neg)
     ce, one_minus_pt = softplus_and_sigmoid(-s)  # −log p_t, 1 − p_t
     return alpha_t * one_minus_pt ** gamma * ce
+
+
+def _alpha_t(y, a_pos, a_neg):
+    # α for positives, 1 − α for negatives: exact for y in {0, 1}; one number (no pass over
+    # the data) when both weights are equal, e.g. alpha=None
+    return a_pos if a_pos == a_neg else a_pos * y + a_neg * (1.0 - y)
 
 
 def _focal_with_logits_grad(y, z, gamma, a_pos, a_neg):
     # dFL/ds = −α_t (1 − p_t)^γ [γ p_t softplus(−s) + 1 − p_t], and ds/dz = ±1.
     sign = 2.0 * y - 1.0
-    alpha_t = a_pos * y + a_neg * (1.0 - y)  # exact for y in {0, 1}
+    alpha_t = _alpha_t(y, a_pos, a_neg)
     ce, q = softplus_and_sigmoid(-sign * z)  # −log p_t, q = 1 − p_t
     return -sign * alpha_t * q ** gamma * (gamma * (1.0 - q) * ce + q)
 

@@ -9,6 +9,7 @@ there may carry the tag.
 from __future__ import annotations
 
 import configparser
+import inspect
 import re
 import shlex
 import sys
@@ -125,6 +126,40 @@ def test_exercises_compare_nothing(path):
         assert roles.CHECK_OUTPUT_TAG not in roles.tags_of(cell), cell.id
         if cell.cell_type == "code":
             assert cell.outputs == [], cell.id
+
+
+@pytest.mark.parametrize("path", LESSONS + SOLUTIONS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_compared_cells_store_text_not_html(path):
+    """A compared cell stores one rendering, the text nbval compares (tools/run_notebooks.py)."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if roles.CHECK_OUTPUT_TAG in roles.tags_of(cell):
+            for output in cell.get("outputs", []):
+                assert "text/html" not in output.get("data", {}), f"{path.name}:{cell.id}: HTML stored"
+
+
+def test_nbval_compares_the_text_of_rich_outputs_not_their_html(request):
+    """The root conftest adds text/html to what nbval skips, for every notebook it collects."""
+    (conftest,) = [plugin for plugin in request.config.pluginmanager.get_plugins()
+                   if getattr(plugin, "__file__", None) == str(ROOT / "conftest.py")]
+
+    class IPyNbFile:                  # what the hook sees of nbval's collector
+        skip_compare = ("metadata", "image/png")
+
+    collector = IPyNbFile()
+    conftest.pytest_collectstart(collector)
+    assert collector.skip_compare == ("metadata", "image/png", "text/html")
+    conftest.pytest_collectstart(collector)            # idempotent
+    assert collector.skip_compare.count("text/html") == 1
+    from nbval.plugin import IPyNbFile as Real         # the name and attribute nbval uses
+    assert Real.__name__ == "IPyNbFile" and "skip_compare" in inspect.getsource(Real.__init__)
+
+
+def test_notebooks_diff_and_merge_through_nbdime():
+    """.gitattributes hands *.ipynb to nbdime's git drivers (README, "Developing")."""
+    rules = [line.split() for line in (ROOT / ".gitattributes").read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    assert ["*.ipynb", "diff=jupyternotebook", "merge=jupyternotebook"] in rules
 
 
 def test_the_grader_compares_with_the_same_sanitizer_as_the_tests():

@@ -194,6 +194,58 @@ def test_frames_are_valid_pngs_of_exactly_the_pixels():
     np.testing.assert_array_equal(decoded, pixels)
 
 
+def _png_parts(png: bytes):
+    """(colour type, the decompressed IDAT stream) of a PNG; zlib checks the Adler-32."""
+    import struct
+    import zlib
+
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    at, idat, colour = 8, b"", None
+    while at < len(png):
+        (length,) = struct.unpack(">I", png[at:at + 4])
+        tag, body = png[at + 4:at + 8], png[at + 8:at + 8 + length]
+        assert struct.unpack(">I", png[at + 8 + length:at + 12 + length])[0] == zlib.crc32(tag + body)
+        if tag == b"IHDR":
+            colour = body[9]
+        elif tag == b"IDAT":
+            idat += body
+        at += 12 + length
+    return colour, zlib.decompress(idat)
+
+
+def test_the_frame_encoder_sends_whole_exact_frames_and_recompresses_only_changed_bands():
+    """Every frame decodes to exactly its pixels (RGB when opaque, RGBA otherwise), through
+    a sequence of small changes, no change, transparency and a new size; a band of rows
+    that did not change keeps its compressed bytes."""
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    frame = np.full((70, 33, 4), 255, dtype=np.uint8)
+    frame[10:50, 5:30, :3] = rng.integers(0, 256, size=(40, 25, 3), dtype=np.uint8)
+    encoder = base._FrameEncoder()
+    sequence = []
+    for step in range(6):
+        frame = frame.copy()
+        if step in (1, 2):                      # a few pixels in the first band only
+            frame[step, 3:9, :3] = rng.integers(0, 256, size=(6, 3), dtype=np.uint8)
+        if step == 4:                           # see-through pixels: RGBA
+            frame[60:, :, 3] = 128
+        if step == 5:                           # another size (a device pixel ratio change)
+            frame = np.full((40, 21, 4), 255, dtype=np.uint8)
+            frame[::3, ::2, 0] = 7
+        kept = list(encoder._bands)
+        png = encoder.encode(frame)
+        colour, _ = _png_parts(png)
+        decoded = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+        np.testing.assert_array_equal(decoded, frame, err_msg=f"step {step}")
+        assert colour == (6 if (frame[..., 3] < 255).any() else 2), step
+        sequence.append((kept, list(encoder._bands)))
+    before, after = sequence[1]
+    assert after[0] is not before[0] and all(a is b for a, b in zip(after[1:], before[1:]))
+    before, after = sequence[3]                 # nothing changed: nothing recompressed
+    assert all(a is b for a, b in zip(after, before))
+
+
 def test_a_blitted_frame_is_sent_whole(frame):
     """Every frame is a complete picture ("full" mode), never only the changed pixels."""
     from PIL import Image
