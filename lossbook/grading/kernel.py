@@ -24,8 +24,14 @@ from pathlib import Path
 from lossbook.grading import cgroups
 from lossbook.grading.sandbox import FORKED_CONNECTION_DIR, RUNTIME_MOUNT, SOCKETDIR, Sandbox, kernel_environment
 
-#: Per-cell output kept for comparison and feedback; beyond it the cell fails.
+#: Per-cell output kept for comparison and feedback (characters of the outputs' JSON);
+#: beyond it the cell fails.
 MAX_CELL_OUTPUT = 1_000_000
+#: Output kept across all the cells of one submission (the same measure), as nbgrader's
+#: LimitOutput bounds a notebook's: a flood spread over many cells, each below
+#: MAX_CELL_OUTPUT, stops here (``run.run_cells`` keeps the count and passes what is left
+#: to :meth:`SandboxedKernel.run_cell`). Honest lessons print a few kilobytes.
+MAX_SUBMISSION_OUTPUT = 5_000_000
 #: How long an interrupted cell gets to stop before the kernel is killed. A row's status must
 #: not depend on the machine's load: at load 20 on 2 cores a plain ``while True: pass`` took
 #: more than 2 s to answer SIGINT with its idle status (graded locally, timed-out on a busy
@@ -63,6 +69,11 @@ def _remove_tree(path: Path) -> None:
     from lossbook.grading.batch import remove_tree
 
     remove_tree(path)
+
+
+def output_size(output) -> int:
+    """The size an output counts for against the output limits: characters of its JSON."""
+    return len(json.dumps(output))
 
 
 def _parent_id(msg) -> str | None:
@@ -380,10 +391,17 @@ class SandboxedKernel:
         msg = self.client.session.msg("interrupt_request", content={})
         self.client.control_channel.send(msg)
 
-    def run_cell(self, code: str, timeout: float, deadline: float | None = None) -> CellRun:
-        """Run ``code``; wait at most ``timeout`` seconds (and never past ``deadline``)."""
+    def run_cell(self, code: str, timeout: float, deadline: float | None = None,
+                 max_output: int = MAX_CELL_OUTPUT) -> CellRun:
+        """Run ``code``; wait at most ``timeout`` seconds (and never past ``deadline``).
+
+        Outputs are kept up to ``max_output`` characters (:func:`output_size`; never more
+        than :data:`MAX_CELL_OUTPUT`); beyond it the rest is dropped and the status is
+        ``"output-too-large"``.
+        """
         from nbformat.v4 import output_from_msg
 
+        cap = max(0, min(int(max_output), MAX_CELL_OUTPUT))
         start = time.monotonic()
         limit = start + timeout
         hard = deadline if deadline is not None else float("inf")
@@ -437,11 +455,11 @@ class SandboxedKernel:
             if status == "output-too-large":
                 continue
             try:
-                size += len(json.dumps(content))
                 out = output_from_msg(msg)
+                size += output_size(out)
             except Exception:  # noqa: BLE001 - a malformed output message: dropped
                 continue
-            if size > MAX_CELL_OUTPUT:
+            if size > cap:
                 status = "output-too-large"
                 continue
             outputs.append(out)
