@@ -163,9 +163,9 @@ def _capped(run: CellRun, budget: int) -> tuple[CellRun, str]:
     if len(kept) < len(run.outputs) and status not in KERNEL_GONE and status != CellStatus.TIMEOUT:
         status = CellStatus.OUTPUT_TOO_LARGE
     if status != CellStatus.OUTPUT_TOO_LARGE:
-        return CellRun(status, kept, run.seconds), ""
+        return CellRun(status, kept, run.seconds, run.reply_status), ""
     limit = SUBMISSION_LIMIT if budget < MAX_CELL_OUTPUT else CELL_LIMIT
-    return CellRun(status, [*kept, truncation_note(limit)], run.seconds), limit
+    return CellRun(status, [*kept, truncation_note(limit)], run.seconds, run.reply_status), limit
 
 
 def run_cells(job: GradingJob, kernel) -> SubmissionRuns:
@@ -197,7 +197,8 @@ def run_cells(job: GradingJob, kernel) -> SubmissionRuns:
             budget = max(0, MAX_SUBMISSION_OUTPUT - spent)
             run = kernel.run_cell(cell.source, timeout=job.cell_timeout, deadline=deadline,
                                   max_output=min(budget, MAX_CELL_OUTPUT))
-            run = CellRun(CellStatus(run.status), _plain(run.outputs), float(run.seconds))
+            run = CellRun(CellStatus(run.status), _plain(run.outputs), float(run.seconds),
+                          str(getattr(run, "reply_status", "")))
             # Also enforced here: the records stay bounded whatever kernel object ran the cell.
             run, limit = _capped(run, min(budget, MAX_CELL_OUTPUT))
             spent += sum(output_size(out) for out in run.outputs)
@@ -262,6 +263,8 @@ class SubmissionResult:
 
 
 def _error_reason(run: CellRun) -> str:
+    if run.error is None and run.reply_status == "aborted":
+        return "the kernel aborted the cell without running it (its execute_reply said \"aborted\")"
     ename, evalue = run.error or ("", "")
     if ename == "NotImplementedError":
         return "not attempted (raise NotImplementedError)"
@@ -270,6 +273,8 @@ def _error_reason(run: CellRun) -> str:
     if "lossbook grader refused" in evalue:
         return evalue.split(": ", 1)[-1][:200]
     text = f"{ename}: {evalue}".strip(": ")
+    if not text:
+        return "raised an error (no name or message: only the kernel's execute_reply said \"error\")"
     return f"raised {text[:200]}"
 
 
