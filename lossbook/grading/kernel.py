@@ -492,10 +492,11 @@ class SandboxedKernel:
                 if self.process.poll() is not None:
                     return ended("died")
                 continue
-            except Exception:  # noqa: BLE001 - the kernel vanished mid-message
+            except Exception:  # noqa: BLE001 - not deserializable (content that is not JSON, a bad
+                # signature: the kernel sent it) or the kernel vanished mid-message
                 if self.process.poll() is not None:
                     return ended("died")
-                raise
+                continue  # dropped; the deadlines above still bound the loop
             # Whatever the kernel sends is untrusted: a message of the wrong shape is dropped.
             header = msg.get("parent_header") if isinstance(msg, dict) else None
             content = msg.get("content") if isinstance(msg, dict) else None

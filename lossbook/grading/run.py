@@ -274,7 +274,7 @@ def _error_reason(run: CellRun) -> str:
         return evalue.split(": ", 1)[-1][:200]
     text = f"{ename}: {evalue}".strip(": ")
     if not text:
-        return "raised an error (no name or message: only the kernel's execute_reply said \"error\")"
+        return "raised an error without a name or a message"
     return f"raised {text[:200]}"
 
 
