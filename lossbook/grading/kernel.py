@@ -24,14 +24,29 @@ from pathlib import Path
 from lossbook.grading import cgroups
 from lossbook.grading.sandbox import FORKED_CONNECTION_DIR, RUNTIME_MOUNT, SOCKETDIR, Sandbox, kernel_environment
 
-#: Per-cell output kept for comparison and feedback; beyond it the cell fails.
+#: Per-cell output kept for comparison and feedback (characters of the outputs' JSON);
+#: beyond it the cell fails.
 MAX_CELL_OUTPUT = 1_000_000
+#: Output kept across all the cells of one submission (the same measure), as nbgrader's
+#: LimitOutput bounds a notebook's: a flood spread over many cells, each below
+#: MAX_CELL_OUTPUT, stops here (``run.run_cells`` keeps the count and passes what is left
+#: to :meth:`SandboxedKernel.run_cell`). Honest lessons print a few kilobytes.
+MAX_SUBMISSION_OUTPUT = 5_000_000
 #: How long an interrupted cell gets to stop before the kernel is killed. A row's status must
 #: not depend on the machine's load: at load 20 on 2 cores a plain ``while True: pass`` took
 #: more than 2 s to answer SIGINT with its idle status (graded locally, timed-out on a busy
 #: Dask worker, seen in test_cluster), so the grace is generous; only a cell that swallows
 #: KeyboardInterrupt pays it in full.
 INTERRUPT_GRACE = 5.0
+#: How long after a cell's idle status its ``execute_reply`` may still arrive (the kernel
+#: sends it first, on another socket); a kernel that never replies costs this per cell.
+REPLY_WAIT = 5.0
+#: The ``execute_reply`` statuses the grader acts on, and which wins when a kernel sends
+#: several replies for one request (a forged "ok" never hides an "error").
+REPLY_RANK = {"ok": 0, "aborted": 1, "error": 2}
+#: Shell messages read per turn of the cell loop (a kernel flooding its shell channel
+#: cannot keep the loop from its deadlines).
+MAX_SHELL_READS = 100
 STARTUP_TIMEOUT = 60.0
 #: Where a kernel forked by the fork server finds its connection file (its own tmpfs).
 FORKED_CONNECTION_FILE = f"{FORKED_CONNECTION_DIR}/kernel.json"
@@ -65,6 +80,28 @@ def _remove_tree(path: Path) -> None:
     remove_tree(path)
 
 
+def output_size(output) -> int:
+    """The size an output counts for against the output limits: characters of its JSON."""
+    return len(json.dumps(output))
+
+
+def _reply_of(msg, msg_id: str) -> tuple[str, tuple[str, str] | None] | None:
+    """``(status, (ename, evalue) or None)`` if ``msg`` is a well-formed ``execute_reply`` to
+    ``msg_id``, else ``None`` (the kernel is untrusted: every field is checked)."""
+    if not isinstance(msg, dict) or msg.get("msg_type") != "execute_reply":
+        return None
+    header, content = msg.get("parent_header"), msg.get("content")
+    if not isinstance(header, dict) or header.get("msg_id") != msg_id or not isinstance(content, dict):
+        return None
+    status = content.get("status")
+    if not isinstance(status, str) or status not in REPLY_RANK:
+        return None
+    if status != "error":
+        return status, None
+    ename, evalue = content.get("ename"), content.get("evalue")
+    return status, (ename[:200] if isinstance(ename, str) else "", evalue[:1000] if isinstance(evalue, str) else "")
+
+
 def _parent_id(msg) -> str | None:
     header = msg.get("parent_header") if isinstance(msg, dict) else None
     return header.get("msg_id") if isinstance(header, dict) else None
@@ -82,11 +119,18 @@ class CellRun:
     after the timeout; the kernel lives on), ``"killed"`` (it ignored the interrupt, or the
     whole submission ran out of time: the kernel is gone), ``"died"`` (the kernel exited:
     ``sys.exit``/``os._exit``/a crash), ``"output-too-large"``.
+
+    ``reply_status`` is the status of the kernel's ``execute_reply`` for the cell (``"ok"``,
+    ``"error"``, ``"aborted"``; ``""``: none arrived). An ``"error"`` or ``"aborted"`` reply
+    makes an ``"ok"`` cell ``"error"`` even when no ``error`` output was published (a cell
+    can silence its own traceback); an error reply's name and value are then added to the
+    outputs as an ``error`` output without a traceback.
     """
 
     status: str
     outputs: list = field(default_factory=list)
     seconds: float = 0.0
+    reply_status: str = ""
 
     @property
     def error(self) -> tuple[str, str] | None:
@@ -380,10 +424,17 @@ class SandboxedKernel:
         msg = self.client.session.msg("interrupt_request", content={})
         self.client.control_channel.send(msg)
 
-    def run_cell(self, code: str, timeout: float, deadline: float | None = None) -> CellRun:
-        """Run ``code``; wait at most ``timeout`` seconds (and never past ``deadline``)."""
+    def run_cell(self, code: str, timeout: float, deadline: float | None = None,
+                 max_output: int = MAX_CELL_OUTPUT) -> CellRun:
+        """Run ``code``; wait at most ``timeout`` seconds (and never past ``deadline``).
+
+        Outputs are kept up to ``max_output`` characters (:func:`output_size`; never more
+        than :data:`MAX_CELL_OUTPUT`); beyond it the rest is dropped and the status is
+        ``"output-too-large"``.
+        """
         from nbformat.v4 import output_from_msg
 
+        cap = max(0, min(int(max_output), MAX_CELL_OUTPUT))
         start = time.monotonic()
         limit = start + timeout
         hard = deadline if deadline is not None else float("inf")
@@ -393,32 +444,59 @@ class SandboxedKernel:
         outputs: list = []
         size = 0
         status = "ok"
-        interrupted_at = None
+        interrupted_at = idle_at = None
+        reply, reply_error = "", None
+
+        def ended(how: str) -> CellRun:
+            return CellRun(how, outputs, time.monotonic() - start, reply)
+
         while True:
             now = time.monotonic()
             if now >= hard:
+                if idle_at is not None:
+                    break  # the cell is over; only its reply is missing
                 self.kill()
-                return CellRun("killed", outputs, now - start)
-            if interrupted_at is None and now >= limit:
+                return ended("killed")
+            if idle_at is None and interrupted_at is None and now >= limit:
                 interrupted_at = now
                 status = "timeout"
                 try:
                     self.interrupt()
                 except Exception:  # noqa: BLE001 - a broken channel: kill below
                     pass
-            if interrupted_at is not None and now >= interrupted_at + INTERRUPT_GRACE:
+            if idle_at is None and interrupted_at is not None and now >= interrupted_at + INTERRUPT_GRACE:
                 self.kill()
-                return CellRun("killed", outputs, now - start)
+                return ended("killed")
+            # The shell channel: this request's execute_reply (forged or malformed ones dropped).
+            for _ in range(MAX_SHELL_READS):
+                try:
+                    answer = self.client.get_shell_msg(timeout=0 if idle_at is None or reply else 0.05)
+                except queue.Empty:
+                    break
+                except Exception:  # noqa: BLE001 - a message that does not deserialize: dropped
+                    if self.process.poll() is not None:
+                        return ended("died")
+                    break
+                found = _reply_of(answer, msg_id)
+                if found is not None and REPLY_RANK[found[0]] > REPLY_RANK.get(reply, -1):
+                    reply, reply_error = found
+            if idle_at is not None:
+                if reply or now >= idle_at + REPLY_WAIT:
+                    break
+                if self.process.poll() is not None:
+                    return ended("died")
+                continue
             try:
                 msg = self.client.get_iopub_msg(timeout=0.05)
             except queue.Empty:
                 if self.process.poll() is not None:
-                    return CellRun("died", outputs, time.monotonic() - start)
+                    return ended("died")
                 continue
-            except Exception:  # noqa: BLE001 - the kernel vanished mid-message
+            except Exception:  # noqa: BLE001 - not deserializable (content that is not JSON, a bad
+                # signature: the kernel sent it) or the kernel vanished mid-message
                 if self.process.poll() is not None:
-                    return CellRun("died", outputs, time.monotonic() - start)
-                raise
+                    return ended("died")
+                continue  # dropped; the deadlines above still bound the loop
             # Whatever the kernel sends is untrusted: a message of the wrong shape is dropped.
             header = msg.get("parent_header") if isinstance(msg, dict) else None
             content = msg.get("content") if isinstance(msg, dict) else None
@@ -427,7 +505,7 @@ class SandboxedKernel:
             kind = msg.get("msg_type")
             if kind == "status":
                 if content.get("execution_state") == "idle":
-                    break
+                    idle_at = time.monotonic()
                 continue
             if kind == "clear_output":
                 outputs, size = [], 0
@@ -437,19 +515,24 @@ class SandboxedKernel:
             if status == "output-too-large":
                 continue
             try:
-                size += len(json.dumps(content))
                 out = output_from_msg(msg)
+                size += output_size(out)
             except Exception:  # noqa: BLE001 - a malformed output message: dropped
                 continue
-            if size > MAX_CELL_OUTPUT:
+            if size > cap:
                 status = "output-too-large"
                 continue
             outputs.append(out)
             if kind == "error" and status == "ok":
                 status = "error"
-        if status == "timeout":
-            return CellRun("timeout", outputs, time.monotonic() - start)
-        return CellRun(status, outputs, time.monotonic() - start)
+        if reply in ("error", "aborted") and status == "ok":
+            status = "error"
+            if reply == "error" and not any(out.get("output_type") == "error" for out in outputs):
+                from nbformat.v4 import new_output
+
+                ename, evalue = reply_error or ("", "")
+                outputs.append(new_output("error", ename=ename, evalue=evalue, traceback=[]))
+        return ended(status)
 
 
 class KernelPool:

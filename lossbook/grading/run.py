@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from lossbook import notebook_roles as roles
 from lossbook.grading.assemble import GradingNotebook, PlanCell
 from lossbook.grading.compare import compare, stdout_text
-from lossbook.grading.kernel import CellRun
+from lossbook.grading.kernel import MAX_CELL_OUTPUT, MAX_SUBMISSION_OUTPUT, CellRun, output_size
 from lossbook.grading.sandbox import Limits
 from lossbook.status import KERNEL_GONE, CellStatus, RowStatus
 
@@ -47,6 +47,8 @@ ANSWER_TIMED_OUT = "answer-timed-out"
 TEST_TIMED_OUT = "test-timed-out"
 # How a run ended early: SubmissionRuns.stop (or None: every cell came up).
 STOP_KILLED, STOP_DIED, STOP_DEADLINE = CellStatus.KILLED.value, CellStatus.DIED.value, "deadline"
+# Which output limit cut a cell's outputs: CellRecord.output_limit.
+CELL_LIMIT, SUBMISSION_LIMIT = "cell", "submission"
 
 
 # ----------------------------------------------------------------------------- the job
@@ -94,10 +96,13 @@ class CellRecord:
     ``blocked`` (:data:`NO_ANSWER`, :data:`ANSWER_TIMED_OUT`, :data:`TEST_TIMED_OUT`, or
     ``""``) is what held the cell's exercise when the cell came up: a blocked hidden test is
     not run; a blocked answer cell still runs, but its error is not reported twice.
+    ``output_limit`` (:data:`CELL_LIMIT`, :data:`SUBMISSION_LIMIT`, or ``""``) is the limit
+    that cut the cell's outputs (its status is then ``output-too-large``).
     """
 
     run: CellRun | None
     blocked: str = ""
+    output_limit: str = ""
 
 
 @dataclass
@@ -136,14 +141,46 @@ def _plain(value):
     return value
 
 
+def truncation_note(limit: str) -> dict:
+    """The visible note put after the outputs an output limit cut (stderr: never compared)."""
+    if limit == SUBMISSION_LIMIT:
+        why = (f"this submission's cells printed more than {MAX_SUBMISSION_OUTPUT:,} characters in all, "
+               "the most the grader keeps for one submission")
+    else:
+        why = f"this cell printed more than {MAX_CELL_OUTPUT:,} characters, the most the grader keeps for one cell"
+    return {"output_type": "stream", "name": "stderr", "text": f"[lossbook grader: output truncated here: {why}]\n"}
+
+
+def _capped(run: CellRun, budget: int) -> tuple[CellRun, str]:
+    """``run`` with its outputs within ``budget`` characters, and the limit that cut them."""
+    kept, size = [], 0
+    for out in run.outputs:
+        size += output_size(out)
+        if size > budget:
+            break
+        kept.append(out)
+    status = run.status
+    if len(kept) < len(run.outputs) and status not in KERNEL_GONE and status != CellStatus.TIMEOUT:
+        status = CellStatus.OUTPUT_TOO_LARGE
+    if status != CellStatus.OUTPUT_TOO_LARGE:
+        return CellRun(status, kept, run.seconds, run.reply_status), ""
+    limit = SUBMISSION_LIMIT if budget < MAX_CELL_OUTPUT else CELL_LIMIT
+    return CellRun(status, [*kept, truncation_note(limit)], run.seconds, run.reply_status), limit
+
+
 def run_cells(job: GradingJob, kernel) -> SubmissionRuns:
-    """Run ``job`` in ``kernel`` (ready; ``run_cell``/``refusals``/``kill``); kills it at the end."""
+    """Run ``job`` in ``kernel`` (ready; ``run_cell``/``refusals``/``kill``); kills it at the end.
+
+    The cells' outputs together are kept up to ``MAX_SUBMISSION_OUTPUT`` characters: each
+    cell is run with what is left of it, and a cell cut by a limit gets a visible note.
+    """
     start = time.monotonic()
     deadline = start + job.submission_timeout
     sandbox = getattr(getattr(kernel, "sandbox", None), "name", "")
     runs = SubmissionRuns(cell_timeout=job.cell_timeout, submission_timeout=job.submission_timeout,
                           sandbox=sandbox)
     blocked: dict[str, str] = {exercise: NO_ANSWER for exercise in job.missing}
+    spent = 0  # output characters kept so far
     try:
         for cell in job.cells:
             if runs.stop:
@@ -157,9 +194,15 @@ def run_cells(job: GradingJob, kernel) -> SubmissionRuns:
                 runs.stop, runs.out_of_time = STOP_DEADLINE, True
                 runs.cells.append(None)
                 continue
-            run = kernel.run_cell(cell.source, timeout=job.cell_timeout, deadline=deadline)
-            run = CellRun(CellStatus(run.status), _plain(run.outputs), float(run.seconds))
-            runs.cells.append(CellRecord(run, block))
+            budget = max(0, MAX_SUBMISSION_OUTPUT - spent)
+            run = kernel.run_cell(cell.source, timeout=job.cell_timeout, deadline=deadline,
+                                  max_output=min(budget, MAX_CELL_OUTPUT))
+            run = CellRun(CellStatus(run.status), _plain(run.outputs), float(run.seconds),
+                          str(getattr(run, "reply_status", "")))
+            # Also enforced here: the records stay bounded whatever kernel object ran the cell.
+            run, limit = _capped(run, min(budget, MAX_CELL_OUTPUT))
+            spent += sum(output_size(out) for out in run.outputs)
+            runs.cells.append(CellRecord(run, block, limit))
             if run.status in KERNEL_GONE:
                 runs.stop, runs.out_of_time = run.status.value, time.monotonic() >= deadline
             elif run.status == CellStatus.TIMEOUT and cell.role == roles.ANSWER:
@@ -220,6 +263,8 @@ class SubmissionResult:
 
 
 def _error_reason(run: CellRun) -> str:
+    if run.error is None and run.reply_status == "aborted":
+        return "the kernel aborted the cell without running it (its execute_reply said \"aborted\")"
     ename, evalue = run.error or ("", "")
     if ename == "NotImplementedError":
         return "not attempted (raise NotImplementedError)"
@@ -228,6 +273,8 @@ def _error_reason(run: CellRun) -> str:
     if "lossbook grader refused" in evalue:
         return evalue.split(": ", 1)[-1][:200]
     text = f"{ename}: {evalue}".strip(": ")
+    if not text:
+        return "raised an error without a name or a message"
     return f"raised {text[:200]}"
 
 
@@ -258,7 +305,10 @@ def _test_reason(cell: PlanCell, record: CellRecord | None, runs: SubmissionRuns
     if run.status == CellStatus.TIMEOUT:
         return f"timed out after {runs.cell_timeout:g} s (an infinite loop?)"
     if run.status == CellStatus.OUTPUT_TOO_LARGE:
-        return "printed too much output"
+        if record.output_limit == SUBMISSION_LIMIT:
+            return (f"printed too much output: the submission's output limit ({MAX_SUBMISSION_OUTPUT:,} "
+                    "characters across all its cells) was reached")
+        return f"printed too much output: the cell output limit ({MAX_CELL_OUTPUT:,} characters) was reached"
     if run.status == CellStatus.ERROR:
         return _error_reason(run)
     try:

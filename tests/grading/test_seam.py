@@ -9,6 +9,7 @@ gradebook with the default executor's.
 from __future__ import annotations
 
 import copy
+import json
 import pickle
 from dataclasses import fields
 
@@ -34,11 +35,12 @@ class ScriptedKernel:
     """Answers each cell from ``script`` (source → CellRun); records what it was asked."""
 
     def __init__(self, script: dict[str, CellRun], refusals=()):
-        self.script, self.ran, self.killed = script, [], False
+        self.script, self.ran, self.killed, self.max_outputs = script, [], False, []
         self._refusals = list(refusals)
 
-    def run_cell(self, code, timeout, deadline=None):
+    def run_cell(self, code, timeout, deadline=None, max_output=None):
         self.ran.append(code)
+        self.max_outputs.append(max_output)
         return self.script.get(code, CellRun("ok", [], 0.01))
 
     def refusals(self):
@@ -208,3 +210,39 @@ def test_an_executor_that_pickles_gives_the_same_gradebook(tmp_path, sandbox_ok)
     assert by_learner["ana"]["status"] == "graded" and by_learner["ana"]["reasons"] == ""
     assert float(by_learner["ben"]["mse"]) == 0 and "output differs" in by_learner["ben"]["reasons"]
     assert [r.status for r in remote] == [r.status for r in local] == ["graded", "graded"]
+
+
+def test_outputs_are_capped_per_cell_and_per_submission_with_a_note_and_a_reason():
+    from lossbook.grading.kernel import MAX_CELL_OUTPUT, MAX_SUBMISSION_OUTPUT, output_size
+
+    chunk = new_output("stream", name="stderr", text="x" * 900_000)  # below the per-cell limit
+    script = {"import numpy": CellRun("ok", [chunk], 0.1),
+              "def a(): ...": CellRun("ok", [chunk, chunk], 0.1),  # 1.8 MB in one cell
+              "test a1": CellRun("ok", [chunk, out("SECRET-A1\n")], 0.1),
+              "test a2": CellRun("ok", [chunk, out("SECRET-A2\n")], 0.1),
+              "test a3": CellRun("ok", [chunk, out("SECRET-A3\n")], 0.1),
+              "def b(): ...": CellRun("error", [chunk], 0.1),
+              "test b1": CellRun("ok", [chunk, out("SECRET-B1\n")], 0.1)}
+    kernel = ScriptedKernel(script)
+    runs = run_cells(job_for(plan(), cell_timeout=4, submission_timeout=60), kernel)
+    records = runs.cells
+    assert [r.run.status for r in records[:7]] == ["ok", "output-too-large", "ok", "ok", "ok",
+                                                   "output-too-large", "output-too-large"]
+    assert [r.output_limit for r in records[:7]] == ["", "cell", "", "", "", "submission", "submission"]
+    # Each cell was offered what was left of the submission's budget, never more than the cell limit.
+    spent, offered = 0, []
+    for record in records[:7]:
+        offered.append(min(MAX_CELL_OUTPUT, MAX_SUBMISSION_OUTPUT - spent))
+        spent += sum(output_size(o) for o in record.run.outputs)
+    assert kernel.max_outputs == offered and offered[5] < MAX_CELL_OUTPUT
+    assert spent <= MAX_SUBMISSION_OUTPUT
+    cell_note, submission_note = records[1].run.outputs[-1], records[6].run.outputs[-1]
+    assert records[1].run.outputs[:-1] == [chunk] and records[6].run.outputs == [submission_note]
+    assert cell_note["name"] == submission_note["name"] == "stderr"
+    assert "this cell printed more than 1,000,000 characters" in cell_note["text"]
+    assert "this submission's cells printed more than 5,000,000 characters in all" in submission_note["text"]
+    result = score(plan(), runs)
+    assert result.status == RowStatus.GRADED and result.points == {"a": 4, "b": 0, "c": 0}
+    assert result.reasons[0] == ("b: printed too much output: the submission's output limit (5,000,000 characters "
+                                 "across all its cells) was reached")
+    assert score(plan(), pickle.loads(pickle.dumps(runs))).reasons == result.reasons
