@@ -168,7 +168,9 @@ def case_name(exercise_id: str, source: str) -> str:
     return " | ".join(described[:3]) + more or "?"
 
 
-def _hidden_sources(solution) -> dict[str, list[str]]:
+def hidden_sources(solution) -> dict[str, list[str]]:
+    """The source of each hidden-test cell of ``solution``, per exercise, in notebook order
+    (test *n* of an exercise is ``hidden_sources(solution)[exercise][n - 1]``)."""
     sources: dict[str, list[str]] = {}
     for _, cell in roles.cells_with_role(solution.notebook, roles.HIDDEN_TESTS):
         sources.setdefault(roles.exercise_of(cell), []).append(roles.source_of(cell))
@@ -177,7 +179,7 @@ def _hidden_sources(solution) -> dict[str, list[str]]:
 
 def exercise_feedback(result, solution) -> list[dict]:
     """Per exercise: id, points, max, passed, reasons (learner-safe), diagnosis."""
-    sources = _hidden_sources(solution) if solution is not None else {}
+    sources = hidden_sources(solution) if solution is not None else {}
     items = []
     for exercise, max_points in result.max_points.items():
         tests = [t for t in result.tests if t.exercise == exercise]

@@ -99,9 +99,9 @@ def record(result, solution=None, *, feedback: str | None = None, graded_at: str
     ``solution`` (the lesson's :class:`~lossbook.grading.assemble.Solution`) lets the
     diagnosis replay the hidden tests; without it no misconception is recorded.
     """
-    from lossbook.grading.feedback import _hidden_sources, exercise_feedback
+    from lossbook.grading.feedback import exercise_feedback, hidden_sources
 
-    hidden = _hidden_sources(solution) if solution is not None else {}
+    hidden = hidden_sources(solution) if solution is not None else {}
     exercises = []
     for item in exercise_feedback(result, solution):
         tests = [t for t in result.tests if t.exercise == item["exercise"]]
