@@ -80,10 +80,16 @@ KERNEL_GONE = frozenset({CellStatus.KILLED, CellStatus.DIED})
 
 
 class RowStatus(_Status):
-    """A gradebook row's status (meanings: ``lossbook.grading.batch.STATUSES``)."""
+    """A gradebook row's status (meanings: ``lossbook.grading.batch.STATUSES``).
+
+    A kernel that stops part-way is ``timed-out`` (killed) or ``kernel-died`` (it exited or
+    crashed): the cells that ran keep their points, the others score 0. The word
+    ``incomplete``, meant for that and never written by this grader's run/score split, is
+    retired: one name per idea. Gradebooks of the first graders may still hold it; their
+    rows are kept as they are when a gradebook is merged.
+    """
 
     GRADED = "graded"
-    INCOMPLETE = "incomplete"
     TIMED_OUT = "timed-out"
     KERNEL_DIED = "kernel-died"
     NOT_A_NOTEBOOK = "not-a-notebook"

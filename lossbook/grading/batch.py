@@ -78,9 +78,10 @@ COURSE_ROOT = Path(__file__).resolve().parents[2]
 #: Every status a gradebook row can have (:class:`~lossbook.status.RowStatus`), and what it means.
 STATUSES = {
     RowStatus.GRADED: "every cell ran (failed tests still have their reasons)",
-    RowStatus.INCOMPLETE: "the kernel stopped part-way (see reasons); the cells not run score 0",
-    RowStatus.TIMED_OUT: "a cell ignored the interrupt, or the submission ran out of time; the kernel was killed",
-    RowStatus.KERNEL_DIED: "the kernel exited (os._exit, exit()) or crashed",
+    RowStatus.TIMED_OUT: "a cell ignored the interrupt, or the submission ran out of time; the kernel was killed: "
+                         "the cells that ran keep their points, the others score 0 (see reasons)",
+    RowStatus.KERNEL_DIED: "the kernel exited (os._exit, exit()) or crashed: the cells that ran keep their "
+                           "points, the others score 0 (see reasons)",
     RowStatus.NOT_A_NOTEBOOK: "not notebook JSON, or a notebook whose structure is broken (e.g. a cell's "
                               "metadata that is not a mapping): not run",
     RowStatus.WRONG_NBFORMAT: "not an nbformat 4 notebook: not run",
@@ -539,17 +540,25 @@ def _grade(submissions, out, options: GradeOptions, executor: Executor) -> Repor
         for result in results:
             result.reasons.insert(0, "graded WITHOUT a sandbox (--no-sandbox)")
 
+    # Each result is diagnosed once (its exercise_feedback items), for both its feedback file
+    # and its results record. Here, one at a time: the diagnosis redirects sys.stdout while it
+    # replays hidden tests. ``None``: not needed, or it failed (then the record tries again).
+    items: list[list[dict] | None] = [None] * len(results)
     texts: list[str | None] = [None] * len(results)
-    if options.feedback is not None:
-        # Here, one at a time: the diagnosis redirects sys.stdout while it replays hidden tests.
+    if out is not None or options.feedback is not None:
+        from lossbook.grading.feedback import exercise_feedback, render
+
         for index, result in enumerate(results):
-            if result.status in NO_FEEDBACK:
-                continue
+            wants_feedback = options.feedback is not None and result.status not in NO_FEEDBACK
             try:
-                texts[index] = _feedback_text(result, solutions_by_lesson, options.feedback_format)
+                items[index] = exercise_feedback(result, solutions_by_lesson.get(result.lesson))
+                if wants_feedback:
+                    texts[index] = render(result, solutions_by_lesson.get(result.lesson), options.feedback_format,
+                                          items=items[index])
             except Exception as error:  # noqa: BLE001 - feedback must not stop the batch
-                report.notes.append(f"feedback for {result.learner} × {result.lesson} not written: grader "
-                                    f"error {type(error).__name__}: {str(error)[:200]}")
+                if wants_feedback:
+                    report.notes.append(f"feedback for {result.learner} × {result.lesson} not written: grader "
+                                        f"error {type(error).__name__}: {str(error)[:200]}")
     report.extend(results)
     if out is not None:
         merge = write_rows(Path(out), [to_row(r) for r in results],
@@ -558,13 +567,13 @@ def _grade(submissions, out, options: GradeOptions, executor: Executor) -> Repor
         # The machine-readable results beside it (gradebook.results.jsonl), merged alike.
         from lossbook.grading.results import write_results_beside
         write_results_beside(Path(out), results, merge, solutions_by_lesson, feedback=options.feedback,
-                             feedback_format=options.feedback_format, notes=report.notes)
+                             feedback_format=options.feedback_format, notes=report.notes, items=items)
     if options.feedback is not None:
         for result, text in zip(results, texts):
             if text is None or result.status in NO_FEEDBACK:
                 continue
             try:
-                _write_feedback_file(Path(options.feedback), result, text, options.feedback_format)
+                write_feedback_file(Path(options.feedback), result, text, options.feedback_format)
             except OSError as error:
                 report.notes.append(f"feedback for {result.learner} × {result.lesson} not written: "
                                     f"{error.strerror or error}")
@@ -607,12 +616,6 @@ def _apply_merge(report: Report, merge) -> None:
                                   "pass --replace-from-other-source to replace it")
 
 
-def _feedback_text(result: SubmissionResult, solutions_by_lesson, fmt: str) -> str | None:
-    from lossbook.grading.feedback import render
-
-    return render(result, solutions_by_lesson.get(result.lesson), fmt)
-
-
 def feedback_path(folder: Path, learner: str, lesson: str, fmt: str = "md") -> Path:
     """``folder/<learner>/<lesson>.<md|html>``: keyed by learner and lesson, always inside ``folder``."""
     lesson = re.sub(r"[^A-Za-z0-9._-]+", "_", printable(lesson, keep_newlines=False)).strip(".") or "unknown"
@@ -620,12 +623,16 @@ def feedback_path(folder: Path, learner: str, lesson: str, fmt: str = "md") -> P
     return Path(folder) / learner / f"{lesson}.{'html' if fmt == 'html' else 'md'}"
 
 
-def _write_feedback_file(folder: Path, result: SubmissionResult, text: str, fmt: str) -> Path:
+def write_feedback_file(folder: Path, result: SubmissionResult, text: str, fmt: str) -> Path:
+    """Write one feedback file at :func:`feedback_path`, atomically (a reader, or a crash,
+    sees the old file or the new one, never half of it); returns its path."""
+    from lossbook import _files
+
     path = feedback_path(folder, result.learner, result.lesson, fmt)
     if Path(os.path.abspath(path)).parent.parent != Path(os.path.abspath(folder)):
         raise OSError(f"unsafe feedback path for {result.learner!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    _files.write_atomically(path, text)
     return path
 
 

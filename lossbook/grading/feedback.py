@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import html
 import io
-import re
 from pathlib import Path
 from typing import Any
 
@@ -177,8 +176,21 @@ def hidden_sources(solution) -> dict[str, list[str]]:
     return sources
 
 
+def _case(exercise: str, number: int, hidden: list[str], names: dict) -> str:
+    """:func:`case_name` of hidden test ``number`` (``"?"``: none), each replayed once (``names``)."""
+    if number not in names:
+        names[number] = case_name(exercise, hidden[number - 1]) if 1 <= number <= len(hidden) else "?"
+    return names[number]
+
+
 def exercise_feedback(result, solution) -> list[dict]:
-    """Per exercise: id, points, max, passed, reasons (learner-safe), diagnosis."""
+    """Per exercise: id, points, max, passed, reasons (learner-safe), diagnosis, misconception
+    (its stable id) and failing case (the first failing test's label, or ``None``).
+
+    This is the one diagnosis of a result: ``lossbook grade`` computes it once and gives it
+    to both the feedback file (:func:`render`) and the results record
+    (:func:`lossbook.grading.results.record`).
+    """
     sources = hidden_sources(solution) if solution is not None else {}
     items = []
     for exercise, max_points in result.max_points.items():
@@ -186,12 +198,17 @@ def exercise_feedback(result, solution) -> list[dict]:
         points = result.points.get(exercise, 0)
         passed = bool(tests) and points >= max_points
         distinct = {t.reason for t in tests}
+        hidden, names = sources.get(exercise, []), {}
         if len(tests) > 1 and len(distinct) == 1 and "" not in distinct:
             reasons = [f"all tests: {tests[0].reason}"]
         else:
-            hidden = sources.get(exercise, [])
-            reasons = [f"test {t.number} ({case_name(exercise, hidden[t.number - 1]) if t.number <= len(hidden) else '?'})"
-                       f": {t.reason}" for t in tests if t.reason]
+            reasons = [f"test {t.number} ({_case(exercise, t.number, hidden, names)}): {t.reason}"
+                       for t in tests if t.reason]
+        failing_case = None
+        failing = next((t for t in tests if t.reason), None)
+        if failing is not None:
+            name = _case(exercise, failing.number, hidden, names)
+            failing_case = f"test {failing.number} ({name})" if name != "?" else f"test {failing.number}"
         if not tests:
             reasons = [r.split(": ", 1)[1] for r in result.reasons if r.startswith(f"{exercise}: ")] or \
                       ["not graded: " + (result.reasons[0] if result.reasons else result.status)]
@@ -200,7 +217,7 @@ def exercise_feedback(result, solution) -> list[dict]:
             found = diagnosis_detail_for(exercise, sources.get(exercise, []), [t.stdout for t in tests])
         items.append({"exercise": exercise, "points": points, "max": max_points, "passed": passed,
                       "reasons": reasons, "diagnosis": found.message if found else None,
-                      "misconception": found.id if found else None})
+                      "misconception": found.id if found else None, "failing_case": failing_case})
     return items
 
 
@@ -255,24 +272,23 @@ def render_html(result, items: list[dict]) -> str:
     return "\n".join(parts)
 
 
-def render(result, solution, fmt: str = "md") -> str:
-    """The feedback text of one result (``fmt`` "md" or "html"), control characters removed."""
-    items = exercise_feedback(result, solution)
+def render(result, solution, fmt: str = "md", *, items: list[dict] | None = None) -> str:
+    """The feedback text of one result (``fmt`` "md" or "html"), control characters removed.
+
+    ``items``: the result's :func:`exercise_feedback`, when already computed (else computed here).
+    """
+    items = exercise_feedback(result, solution) if items is None else items
     text = render_html(result, items) if fmt == "html" else render_markdown(result, items)
     return printable(text)
 
 
 def write_feedback(folder: Path, results, solutions_by_lesson: dict, fmt: str = "md") -> list[Path]:
-    """Write ``folder/<learner>/<lesson>.md`` (or ``.html``) for every result."""
-    written = []
-    for result in results:
-        text = render(result, solutions_by_lesson.get(result.lesson), fmt)
-        lesson = re.sub(r"[^A-Za-z0-9._-]+", "_", result.lesson).strip(".") or "unknown"
-        path = Path(folder) / result.learner / f"{lesson}.{'html' if fmt == 'html' else 'md'}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    """Write ``folder/<learner>/<lesson>.md`` (or ``.html``) for every result, each atomically
+    (as ``lossbook grade --feedback`` does: :func:`lossbook.grading.batch.write_feedback_file`)."""
+    from lossbook.grading.batch import write_feedback_file
+
+    return [write_feedback_file(Path(folder), result, render(result, solutions_by_lesson.get(result.lesson), fmt), fmt)
+            for result in results]
 
 
 __all__ = ["diagnosis_detail_for", "diagnosis_for", "exercise_feedback", "parse_canonical", "recorded_calls", "render_html",

@@ -81,29 +81,19 @@ def _exercise_status(item: dict, tests: list) -> str:
     return "failed"
 
 
-def _failing_case(exercise: str, tests: list, hidden: list[str]) -> str | None:
-    from lossbook.grading.feedback import case_name
-
-    for test in tests:
-        if test.reason:
-            if 1 <= test.number <= len(hidden):
-                name = case_name(exercise, hidden[test.number - 1])
-                return f"test {test.number} ({name})" if name != "?" else f"test {test.number}"
-            return f"test {test.number}"
-    return None
-
-
-def record(result, solution=None, *, feedback: str | None = None, graded_at: str | None = None) -> dict:
+def record(result, solution=None, *, feedback: str | None = None, graded_at: str | None = None,
+           items: list[dict] | None = None) -> dict:
     """The results record of one :class:`~lossbook.grading.run.SubmissionResult`.
 
     ``solution`` (the lesson's :class:`~lossbook.grading.assemble.Solution`) lets the
-    diagnosis replay the hidden tests; without it no misconception is recorded.
+    diagnosis replay the hidden tests; without it no misconception is recorded. ``items``:
+    the result's :func:`lossbook.grading.feedback.exercise_feedback` when already computed
+    (``lossbook grade`` diagnoses each submission once, for this record and its feedback).
     """
-    from lossbook.grading.feedback import exercise_feedback, hidden_sources
+    from lossbook.grading.feedback import exercise_feedback
 
-    hidden = hidden_sources(solution) if solution is not None else {}
     exercises = []
-    for item in exercise_feedback(result, solution):
+    for item in exercise_feedback(result, solution) if items is None else items:
         tests = [t for t in result.tests if t.exercise == item["exercise"]]
         status = _exercise_status(item, tests)
         misconception = None
@@ -112,8 +102,7 @@ def record(result, solution=None, *, feedback: str | None = None, graded_at: str
         exercises.append({
             "exercise": item["exercise"], "points": float(item["points"]), "max": float(item["max"]),
             "status": status,
-            "failing_case": None if status in ("passed", "not-run") else _failing_case(
-                item["exercise"], tests, hidden.get(item["exercise"], [])),
+            "failing_case": None if status in ("passed", "not-run") else item.get("failing_case"),
             "reasons": list(item["reasons"]) if status != "passed" else [],
             "misconception": misconception,
         })
@@ -169,18 +158,21 @@ def write_results(path, records: list[dict]) -> None:
 
 
 def write_results_beside(gradebook, results, merge, solutions_by_lesson: dict, *, feedback=None,
-                         feedback_format: str = "md", notes: list[str] | None = None) -> Path:
+                         feedback_format: str = "md", notes: list[str] | None = None,
+                         items: list | None = None) -> Path:
     """Write the records of ``results`` that the gradebook wrote (``merge`` says which it refused).
 
-    A grader bug building one record never costs the others: that record is left out and
-    ``notes`` says so. Raises ``OSError`` when the file cannot be written.
+    ``items``: per result (same order), its :func:`~lossbook.grading.feedback.exercise_feedback`
+    already computed, or ``None`` (computed here). A grader bug building one record never
+    costs the others: that record is left out and ``notes`` says so. Raises ``OSError``
+    when the file cannot be written.
     """
     from lossbook.grading.batch import NO_FEEDBACK, feedback_path
 
     refused = {(c.row.learner, c.row.lesson, c.row.source) for c in getattr(merge, "refused", [])}
     graded_at = _now()
     records = []
-    for result in results:
+    for index, result in enumerate(results):
         if (result.learner, result.lesson, result.source) in refused:
             continue
         where = None
@@ -188,7 +180,7 @@ def write_results_beside(gradebook, results, merge, solutions_by_lesson: dict, *
             where = os.path.abspath(feedback_path(Path(feedback), result.learner, result.lesson, feedback_format))
         try:
             records.append(record(result, solutions_by_lesson.get(result.lesson), feedback=where,
-                                  graded_at=graded_at))
+                                  graded_at=graded_at, items=items[index] if items is not None else None))
         except Exception as error:  # noqa: BLE001 - the gradebook is written; say what is missing
             if notes is not None:
                 notes.append(f"results record for {result.learner} × {result.lesson} not written: grader "

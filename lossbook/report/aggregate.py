@@ -31,7 +31,7 @@ import numpy as np
 from lossbook.grading.results import read_results, results_path
 
 #: Row statuses whose notebook ran (its exercises scored on what it did).
-RUN_STATUSES = ("graded", "incomplete", "timed-out", "kernel-died")
+RUN_STATUSES = ("graded", "timed-out", "kernel-died")
 #: Below this point-biserial correlation with the rest of the lesson, an exercise does not separate learners.
 LOW_DISCRIMINATION = 0.2
 #: Fewer submissions than this: no item statistics (too noisy to read).

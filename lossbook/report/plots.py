@@ -134,10 +134,14 @@ def score_distributions(lessons) -> Plot:
     return Plot(data, f"Box plots, {title}: {words}.", title)
 
 
+#: The stacked bars of :func:`statuses` whose notebook ran: (label, row statuses, colour, hatch).
+STATUS_GROUPS = (("graded", ("graded",), PASSED, ""), ("kernel died", ("kernel-died",), OTHER, ".."),
+                 ("timed out", ("timed-out",), MISCONCEPTION, "//"))
+
+
 def statuses(lessons) -> Plot:
-    """Stacked bars per lesson: graded, incomplete, timed out, refused/other not run, not submitted."""
-    groups = [("graded", ("graded",), PASSED, ""), ("incomplete or kernel died", ("incomplete", "kernel-died"), OTHER, ".."),
-              ("timed out", ("timed-out",), MISCONCEPTION, "//")]
+    """Stacked bars per lesson: graded, kernel died, timed out, refused/other not run, not submitted."""
+    groups = STATUS_GROUPS
     title = "Submissions per lesson by status"
     with _rc():
         fig = _figure(7.5, 0.5 * len(lessons) + 1.8, margins=(1.9, 0.2, 0.4, 1.15))
@@ -160,7 +164,8 @@ def statuses(lessons) -> Plot:
         fig.legend(loc="lower center", ncols=3, frameon=False, fontsize=9)
         data = _svg(fig)
     words = "; ".join(f"{l.lesson}: {l.submissions} submitted ({l.statuses.get('graded', 0)} graded, "
-                      f"{l.statuses.get('timed-out', 0)} timed out, {l.not_run} not run), {l.not_submitted} not submitted"
+                      f"{l.statuses.get('kernel-died', 0)} kernel died, {l.statuses.get('timed-out', 0)} timed out, "
+                      f"{l.not_run} not run), {l.not_submitted} not submitted"
                       for l in lessons)
     return Plot(data, f"Stacked bar chart, {title}: {words}.", title)
 

@@ -74,7 +74,7 @@ class Attack:
     def expected_points(self) -> dict[str, float]:
         """Exact points per exercise: those in ``expect``, full marks for the others."""
         full = max_points(self.expected_lesson)
-        if self.spec.get("expect_status", "graded") not in ("graded", "incomplete", "timed-out", "kernel-died"):
+        if self.spec.get("expect_status", "graded") not in ("graded", "timed-out", "kernel-died"):
             full = {e: 0 for e in full}
         return {**full, **self.spec.get("expect", {})}
 
