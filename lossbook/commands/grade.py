@@ -125,6 +125,10 @@ def run(args) -> int:
         return 2
     print(summary_text(results))
     print(f"\n{len(results)} rows; gradebook: {args.out}")
+    from lossbook.grading.results import results_path
+
+    if results_path(args.out).is_file():  # the machine-readable rows (lossbook report / export read them)
+        print(f"results: {results_path(args.out)}")
     if args.feedback:
         print(f"feedback: {args.feedback}")
     return 0

@@ -224,3 +224,20 @@ def test_feedback_render_takes_the_items_computed_once(fmt):
     items = feedback.exercise_feedback(result, solution)
     assert feedback.render(result, solution, fmt) == feedback.render(result, solution, fmt, items=items)
     assert json.dumps(items)  # plain data
+
+
+# ----------------------------------------------------------------------- the command's summary
+
+def test_the_grade_summary_names_the_gradebook_the_results_file_and_the_feedback(tmp_path, monkeypatch, capsys):
+    import lossbook.grading as grading
+    from lossbook.cli import main
+
+    real = batch.grade
+    monkeypatch.setattr(grading, "grade", lambda *a, **k: real(*a, **{**k, "executor": InProcessExecutor()}))
+    root = submissions(tmp_path / "subs", {"ana": {}, "ben": SUM})
+    out = tmp_path / "marks" / "book.csv"
+    assert main(["grade", str(root), "--out", str(out), "--feedback", str(tmp_path / "fb")]) == 0
+    printed = capsys.readouterr().out
+    results_file = tmp_path / "marks" / "book.results.jsonl"
+    assert results_file.is_file()
+    assert f"\n2 rows; gradebook: {out}\nresults: {results_file}\nfeedback: {tmp_path / 'fb'}\n" in printed
