@@ -244,7 +244,8 @@ def differences(planned: list[Planned], out: Path) -> list[str]:
         if old != item.text:
             found.append(f"{item.target}: {_cell_differences(old, item.text)}")
     for path in stale(planned, out):
-        found.append(f"{path}: not produced by release (no solution notebook {path.name})")
+        source = "library policy file" if path.suffix == ".toml" else "solution notebook"
+        found.append(f"{path}: not produced by release (no {source} {path.name})")
     return found
 
 
@@ -266,9 +267,15 @@ def release(solutions: Path, out: Path, registry: Registry = default_registry) -
 
 
 def stale(planned: list[Planned], out: Path) -> list[Path]:
-    """Exercise notebooks in ``out`` that no solution notebook produces (release leaves them)."""
+    """Exercise notebooks in ``out`` that no solution notebook produces, and a library policy
+    file the solutions no longer have (release leaves them: ``check`` would still apply it)."""
+    from lossbook.exercises.forbidden import POLICY_FILE
+
     produced = {item.target.name for item in planned}
-    return [path for path in sorted(Path(out).glob("*.ipynb")) if path.name not in produced]
+    found = sorted(Path(out).glob("*.ipynb"))
+    if (Path(out) / POLICY_FILE).is_file():
+        found.append(Path(out) / POLICY_FILE)
+    return [path for path in found if path.name not in produced]
 
 
 __all__ = [

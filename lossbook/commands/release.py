@@ -49,5 +49,9 @@ def run(args) -> int:
         print(f"wrote {path}")
     print(f"{args.out}: {len(changed)} written, {len(planned) - len(changed)} unchanged")
     for path in release.stale(planned, args.out):
-        print(f"note: {path} has no solution notebook; release leaves it alone (delete it if it is obsolete)")
+        if path.suffix == ".toml":
+            print(f"note: {path} is no longer in the solutions; release leaves it alone, and check still applies "
+                  "it in the learners' copies: delete it if the policy is withdrawn")
+        else:
+            print(f"note: {path} has no solution notebook; release leaves it alone (delete it if it is obsolete)")
     return 0

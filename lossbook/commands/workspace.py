@@ -4,8 +4,13 @@ A learner never edits the course's copies in ``exercises/`` (a course update wou
 replace them). ``make lab`` runs this command first: every ``exercises/*.ipynb`` that
 is not yet in ``workspace/`` is copied there; a notebook already in ``workspace/`` is
 never touched, so a learner's work survives any number of runs and course updates, and
-exercises added by an update appear next to it. It also writes the marker file
-``.lossbook-course`` at the course root, by which the progress store finds the course.
+exercises added by an update appear next to it. The instructor's library policy
+``exercises/lossbook-policy.toml`` (written by ``lossbook release``: which forbidden
+implementations an exercise allows) is copied the same way, because ``check`` reads it from
+the folder the learner's notebook runs in; a file of that name already in ``workspace/``
+is never overwritten, and the report says when it differs from the course's. It also
+writes the marker file ``.lossbook-course`` at the course root, by which the progress store
+finds the course.
 
 The course root is ``--course DIR``, or else the first folder, walking up from the
 current one, that holds both ``pyproject.toml`` and ``exercises/``.
@@ -42,19 +47,27 @@ class WorkspaceReport:
     kept: list[str] = field(default_factory=list)
     created_workspace: bool = False
     created_marker: bool = False
+    notes: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         where = f"{self.workspace}"
         lines = []
+        notebooks = [name for name in self.copied if name.endswith(".ipynb")]
+        others = [name for name in self.copied if not name.endswith(".ipynb")]
+        kept = [name for name in self.kept if name.endswith(".ipynb")]
         if self.created_workspace:
             lines.append(f"Created your workspace: {where}")
-        if self.copied:
-            lines.append(f"Copied {len(self.copied)} new exercise notebook(s) into {where}:")
-            lines += [f"  + {name}" for name in self.copied]
-        if self.kept:
-            lines.append(f"Kept {len(self.kept)} notebook(s) you already have (never overwritten).")
+        if notebooks:
+            lines.append(f"Copied {len(notebooks)} new exercise notebook(s) into {where}:")
+            lines += [f"  + {name}" for name in notebooks]
+        if others:
+            lines.append(f"Copied the course's library policy into {where} (check reads it there):")
+            lines += [f"  + {name}" for name in others]
+        if kept:
+            lines.append(f"Kept {len(kept)} notebook(s) you already have (never overwritten).")
         if not self.copied:
             lines.append(f"Your workspace is up to date: {where}")
+        lines += self.notes
         return "\n".join(lines)
 
 
@@ -116,7 +129,36 @@ def sync_workspace(course: Path) -> WorkspaceReport:
         except OSError as exc:
             raise _not_writable(workspace, exc) from None
         report.copied.append(source.name)
+    _sync_policy(course, workspace, report)
     return report
+
+
+def _sync_policy(course: Path, workspace: Path, report: WorkspaceReport) -> None:
+    """Copy ``exercises/lossbook-policy.toml`` into the workspace unless a file of that name is there."""
+    from lossbook.exercises.forbidden import POLICY_FILE
+
+    source, target = course / EXERCISES / POLICY_FILE, workspace / POLICY_FILE
+    if source.is_symlink() or not source.is_file():
+        return
+    if not (target.exists() or target.is_symlink()):
+        try:
+            _copy_new(source, target)
+            report.copied.append(POLICY_FILE)
+            return
+        except FileExistsError:          # appeared since we looked: it is the learner's
+            pass
+        except OSError as exc:
+            raise _not_writable(workspace, exc) from None
+    report.kept.append(POLICY_FILE)
+    try:
+        same = not target.is_symlink() and target.is_file() and target.read_bytes() == source.read_bytes()
+    except OSError:
+        same = False
+    if not same:
+        report.notes.append(
+            f"Note: {target} differs from the course's {source} and was kept (never overwritten): "
+            "check allows what your copy lists, grade what the course's does. To take the course's, "
+            f"delete {target} and run `lossbook workspace` again.")
 
 
 def _copy_new(source: Path, target: Path) -> None:

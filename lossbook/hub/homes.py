@@ -54,6 +54,7 @@ class HomeReport:
     removed: list[str] = field(default_factory=list)     # copies of files the course dropped
     kept: list[str] = field(default_factory=list)        # course dropped them, but they were changed
     copied: list[str] = field(default_factory=list)      # new exercises copied into workspace/
+    notes: list[str] = field(default_factory=list)       # what sync_workspace had to say (policy kept)
 
     def text(self) -> str:
         lines = [f"lossbook: prepared {self.home}"]
@@ -64,7 +65,8 @@ class HomeReport:
         if self.kept:
             lines.append(f"  kept (changed, no longer in the course): {', '.join(self.kept)}")
         if self.copied:
-            lines.append(f"  new exercises in workspace/: {', '.join(self.copied)}")
+            lines.append(f"  new in workspace/: {', '.join(self.copied)}")
+        lines += [f"  {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -168,11 +170,13 @@ def prepare_home(course: str | os.PathLike, home: str | os.PathLike) -> HomeRepo
         raise HomeError(f"cannot write the course's files into {home} ({exc.strerror or exc}); "
                         "the learner's own files were not touched") from None
     try:
-        report.copied = sync_workspace(home).copied
+        synced = sync_workspace(home)
+        report.copied, report.notes = synced.copied, synced.notes
     except WorkspaceError as exc:
         raise HomeError(str(exc)) from None
-    if report.copied:
-        _record_released(home, report.copied)
+    notebooks = [name for name in report.copied if name.endswith(".ipynb")]
+    if notebooks:
+        _record_released(home, notebooks)
     return report
 
 

@@ -352,3 +352,24 @@ def test_roles_lookups_on_a_solution_notebook():
     assert cell["metadata"] == {"tags": ["keep"], "lossbook": {"role": "hidden-tests", "exercise": "mae", "points": 2}}
     with pytest.raises(ValueError, match="role must be one of"):
         roles.set_role({"metadata": {}}, "solution", "mae")
+
+
+def test_a_withdrawn_policy_file_is_named_by_check_and_the_release_note(tmp_path, capsys):
+    """The policy relaxes check in the learners' copies: one left behind is listed, never kept silently."""
+    from lossbook.exercises.forbidden import POLICY_FILE
+
+    solutions, out = tmp_path / "solutions", tmp_path / "exercises"
+    solutions.mkdir()
+    shutil.copyfile(SOLUTIONS / "02_mse.ipynb", solutions / "02_mse.ipynb")
+    (solutions / POLICY_FILE).write_text('[allow]\nmse = true\n')
+    assert main(["release", "--solutions", str(solutions), "--out", str(out)]) == 0
+    assert (out / POLICY_FILE).read_text() == '[allow]\nmse = true\n'
+    assert main(["release", "--solutions", str(solutions), "--out", str(out), "--check"]) == 0
+    (solutions / POLICY_FILE).unlink()
+    capsys.readouterr()
+    assert main(["release", "--solutions", str(solutions), "--out", str(out), "--check"]) == 1
+    assert f"{out / POLICY_FILE}: not produced by release (no library policy file {POLICY_FILE})" in \
+        capsys.readouterr().err
+    assert main(["release", "--solutions", str(solutions), "--out", str(out)]) == 0
+    assert f"note: {out / POLICY_FILE} is no longer in the solutions" in capsys.readouterr().out
+    assert (out / POLICY_FILE).is_file()  # left alone: the instructor deletes it

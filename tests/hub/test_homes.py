@@ -195,3 +195,23 @@ def test_an_untouched_copy_from_before_a_course_update_is_not_submitted(course, 
     assert report.ok, report.text()
     assert report.collected == {"ben": ["02_mse"]}
     assert "02_mse" in report.not_submitted["ana"]
+
+
+def test_the_course_policy_file_reaches_the_learners_workspace_and_theirs_is_kept(course, tmp_path):
+    """check reads lossbook-policy.toml from the notebook's folder: workspace/ on the hub too."""
+    from lossbook.exercises.forbidden import POLICY_FILE
+
+    policy = '[allow]\nsoftmax = ["scipy.special.softmax"]\n'
+    (course / "exercises" / POLICY_FILE).write_text(policy)
+    home = tmp_path / "homes" / "ana"
+    report = prepare_home(course, home)
+    assert (home / "exercises" / POLICY_FILE).read_text() == policy
+    assert stat.S_IMODE((home / "exercises" / POLICY_FILE).stat().st_mode) == 0o444
+    assert (home / "workspace" / POLICY_FILE).read_text() == policy and POLICY_FILE in report.copied
+    assert POLICY_FILE not in json.loads((home / ".lossbook-released.json").read_text())
+    # The instructor changes the policy: exercises/ follows, the learner's workspace copy is kept, with a note.
+    (course / "exercises" / POLICY_FILE).write_text('[allow]\nsoftmax = true\n')
+    report = prepare_home(course, home)
+    assert (home / "exercises" / POLICY_FILE).read_text() == '[allow]\nsoftmax = true\n'
+    assert (home / "workspace" / POLICY_FILE).read_text() == policy
+    assert f"{home / 'workspace' / POLICY_FILE} differs from the course's" in report.text()

@@ -177,3 +177,73 @@ def test_the_workspace_is_git_ignored():
     root = Path(__file__).resolve().parents[2]
     ignored = {line.strip() for line in (root / ".gitignore").read_text().splitlines()}
     assert ignored & {"workspace/", "/workspace/", "workspace"}
+
+
+# ----------------------------------------------------------------------- the library policy file
+
+POLICY = '[allow]\nsoftmax = ["scipy.special.softmax"]\n'
+SCIPY_SOFTMAX = "import scipy.special\ndef softmax(z):\n    return scipy.special.softmax(z, axis=-1)\n"
+
+
+def _learner_function(source: str, name: str):
+    namespace = {"__name__": "__main__"}  # defined as in a notebook
+    exec(compile(source, "<answer>", "exec"), namespace)  # noqa: S102 - the test's own answer
+    return namespace[name]
+
+
+def test_the_released_policy_file_reaches_the_workspace_where_check_reads_it(tmp_path, monkeypatch, capsys):
+    """release → exercises/lossbook-policy.toml → workspace/ (the learner's kernel runs there)."""
+    from lossbook.exercises import get
+    from lossbook.exercises.checking import run_check
+    from lossbook.exercises.forbidden import POLICY_FILE
+    from lossbook.release import release
+
+    repo = Path(__file__).resolve().parents[2]
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    (course / "pyproject.toml").write_text("[project]\nname = 'lossbook'\n")
+    shutil.copyfile(repo / "solutions" / "04_cross_entropy.ipynb", course / "solutions" / "04_cross_entropy.ipynb")
+    (course / "solutions" / POLICY_FILE).write_text(POLICY)
+    release(course / "solutions", course / "exercises")
+    assert (course / "exercises" / POLICY_FILE).read_text() == POLICY
+    assert main(["workspace", "--course", str(course)]) == 0
+    assert (course / "workspace" / POLICY_FILE).read_text() == POLICY
+    assert f"+ {POLICY_FILE}" in capsys.readouterr().out
+    answer = _learner_function(SCIPY_SOFTMAX, "softmax")
+    monkeypatch.chdir(course / "workspace")
+    assert run_check(get("softmax"), answer).passed
+    monkeypatch.chdir(tmp_path)  # without the policy: the same answer is refused
+    assert run_check(get("softmax"), answer).summary == "uses scipy.special.softmax: write it yourself"
+
+
+def test_a_policy_file_already_in_the_workspace_is_never_overwritten(course, capsys):
+    from lossbook.exercises.forbidden import POLICY_FILE
+
+    (course / "exercises" / POLICY_FILE).write_text(POLICY)
+    (course / "workspace").mkdir()
+    mine = course / "workspace" / POLICY_FILE
+    mine.write_text("# my own\n[allow]\n")
+    before = snapshot(course / "workspace")[POLICY_FILE]
+    report = ws.sync_workspace(course)
+    assert snapshot(course / "workspace")[POLICY_FILE] == before
+    assert POLICY_FILE not in report.copied and POLICY_FILE in report.kept
+    text = report.text()
+    assert f"{mine} differs from the course's" in text and f"delete {mine}" in text
+    # The same file as the course's: nothing to say.
+    mine.write_text(POLICY)
+    assert "differs" not in ws.sync_workspace(course).text()
+    # A symbolic link where the file would go is left alone, never followed.
+    mine.unlink()
+    elsewhere = course / "elsewhere.toml"
+    elsewhere.write_text("x = 1\n")
+    mine.symlink_to(elsewhere)
+    ws.sync_workspace(course)
+    assert mine.is_symlink() and elsewhere.read_text() == "x = 1\n"
+
+
+def test_a_course_without_a_policy_file_copies_none(course):
+    from lossbook.exercises.forbidden import POLICY_FILE
+
+    ws.sync_workspace(course)
+    assert not (course / "workspace" / POLICY_FILE).exists()
+    assert sorted(p.name for p in (course / "workspace").iterdir()) == ["01_loss_vs_cost.ipynb", "02_mse.ipynb"]
