@@ -33,6 +33,17 @@ waits for ever for a worker; the client does not: when the cluster has had no wo
 :data:`NO_WORKER_TIMEOUT` seconds, the tasks left become ``kernel-failed`` rows that say
 to start workers.
 
+Every worker runs the client's grading code
+-------------------------------------------
+Before a batch, every worker is checked (:func:`runtime_fingerprint`, a digest of the
+grading code). A worker that joins later is checked by each task it is given: the task
+carries the client's fingerprint, and a worker whose own (computed once, when its plugin
+is set up) differs refuses it before any learner code runs (:class:`WorkerCodeMismatch`,
+naming the worker and the fix). The client then retires that worker from the cluster
+(Dask closes it and its nanny), says so in the summary, and sends the task again, to
+another worker; a submission refused :data:`MAX_REFUSALS` times becomes a
+``kernel-failed`` row saying why. No row is ever graded by other code than the client's.
+
 ``import lossbook.grading.cluster`` never imports Dask: :mod:`distributed` is imported
 when a scheduler is used (``pip install 'lossbook[cluster]'``).
 """
@@ -60,10 +71,25 @@ WATCH_INTERVAL = 2.0
 WORK_PREFIX = "lbg-worker-"
 #: Tasks' keys start with this (``lossbook-grade-<batch>-<index>-<learner>-<lesson>``).
 KEY_PREFIX = "lossbook-grade"
+#: A submission whose task was refused by this many workers running other grading code becomes a row.
+MAX_REFUSALS = 3
 
 
 class ClusterUnavailable(RuntimeError):
     """Grading on a cluster cannot start: Dask missing, scheduler unreachable, no workers."""
+
+
+class WorkerCodeMismatch(ClusterUnavailable):
+    """A Dask worker refused a task: it runs other grading code than the grader that sent it."""
+
+    def __init__(self, worker: str, theirs: str, ours: str):
+        super().__init__(worker, theirs, ours)  # picklable: Dask sends it back to the client
+        self.worker, self.theirs, self.ours = worker, theirs, ours
+
+    def __str__(self) -> str:
+        return (f"the Dask worker {self.worker} runs other grading code than this grader (fingerprint "
+                f"{self.theirs}, here {self.ours}): install the same version of the course package on "
+                "that worker as here and on the scheduler, then restart it")
 
 
 def import_distributed():
@@ -177,6 +203,9 @@ class _WorkerKernelsBase:
     idempotent = True  # registering again (another batch) keeps the warm pools
 
     def setup(self, worker) -> None:
+        # The code this worker process runs: computed once, as it joins (a later change of the
+        # files on disk is not what this process imported).
+        self.fingerprint = runtime_fingerprint()
         remove_stale_folders()
         # Kernels ahead of use: one per thread plus one, as the local pool keeps 2 per job + 2.
         self.pools = _Pools(size=getattr(getattr(worker, "state", None), "nthreads", 1) + 1)
@@ -213,8 +242,7 @@ def __getattr__(name):
         return _PLUGIN_CLASS
 
 
-def worker_pools() -> _Pools:
-    """This worker's kernel pools (inside a task or ``Client.run`` on a worker)."""
+def _worker_plugin():
     from distributed import get_worker
 
     worker = get_worker()
@@ -222,7 +250,12 @@ def worker_pools() -> _Pools:
     if plugin is None or getattr(plugin, "pools", None) is None:
         raise RuntimeError(f"the Dask worker {worker.address} has no {PLUGIN_NAME!r} plugin: grade through "
                            "lossbook.grading.cluster (it registers the plugin on every worker)")
-    return plugin.pools
+    return worker, plugin
+
+
+def worker_pools() -> _Pools:
+    """This worker's kernel pools (inside a task or ``Client.run`` on a worker)."""
+    return _worker_plugin()[1].pools
 
 
 def task_key(batch: str, index: int, learner: str, lesson: str) -> str:
@@ -280,16 +313,29 @@ async def prepare_worker(settings: WorkerSettings, dask_worker=None) -> dict:
     return await asyncio.to_thread(_prepare_here, plugin.pools, settings)
 
 
-def run_on_worker(job):
+def run_on_worker(job, fingerprint: str | None = None):
     """The Dask task of one submission: ``job`` (a :class:`~lossbook.grading.run.GradingJob`)
-    on a fresh kernel of this worker's pool; returns its ``SubmissionRuns``, never raises."""
+    on a fresh kernel of this worker's pool; returns its ``SubmissionRuns``.
+
+    ``fingerprint``: the grader's :func:`runtime_fingerprint`; a worker running other code
+    raises :class:`WorkerCodeMismatch` before it starts anything (the one exception this
+    raises: every other problem is the records' failure).
+    """
     from lossbook.grading.batch import run_job
     from lossbook.grading.run import SubmissionRuns
     from lossbook.grading.sandbox import SandboxUnavailable
     from lossbook.status import RowStatus
 
     try:
-        pool, _ = worker_pools().get(WorkerSettings(bool(job.no_sandbox), job.limits))
+        worker, plugin = _worker_plugin()
+    except Exception as error:  # noqa: BLE001 - one submission, one row
+        return SubmissionRuns.failed(job, RowStatus.INTERNAL_ERROR, f"grader error on the Dask worker: "
+                                     f"{type(error).__name__}: {str(error)[:200]}")
+    theirs = getattr(plugin, "fingerprint", None) or runtime_fingerprint()
+    if fingerprint is not None and theirs != fingerprint:
+        raise WorkerCodeMismatch(str(worker.address), theirs, fingerprint)
+    try:
+        pool, _ = plugin.pools.get(WorkerSettings(bool(job.no_sandbox), job.limits))
     except SandboxUnavailable as error:
         return SubmissionRuns.failed(job, RowStatus.KERNEL_FAILED, f"no sandbox on the Dask worker: {error}")
     except Exception as error:  # noqa: BLE001 - one submission, one row
@@ -353,6 +399,8 @@ class DaskExecutor:
             self.close()
             raise
         self.workers = sorted(found)
+        self.fingerprint = mine
+        self.refused_workers: list[str] = []  # retired mid-batch: they ran other grading code
         #: The executor protocol: the sandbox of rows never run, whether kernels were isolated,
         #: and what the workers' sandboxes cannot protect (each said once, naming the workers).
         self.sandbox_name = "/".join(sorted(names)) or ("NONE" if no_sandbox else "bwrap")
@@ -365,17 +413,34 @@ class DaskExecutor:
         distributed = import_distributed()
         batch = new_batch_id()
         futures = {}
-        for index, job in enumerate(jobs):
-            key = task_key(batch, index, *_learner_lesson(job))
-            futures[self.client.submit(run_on_worker, job, key=key, pure=False)] = index
+        refusals = [0] * len(jobs)
+
+        def submit(index: int):
+            key = task_key(batch, index, *_learner_lesson(jobs[index]))
+            key += f"-again{refusals[index]}" if refusals[index] else ""
+            future = self.client.submit(run_on_worker, jobs[index], self.fingerprint, key=key, pure=False)
+            futures[future] = index
+            return future
+
+        for index in range(len(jobs)):
+            submit(index)
         given_up: list[str] = []  # why the remaining tasks were cancelled (the watchdog's word)
         stop = threading.Event()
         watchdog = threading.Thread(target=self._watch_workers, args=(futures, given_up, stop), daemon=True,
                                     name="lossbook-no-workers")
         watchdog.start()
         try:
-            for future in distributed.as_completed(list(futures), loop=self.client.loop):
+            finished = distributed.as_completed(list(futures), loop=self.client.loop)
+            for future in finished:
                 index = futures.pop(future)
+                refused = _refusal(future)
+                if refused is not None:
+                    self._retire(refused)
+                    refusals[index] += 1
+                    if refusals[index] < MAX_REFUSALS and not given_up:
+                        future.release()
+                        finished.add(submit(index))  # to another worker: that one is retired
+                        continue
                 yield index, _runs_of(future, jobs[index], distributed, given_up[0] if given_up else None)
                 future.release()
         finally:
@@ -383,6 +448,18 @@ class DaskExecutor:
             if futures:  # the caller stopped early: nothing is left running for it
                 self.client.cancel(list(futures))
             watchdog.join(timeout=10)
+
+    def _retire(self, refused: "WorkerCodeMismatch") -> None:
+        """Take a worker that runs other grading code out of the cluster, once; the summary says so."""
+        if refused.worker in self.refused_workers:
+            return
+        self.refused_workers.append(refused.worker)
+        self.warnings.append(f"{refused}; it was retired from the cluster (Dask closed it) and its "
+                             "submissions were graded by the other workers")
+        try:
+            self.client.retire_workers([refused.worker], close_workers=True)
+        except Exception:  # noqa: BLE001 - gone already, or the scheduler refused: its tasks are refused anyway
+            pass
 
     def _watch_workers(self, futures: dict, given_up: list[str], stop: threading.Event) -> None:
         """Cancel what is left when the cluster has had no worker for :data:`NO_WORKER_TIMEOUT` s.
@@ -442,6 +519,15 @@ def _learner_lesson(job) -> tuple[str, str]:
     return clean(learner or "submission"), clean(lesson or job.lesson)
 
 
+def _refusal(future) -> WorkerCodeMismatch | None:
+    """The worker's refusal, when the task of ``future`` was refused for running other code."""
+    try:
+        error = future.exception() if future.status == "error" else None
+    except Exception:  # noqa: BLE001 - cancelled, or lost: not a refusal
+        return None
+    return error if isinstance(error, WorkerCodeMismatch) else None
+
+
 def _runs_of(future, job, distributed, cancelled_because: str | None = None):
     """A finished task's ``SubmissionRuns``; a task the cluster could not run gets a failure."""
     from lossbook.grading.run import SubmissionRuns
@@ -454,6 +540,10 @@ def _runs_of(future, job, distributed, cancelled_because: str | None = None):
             f"the Dask worker running it died each time it was run ({error.allowed_failures + 1} times; the "
             f"scheduler's allowed-failures is {error.allowed_failures}): the kernel or the machine was "
             "killed (memory?); not graded"))
+    except WorkerCodeMismatch as error:
+        return SubmissionRuns.failed(job, RowStatus.KERNEL_FAILED, (
+            f"not graded: the Dask workers given it refused it, running other grading code than this "
+            f"grader (after {MAX_REFUSALS} refusals, or when no worker was left); the last: {error}"))
     except (distributed.client.FutureCancelledError, distributed.CancelledError) as error:
         if cancelled_because:
             return SubmissionRuns.failed(job, RowStatus.KERNEL_FAILED, f"not graded: {cancelled_because}")

@@ -343,3 +343,64 @@ def test_a_batch_ends_when_every_worker_is_gone(tmp_path, monkeypatch, sandbox_o
     assert all("no Dask worker was connected" in r.reasons[0] and "dask worker" in r.reasons[0] for r in report)
     assert [r["status"] for r in _read_book(tmp_path / "book.csv")] == ["kernel-failed"] * 2
     assert not alone.wait_gone()
+
+
+# --------------------------------------------------------------------------- a worker with other code
+def test_a_refusal_names_the_worker_and_the_fix_and_crosses_a_pickle():
+    from lossbook.grading.cluster import ClusterUnavailable, WorkerCodeMismatch
+
+    error = pickle.loads(pickle.dumps(WorkerCodeMismatch("tcp://10.0.0.7:4321", "aaaa", "bbbb")))
+    assert isinstance(error, ClusterUnavailable) and error.worker == "tcp://10.0.0.7:4321"
+    assert str(error) == ("the Dask worker tcp://10.0.0.7:4321 runs other grading code than this grader "
+                          "(fingerprint aaaa, here bbbb): install the same version of the course package on "
+                          "that worker as here and on the scheduler, then restart it")
+
+
+def _other_code(folder: Path) -> Path:
+    """A copy of the course package whose grading code differs by one comment line (a version skew)."""
+    import shutil
+
+    shutil.copytree(REPO / "lossbook", folder / "lossbook", ignore=shutil.ignore_patterns("__pycache__"))
+    with open(folder / "lossbook" / "grading" / "run.py", "a", encoding="utf-8") as handle:
+        handle.write("\n# another version of the grader\n")
+    return folder
+
+
+@pytest.mark.slow
+def test_a_worker_joining_with_other_grading_code_is_refused_and_retired(tmp_path, sandbox_ok):
+    """Preflight saw one good worker; one with other code joins mid-batch: it grades nothing."""
+    from benchmarks.bench_cluster import dask_command
+    from lossbook.grading import grade
+    from lossbook.grading.cluster import DaskExecutor, runtime_fingerprint
+
+    subs = tmp_path / "submissions"
+    write_lossbook_batch(subs, batches(0)["mixed"][:4])
+    other = _other_code(tmp_path / "other")
+    small = LocalCluster(tmp_path / "c", workers=1)
+    try:
+        executor = DaskExecutor(small.address)
+        try:
+            assert len(executor.workers) == 1
+            env = {**small.env, "PYTHONPATH": os.pathsep.join([str(other), small.env.get("PYTHONPATH", "")])}
+            small._start("late", ["worker", "--scheduler-file", str(small.scheduler_file), "--nthreads", "1",
+                                  "--no-dashboard", "--host", "127.0.0.1", "--name", "late", "--local-directory",
+                                  str(small.root / "late")], env=env)
+            small.monitor.wait_for_workers(2, timeout=120)
+            small.remember()
+            late = next(a for a, info in small.monitor.scheduler_info()["workers"].items() if info["name"] == "late")
+            theirs = small.monitor.run(runtime_fingerprint, workers=[late])[late]
+            assert theirs != runtime_fingerprint()  # the copy's code really differs (not the repo's)
+            report = grade([subs], tmp_path / "book.csv", progress=False, executor=executor, cell_timeout=CELL_TIMEOUT)
+        finally:
+            executor.close()
+        assert late not in small.monitor.scheduler_info()["workers"]  # retired
+    finally:
+        small.close()
+    local = tmp_path / "local.csv"
+    grade([subs], local, jobs=1, progress=False, cell_timeout=CELL_TIMEOUT)
+    assert _read_book(tmp_path / "book.csv") == _read_book(local)  # every row graded by the good worker
+    assert [r.status for r in report] == ["graded"] * 4
+    (note,) = [n for n in report.notes if late in n]
+    assert note.startswith(f"the Dask worker {late} runs other grading code than this grader (fingerprint {theirs}")
+    assert "install the same version of the course package" in note and "retired from the cluster" in note
+    assert not small.wait_gone()
