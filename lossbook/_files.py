@@ -5,8 +5,8 @@ to disk (``fsync``), gives it the target's permissions, and renames it over the 
 (:func:`os.replace`, atomic on POSIX and Windows). A crash or a full disk leaves either the
 old file or the new one, never a mix, and no temporary file behind.
 
-Used by the progress store (``lossbook.exercises.progress``), ``lossbook release`` and the
-grader's gradebook.
+Used by the progress store (``lossbook.exercises.progress``), ``lossbook release``, and the
+grader's gradebook, results file and feedback files.
 
 >>> import pathlib, tempfile
 >>> folder = pathlib.Path(tempfile.mkdtemp())
