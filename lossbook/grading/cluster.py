@@ -42,7 +42,10 @@ is set up) differs refuses it before any learner code runs (:class:`WorkerCodeMi
 naming the worker and the fix). The client then retires that worker from the cluster
 (Dask closes it and its nanny), says so in the summary, and sends the task again, to
 another worker; a submission refused :data:`MAX_REFUSALS` times becomes a
-``kernel-failed`` row saying why. No row is ever graded by other code than the client's.
+``kernel-failed`` row saying why. A worker of an older lossbook, whose task function takes
+the job alone, fails the task with a ``TypeError`` instead: the client treats it as the
+same refusal (the scheduler says which worker it was). No row is graded by other code
+than the client's.
 
 ``import lossbook.grading.cluster`` never imports Dask: :mod:`distributed` is imported
 when a scheduler is used (``pip install 'lossbook[cluster]'``).
@@ -87,9 +90,10 @@ class WorkerCodeMismatch(ClusterUnavailable):
         self.worker, self.theirs, self.ours = worker, theirs, ours
 
     def __str__(self) -> str:
-        return (f"the Dask worker {self.worker} runs other grading code than this grader (fingerprint "
-                f"{self.theirs}, here {self.ours}): install the same version of the course package on "
-                "that worker as here and on the scheduler, then restart it")
+        theirs = f"fingerprint {self.theirs}" if self.theirs else "an older lossbook, without the per-task check"
+        return (f"the Dask worker {self.worker} runs other grading code than this grader ({theirs}, here "
+                f"{self.ours}): install the same version of the course package on that worker as here "
+                "and on the scheduler, then restart it")
 
 
 def import_distributed():
@@ -433,7 +437,7 @@ class DaskExecutor:
             finished = distributed.as_completed(list(futures), loop=self.client.loop)
             for future in finished:
                 index = futures.pop(future)
-                refused = _refusal(future)
+                refused = _refusal(future) or self._older_worker(future)
                 if refused is not None:
                     self._retire(refused)
                     refusals[index] += 1
@@ -448,6 +452,26 @@ class DaskExecutor:
             if futures:  # the caller stopped early: nothing is left running for it
                 self.client.cancel(list(futures))
             watchdog.join(timeout=10)
+
+    def _older_worker(self, future) -> "WorkerCodeMismatch | None":
+        """A worker too old to refuse (its ``run_on_worker`` takes the job alone) failed the task
+        with a ``TypeError``: the same refusal, the worker found from the scheduler's record."""
+        try:
+            error = future.exception() if future.status == "error" else None
+        except Exception:  # noqa: BLE001 - cancelled, or lost
+            return None
+        if not (isinstance(error, TypeError) and str(error).startswith("run_on_worker()")
+                and "positional argument" in str(error)):
+            return None
+        key = future.key
+        try:  # a function sent by value: the scheduler may run an older lossbook too
+            workers = self.client.run_on_scheduler(
+                lambda dask_scheduler: sorted(getattr(dask_scheduler.tasks.get(key), "erred_on", None) or ()))
+        except Exception:  # noqa: BLE001 - the scheduler is gone: the row says what the task raised
+            return None
+        if len(workers) != 1:
+            return None
+        return WorkerCodeMismatch(workers[0], "", self.fingerprint)
 
     def _retire(self, refused: "WorkerCodeMismatch") -> None:
         """Take a worker that runs other grading code out of the cluster, once; the summary says so."""
@@ -544,6 +568,13 @@ def _runs_of(future, job, distributed, cancelled_because: str | None = None):
         return SubmissionRuns.failed(job, RowStatus.KERNEL_FAILED, (
             f"not graded: the Dask workers given it refused it, running other grading code than this "
             f"grader (after {MAX_REFUSALS} refusals, or when no worker was left); the last: {error}"))
+    except TypeError as error:
+        if str(error).startswith("run_on_worker()"):  # a worker too old to refuse (its worker was retired)
+            return SubmissionRuns.failed(job, RowStatus.KERNEL_FAILED, (
+                f"not graded: the Dask workers given it run an older lossbook ({error}): install the same "
+                "version of the course package on the workers as here, then restart them"))
+        return SubmissionRuns.failed(job, RowStatus.INTERNAL_ERROR, f"grader error on the Dask cluster: "
+                                     f"{type(error).__name__}: {str(error)[:200]}")
     except (distributed.client.FutureCancelledError, distributed.CancelledError) as error:
         if cancelled_because:
             return SubmissionRuns.failed(job, RowStatus.KERNEL_FAILED, f"not graded: {cancelled_because}")

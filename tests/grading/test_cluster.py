@@ -356,26 +356,34 @@ def test_a_refusal_names_the_worker_and_the_fix_and_crosses_a_pickle():
                           "that worker as here and on the scheduler, then restart it")
 
 
-def _other_code(folder: Path) -> Path:
-    """A copy of the course package whose grading code differs by one comment line (a version skew)."""
+def _other_code(folder: Path, older: bool) -> Path:
+    """A copy of the course package whose grading code differs by one comment line (a version skew),
+    or (``older``) whose task function takes the job alone, as before workers checked each task."""
     import shutil
 
     shutil.copytree(REPO / "lossbook", folder / "lossbook", ignore=shutil.ignore_patterns("__pycache__"))
     with open(folder / "lossbook" / "grading" / "run.py", "a", encoding="utf-8") as handle:
         handle.write("\n# another version of the grader\n")
+    if older:
+        cluster_py = folder / "lossbook" / "grading" / "cluster.py"
+        text = cluster_py.read_text(encoding="utf-8")
+        new_def = "def run_on_worker(job, fingerprint: str | None = None):\n"
+        assert text.count(new_def) == 1
+        cluster_py.write_text(text.replace(new_def, "def run_on_worker(job):\n    fingerprint = None\n"),
+                              encoding="utf-8")
     return folder
 
 
 @pytest.mark.slow
-def test_a_worker_joining_with_other_grading_code_is_refused_and_retired(tmp_path, sandbox_ok):
+@pytest.mark.parametrize("older", [False, True], ids=["other-code", "older-lossbook"])
+def test_a_worker_joining_with_other_grading_code_is_refused_and_retired(tmp_path, sandbox_ok, older):
     """Preflight saw one good worker; one with other code joins mid-batch: it grades nothing."""
-    from benchmarks.bench_cluster import dask_command
     from lossbook.grading import grade
     from lossbook.grading.cluster import DaskExecutor, runtime_fingerprint
 
     subs = tmp_path / "submissions"
     write_lossbook_batch(subs, batches(0)["mixed"][:4])
-    other = _other_code(tmp_path / "other")
+    other = _other_code(tmp_path / "other", older)
     small = LocalCluster(tmp_path / "c", workers=1)
     try:
         executor = DaskExecutor(small.address)
@@ -401,6 +409,7 @@ def test_a_worker_joining_with_other_grading_code_is_refused_and_retired(tmp_pat
     assert _read_book(tmp_path / "book.csv") == _read_book(local)  # every row graded by the good worker
     assert [r.status for r in report] == ["graded"] * 4
     (note,) = [n for n in report.notes if late in n]
-    assert note.startswith(f"the Dask worker {late} runs other grading code than this grader (fingerprint {theirs}")
+    said = "an older lossbook, without the per-task check" if older else f"fingerprint {theirs}"
+    assert note.startswith(f"the Dask worker {late} runs other grading code than this grader ({said}, here ")
     assert "install the same version of the course package" in note and "retired from the cluster" in note
     assert not small.wait_gone()
