@@ -193,7 +193,9 @@ def full(value: float, like: np.ndarray) -> np.ndarray:
     if constant is None or constant.shape[0] < n:
         if len(_CONSTANTS) > 64:  # e.g. an explorer's slider trying many deltas
             _CONSTANTS.clear()
-        constant = np.full(max(n, BLOCK, BUFFER_BLOCK), value, dtype=like.dtype)
+        # sized for a block of the temporaries' paths, or for the block asked (up to
+        # BUFFER_BLOCK values): small arrays, e.g. an explorer's, keep small constants
+        constant = np.full(max(n, BLOCK), value, dtype=like.dtype)
         constant.setflags(write=False)
         _CONSTANTS[key] = constant
     return constant[:n]

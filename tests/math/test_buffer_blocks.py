@@ -196,7 +196,8 @@ def test_a_bad_label_in_any_block_gets_the_label_error(name, block, offset):
         getattr(L, name)(y, s)
     y[block * B + offset] = np.nan
     s[0] = np.nan  # the labels' error comes first, as before the labels were counted by block
-    with tiny_blocks(), pytest.raises(ValueError, match=f"{name}: y_true must be finite, got 1 NaN"):
+    with tiny_blocks(), \
+            pytest.raises(ValueError, match=f"{name}: y_true must be finite, got 1 NaN"):
         getattr(L, name)(y, s)
 
 
