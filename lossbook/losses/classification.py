@@ -44,6 +44,12 @@ __all__ = [
 #: ``log_loss`` clips at the dtype's machine epsilon (2.2e-16 for float64).
 EPS = 1e-12
 
+
+def check_eps(eps, func: str) -> float:
+    """The clipping margin ``eps`` of the probability losses (here and in focal)."""
+    return check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
+                        fix="eps is the clipping margin, e.g. eps=1e-12")
+
 _PROB_FIX = ("pass probabilities (e.g. sigmoid(z)); if these are raw scores (logits), "
              "use binary_cross_entropy_with_logits instead")
 _TARGET_FIX = "targets are 0/1 labels (or probabilities of the positive class)"
@@ -178,8 +184,7 @@ def _bce_inputs(y_true, p, eps, reduction, func):
     y_true, p = check_pair(y_true, p, func, reduction, pred_name="p", finite=False)
     check_probabilities(y_true, "y_true", func, fix=_TARGET_FIX)
     check_probabilities(p, "p", func, fix=_PROB_FIX)
-    eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
-                       fix="eps is the clipping margin, e.g. eps=1e-12")
+    eps = check_eps(eps, func)
     return y_true, p, eps
 
 
@@ -569,8 +574,7 @@ def _probability_rows(p, eps, reduction, func):
     if not p.min() >= 0.0:
         check_probabilities(p, "p", func, fix="if these are raw scores (logits), use "
                                               "softmax_cross_entropy, or apply softmax first")
-    eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
-                       fix="eps is the clipping margin, e.g. eps=1e-12")
+    eps = check_eps(eps, func)
     return p, eps
 
 

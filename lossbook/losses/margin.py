@@ -63,16 +63,32 @@ def _sum_squared_hinge(y, s, h):
     return dot(h, h) + poison
 
 
+def _count_signed(y):
+    """How many of ``y`` are exactly −1 or +1 (NaN counts as neither)."""
+    return np.count_nonzero(y == 1.0) + np.count_nonzero(y == -1.0)
+
+
 def _reduce_margins(terms, summer, y_true, scores, reduction, func):
     """The hinge-type loss ``terms``; its sum by blocks with the scores' NaN/inf check
     folded into the pass (``summer``), the exact check (and its message) only when the
-    result is not finite."""
+    result is not finite. The labels are counted block by block too, while the block is
+    in cache (``check_signed_labels`` reads all of ``y`` once more, from memory); any
+    label that is not ±1 gets ``check_signed_labels``'s error, before the scores'."""
     if reduction == "none" or np.size(scores) <= SMALL:
         y, s = _signed_pair(y_true, scores, reduction, func)
         return reduce_terms(terms, reduction, y, s)
-    y, s = _signed_pair(y_true, scores, reduction, func, finite=False)
+    y, s = check_pair(y_true, scores, func, reduction, pred_name="scores", finite=False)
+    n_signed = 0
+
+    def counted(yb, sb, h):
+        nonlocal n_signed
+        n_signed += _count_signed(yb)
+        return summer(yb, sb, h)
+
     with np.errstate(over="ignore", invalid="ignore"):  # the fallback below warns as before
-        result = sum_blocks(summer, y, s, n_scratch=1)
+        result = sum_blocks(counted, y, s, n_scratch=1)
+    if n_signed != y.size:
+        check_signed_labels(y, "y_true", func)  # raises, naming the labels found
     if not np.isfinite(result):
         check_finite(s, "scores", func)
         result = reduce_terms(terms, "sum", y, s)  # finite scores whose sum overflowed

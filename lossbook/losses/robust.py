@@ -22,7 +22,7 @@ from lossbook._validation import (
 from lossbook.losses._compat import positional_options, renamed
 from lossbook.losses._compute import grad_terms, reduce_terms
 from lossbook.losses._compute import log1p, softplus_and_sigmoid
-from lossbook.losses.classification import EPS
+from lossbook.losses.classification import EPS, check_eps
 
 __all__ = ["focal", "focal_grad", "focal_with_logits", "focal_with_logits_grad",
            "barron", "barron_grad"]
@@ -34,8 +34,7 @@ def _focal_inputs(y_true, p, gamma, alpha, eps, reduction, func):
     check_probabilities(p, "p", func, fix="pass probabilities (e.g. sigmoid(z)); for logits "
                                           "use focal_with_logits")
     gamma, a_pos, a_neg = _check_gamma_alpha(gamma, alpha, func)
-    eps = check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
-                       fix="eps is the clipping margin, e.g. eps=1e-12")
+    eps = check_eps(eps, func)
     return y, p, dict(gamma=gamma, a_pos=a_pos, a_neg=a_neg, eps=eps)
 
 

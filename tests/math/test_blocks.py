@@ -1,7 +1,7 @@
 """Large inputs are evaluated block by block (lossbook.losses._compute): same results.
 
-BLOCK is made tiny here, so that small inputs take the blocked path, with a last
-block shorter than the others, and compared with the whole-array evaluation.
+BLOCK and BUFFER_BLOCK are made tiny here, so that small inputs take the blocked paths,
+with a last block shorter than the others, and compared with the whole-array evaluation.
 """
 import numpy as np
 import pytest
@@ -53,6 +53,7 @@ def test_blocked_equals_whole_array(case, reduction, monkeypatch):
     whole = fn(y, pred, reduction=reduction, **kw)
     whole_grad = _grad(fn)(y, pred, reduction=reduction, **kw)
     monkeypatch.setattr(_compute, "BLOCK", 10)
+    monkeypatch.setattr(_compute, "BUFFER_BLOCK", 17)
     blocked = fn(y, pred, reduction=reduction, **kw)
     blocked_grad = _grad(fn)(y, pred, reduction=reduction, **kw)
     assert np.shape(blocked) == np.shape(whole)
@@ -62,7 +63,7 @@ def test_blocked_equals_whole_array(case, reduction, monkeypatch):
 
 
 def test_large_input_takes_blocked_path_and_matches_formula():
-    n = 3 * _compute.BLOCK + 5
+    n = 3 * _compute.BUFFER_BLOCK + 5
     g = np.random.default_rng(25)
     y, p = g.normal(size=n), g.normal(size=n)
     assert_close(L.mse(y, p), np.mean((p - y) ** 2), rtol=1e-12)

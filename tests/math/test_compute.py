@@ -66,7 +66,7 @@ REGRESSION = [L.mse, L.mse_grad, L.mae, L.mae_grad, L.huber, L.huber_grad, L.log
 
 
 @pytest.mark.parametrize("fn", REGRESSION, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("n", [5, 3 * _compute.BLOCK + 7], ids=["small", "blocked"])
+@pytest.mark.parametrize("n", [5, 3 * _compute.BUFFER_BLOCK + 7], ids=["small", "blocked"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("where, bad", [("y_true", np.inf), ("y_pred", -np.inf),
                                         ("y_true", np.nan), ("both", np.inf)])

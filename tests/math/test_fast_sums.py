@@ -6,8 +6,8 @@ they use dots (lossbook.losses._compute.dot), one log per 64 elements
 (``sum_log``: the log of a product), a block's maximum instead of each row's in the
 log-sum-exp, and NaN/inf checks folded into those passes. Each is compared here with
 the per-element formula summed with ``math.fsum`` (or SciPy/torch), at extreme values,
-in float32, across the block and group boundaries (``BLOCK`` made small), and with the
-errors of bad input unchanged.
+in float32, across the block and group boundaries (``BLOCK`` and ``BUFFER_BLOCK`` made
+small), and with the errors of bad input unchanged.
 """
 import math
 import os
@@ -32,6 +32,7 @@ sizes = st.sampled_from([1, 2, 63, 64, 65, 127, 128, 129, 250, 333])
 @pytest.fixture
 def small_blocks(monkeypatch):
     monkeypatch.setattr(_compute, "BLOCK", 100)
+    monkeypatch.setattr(_compute, "BUFFER_BLOCK", 100)
 
 
 def fsum(values) -> float:
@@ -129,7 +130,7 @@ def test_log_cosh_sum_matches_the_exact_sum(small_blocks):
 def test_log_cosh_sum_of_many_equal_residuals(residual):
     # tiny residuals take the per-element form (the fast sum is exact only to ~n·ε);
     # large ones the fast sum: both agree with reduction="none"
-    n = 3 * _compute.BLOCK + 11
+    n = 3 * _compute.BUFFER_BLOCK + 11
     y, p = np.zeros(n), np.full(n, residual)
     per_element = L.log_cosh(y, p, reduction="none")
     assert L.log_cosh(y, p) == pytest.approx(per_element.mean(), rel=1e-12)
@@ -141,7 +142,7 @@ def test_log_cosh_sum_of_many_equal_residuals(residual):
 @pytest.mark.parametrize("name", ["mse", "mae", "huber", "log_cosh", "quantile"])
 def test_regression_keeps_float32_and_its_precision(name, dtype):
     g = np.random.default_rng(3)
-    n = 2 * _compute.BLOCK + 3
+    n = 2 * _compute.BUFFER_BLOCK + 3
     y, p = g.normal(size=n).astype(dtype), g.normal(scale=2, size=n).astype(dtype)
     loss, grad = getattr(L, name), getattr(L, name + "_grad")
     y64, p64 = y.astype(np.float64), p.astype(np.float64)
@@ -152,7 +153,7 @@ def test_regression_keeps_float32_and_its_precision(name, dtype):
     np.testing.assert_allclose(g32, grad(y64, p64), rtol=rtol, atol=1e-7 / n)
 
 
-@pytest.mark.parametrize("n", [1, 5, _compute.BLOCK + 1, 3 * _compute.BLOCK])
+@pytest.mark.parametrize("n", [1, 5, _compute.BUFFER_BLOCK + 1, 3 * _compute.BUFFER_BLOCK])
 def test_regression_gradients_equal_their_formulas(n):
     g = np.random.default_rng(4)
     y, p = g.normal(size=(n, 1)), g.normal(scale=2, size=(n, 1))
@@ -191,7 +192,7 @@ def test_hinge_sums_match_the_exact_sum(loss, formula, small_blocks):
 def test_hinge_sums_still_refuse_nan_and_inf_scores(loss, bad, reduction):
     # a score of +inf for a positive example has hinge max(0, −inf) = 0: the fast sum
     # must still see it (its check is folded into the pass)
-    n = 2 * _compute.BLOCK + 9
+    n = 2 * _compute.BUFFER_BLOCK + 9
     y, s = np.ones(n), np.zeros(n)
     s[n - 4] = bad
     with pytest.raises(ValueError, match=f"{loss.__name__}: scores must be finite, got 1 "
@@ -241,7 +242,7 @@ def test_bce_with_logits_sum_keeps_its_precision(small_blocks):
 @pytest.mark.parametrize("z", [5.0, 8.0, 20.0, 37.0, 200.0, 700.0])
 def test_bce_with_logits_mean_of_confident_right_answers(z):
     # mean losses below 1e-3 take the per-element form: relative precision kept
-    n = 3 * _compute.BLOCK + 5
+    n = 3 * _compute.BUFFER_BLOCK + 5
     y = np.tile([1.0, 0.0], n)[:n]
     logits = np.where(y == 1.0, z, -z)
     got = L.binary_cross_entropy_with_logits(y, logits)
@@ -250,7 +251,7 @@ def test_bce_with_logits_mean_of_confident_right_answers(z):
 
 def test_bce_with_logits_float32_sum():
     g = np.random.default_rng(5)
-    n = 2 * _compute.BLOCK + 1
+    n = 2 * _compute.BUFFER_BLOCK + 1
     y, z = g.integers(0, 2, n).astype(np.float32), g.normal(scale=3, size=n).astype(np.float32)
     exact = fsum(bce_reference(y.astype(np.float64), z.astype(np.float64)))
     assert L.binary_cross_entropy_with_logits(y, z, reduction="sum") == pytest.approx(exact, rel=1e-5)
