@@ -12,7 +12,6 @@ import os
 import queue
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossbook.grading import cgroups
-from lossbook.grading.sandbox import FORKED_CONNECTION_DIR, RUNTIME_MOUNT, SOCKETDIR, Sandbox, kernel_environment
+from lossbook.grading.sandbox import (FORKED_CONNECTION_DIR, RUNTIME_MOUNT, SOCKETDIR, Sandbox, kernel_environment,
+                                      stop_process)
 
 #: Per-cell output kept for comparison and feedback (characters of the outputs' JSON);
 #: beyond it the cell fails.
@@ -392,20 +392,8 @@ class SandboxedKernel:
             except Exception:  # noqa: BLE001 - best effort on a dying kernel
                 pass
             self.client = None
-        if self.process.poll() is None:
-            if not self.forked:  # a forked kernel's sandbox is killed through its pidfd (below)
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            try:
-                self.process.kill()
-            except ProcessLookupError:
-                pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
+        # A forked kernel's sandbox is killed through its pidfd, a bwrap/unshare one with its group.
+        stop_process(self.process, group=not self.forked)
         cgroups.kill_and_remove(self.cgroups)
         self._stderr.close()
         if self._records is not None:
