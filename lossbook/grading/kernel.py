@@ -475,8 +475,15 @@ class SandboxedKernel:
         cell = _CellOutputs(cap)
         msg_id = client.execute(code, allow_stdin=False, stop_on_error=False)
         interrupted_at = None
-        replies: list[dict] = []
         verdict: tuple[str, tuple[str, str] | None] | None = None
+
+        def consider(replies: list[dict]) -> None:
+            """The execute_reply verdict: forged and malformed replies are dropped, the
+            worst well-formed status wins (a forged "ok" never hides an "error")."""
+            nonlocal verdict
+            for found in map(_reply_verdict, replies):
+                if found is not None and (verdict is None or REPLY_RANK[found[0]] > REPLY_RANK[verdict[0]]):
+                    verdict = found
 
         def ended(how: str) -> CellRun:
             return CellRun(how, cell.outputs, time.monotonic() - start, verdict[0] if verdict else "")
@@ -498,22 +505,23 @@ class SandboxedKernel:
                 return ended("killed")
             if self.process.poll() is not None:
                 return ended("died")
+            # The shell channel is read between turns too (up to MAX_SHELL_READS per turn),
+            # so forged replies sent during a long cell do not pile up in ZeroMQ's queues,
+            # where past their high-water mark the real reply would be dropped.
+            consider(client.replies_to(msg_id, 0, MAX_SHELL_READS))
             until = min(now + TURN, hard, limit if interrupted_at is None else interrupted_at + INTERRUPT_GRACE)
             try:
-                replies.append(client.follow(msg_id, cell, until))
+                consider([client.follow(msg_id, cell, until)])
             except TimeoutError:
                 continue
-        # The execute_reply: it may come after the idle status (another socket), forged and
-        # malformed ones are dropped, the worst well-formed status wins.
+        # The execute_reply may come after the idle status (the kernel sends it first, on
+        # another socket): waited for up to REPLY_WAIT, then those already here are read.
         reply_until = min(cell.idle_at + REPLY_WAIT, hard)
-        while not replies and time.monotonic() < reply_until:
+        while verdict is None and time.monotonic() < reply_until:
             if self.process.poll() is not None:
                 return ended("died")
-            replies = client.replies_to(msg_id, min(TURN, max(0.0, reply_until - time.monotonic())), MAX_SHELL_READS)
-        replies += client.replies_to(msg_id, 0, MAX_SHELL_READS)
-        for found in map(_reply_verdict, replies):
-            if found is not None and (verdict is None or REPLY_RANK[found[0]] > REPLY_RANK[verdict[0]]):
-                verdict = found
+            consider(client.replies_to(msg_id, min(TURN, max(0.0, reply_until - time.monotonic())), MAX_SHELL_READS))
+        consider(client.replies_to(msg_id, 0, MAX_SHELL_READS))
         status = cell.status
         reply, reply_error = verdict if verdict else ("", None)
         if reply in ("error", "aborted") and status == "ok":
