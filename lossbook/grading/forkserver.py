@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from lossbook.grading.sandbox import PROC_READ_ONLY, RUNTIME_MOUNT, Sandbox
+from lossbook.grading.sandbox import PROC_READ_ONLY, RUNTIME_MOUNT, Sandbox, stop_process
 
 START_TIMEOUT = 60.0
 
@@ -132,22 +132,10 @@ class ForkServer:
             self._socket.close()
         except OSError:
             pass
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), self.process.kill):
-                try:
-                    kill()
-                except (ProcessLookupError, PermissionError):
-                    pass
-            self.process.wait(timeout=10)
+        stop_process(self.process, grace=5, group=True)
         # The template's children die with it (PR_SET_PDEATHSIG); wait until they are gone.
         for keeper in self._keepers:
-            try:
-                keeper.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                keeper.kill()
-                keeper.wait(timeout=10)
+            stop_process(keeper, grace=5)
         self._keepers = []
         try:
             self.stderr_path.unlink()

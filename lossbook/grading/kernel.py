@@ -12,7 +12,6 @@ import os
 import queue
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossbook.grading import cgroups
-from lossbook.grading.sandbox import FORKED_CONNECTION_DIR, RUNTIME_MOUNT, SOCKETDIR, Sandbox, kernel_environment
+from lossbook.grading.sandbox import (FORKED_CONNECTION_DIR, RUNTIME_MOUNT, SOCKETDIR, Sandbox, kernel_environment,
+                                      stop_process)
 
 #: Per-cell output kept for comparison and feedback (characters of the outputs' JSON);
 #: beyond it the cell fails.
@@ -44,9 +44,12 @@ REPLY_WAIT = 5.0
 #: The ``execute_reply`` statuses the grader acts on, and which wins when a kernel sends
 #: several replies for one request (a forged "ok" never hides an "error").
 REPLY_RANK = {"ok": 0, "aborted": 1, "error": 2}
-#: Shell messages read per turn of the cell loop (a kernel flooding its shell channel
-#: cannot keep the loop from its deadlines).
+#: Shell messages read when looking for a cell's execute_reply (a kernel flooding its
+#: shell channel cannot keep the grader from its deadlines).
 MAX_SHELL_READS = 100
+#: How long one turn of reading a cell's messages lasts at most: between turns the grader
+#: checks its deadlines and whether the kernel is still alive.
+TURN = 0.1
 STARTUP_TIMEOUT = 60.0
 #: Where a kernel forked by the fork server finds its connection file (its own tmpfs).
 FORKED_CONNECTION_FILE = f"{FORKED_CONNECTION_DIR}/kernel.json"
@@ -85,16 +88,14 @@ def output_size(output) -> int:
     return len(json.dumps(output))
 
 
-def _reply_of(msg, msg_id: str) -> tuple[str, tuple[str, str] | None] | None:
-    """``(status, (ename, evalue) or None)`` if ``msg`` is a well-formed ``execute_reply`` to
-    ``msg_id``, else ``None`` (the kernel is untrusted: every field is checked)."""
-    if not isinstance(msg, dict) or msg.get("msg_type") != "execute_reply":
-        return None
-    header, content = msg.get("parent_header"), msg.get("content")
-    if not isinstance(header, dict) or header.get("msg_id") != msg_id or not isinstance(content, dict):
-        return None
+def _reply_verdict(msg) -> tuple[str, tuple[str, str] | None] | None:
+    """``(status, (ename, evalue) or None)`` of an ``execute_reply`` (a well-formed message
+    answering the cell's request, :mod:`~lossbook.grading.kernel_client`), else ``None``:
+    the kernel is untrusted, so another message type or a status outside
+    :data:`REPLY_RANK` is dropped and every field is checked."""
+    content = msg["content"]
     status = content.get("status")
-    if not isinstance(status, str) or status not in REPLY_RANK:
+    if msg["msg_type"] != "execute_reply" or not isinstance(status, str) or status not in REPLY_RANK:
         return None
     if status != "error":
         return status, None
@@ -102,9 +103,48 @@ def _reply_of(msg, msg_id: str) -> tuple[str, tuple[str, str] | None] | None:
     return status, (ename[:200] if isinstance(ename, str) else "", evalue[:1000] if isinstance(evalue, str) else "")
 
 
-def _parent_id(msg) -> str | None:
-    header = msg.get("parent_header") if isinstance(msg, dict) else None
-    return header.get("msg_id") if isinstance(header, dict) else None
+class _CellOutputs:
+    """The output hook of one cell: what the grader keeps of its IOPub messages.
+
+    Outputs up to ``cap`` characters (:func:`output_size`), past it nothing more and the
+    status ``"output-too-large"`` (as nbgrader's LimitOutput); ``clear_output`` empties
+    the list; an ``error`` output makes an ``"ok"`` cell ``"error"``; ``idle_at`` is when
+    the cell's ``idle`` status came.
+    """
+
+    KINDS = ("stream", "display_data", "execute_result", "error")
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.outputs: list = []
+        self.size = 0
+        self.status = "ok"
+        self.idle_at: float | None = None
+
+    def __call__(self, msg: dict) -> None:
+        from nbformat.v4 import output_from_msg
+
+        kind = msg["msg_type"]
+        if kind == "status":
+            if msg["content"]["execution_state"] == "idle":
+                self.idle_at = time.monotonic()
+            return
+        if kind == "clear_output":
+            self.outputs, self.size = [], 0
+            return
+        if kind not in self.KINDS or self.status == "output-too-large":
+            return
+        try:
+            out = output_from_msg(msg)
+            self.size += output_size(out)
+        except Exception:  # noqa: BLE001 - a malformed output message: dropped
+            return
+        if self.size > self.cap:
+            self.status = "output-too-large"
+            return
+        self.outputs.append(out)
+        if kind == "error" and self.status == "ok":
+            self.status = "error"
 
 
 class KernelStartError(RuntimeError):
@@ -289,7 +329,7 @@ class SandboxedKernel:
     # -- life cycle ---------------------------------------------------------------------
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
         """Connect and wait for the kernel to answer; raises :class:`KernelStartError`."""
-        from jupyter_client.blocking import BlockingKernelClient
+        from lossbook.grading.kernel_client import GuardedKernelClient
         # run_cell's converter, imported here, while the kernel boots: nbformat imports
         # jsonschema, which builds rfc3987_syntax's Lark grammar at import (2-3 s of CPU,
         # 8-12 s under load): imported lazily by the first run_cell, it made the first
@@ -301,7 +341,7 @@ class SandboxedKernel:
         info = dict(self.info)
         if self.sandbox.isolated:
             info["ip"] = self.sandbox.socket_prefix(self.sandbox_pid, self.dir)
-        client = BlockingKernelClient(context=_zmq_context())
+        client = GuardedKernelClient(context=_zmq_context())
         client.load_connection_info(info)
         client.start_channels()
         self.client = client
@@ -312,7 +352,7 @@ class SandboxedKernel:
                 raise KernelStartError(f"the grading kernel did not start within {timeout:g} s")
             msg_id = client.kernel_info()
             try:
-                while _parent_id(client.get_shell_msg(timeout=1.0)) != msg_id:
+                while client.get_shell_msg(timeout=1.0)["parent_header"].get("msg_id") != msg_id:
                     pass
             except queue.Empty:
                 continue
@@ -321,7 +361,7 @@ class SandboxedKernel:
                 while True:
                     # Short: the first status may go out before iopub is subscribed; ask again.
                     msg = client.get_iopub_msg(timeout=0.2)
-                    if _parent_id(msg) == msg_id and msg.get("msg_type") == "status":
+                    if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status":
                         # What the kernel refused itself while starting is not the learner's doing.
                         self._drain()
                         self._records = []
@@ -392,20 +432,8 @@ class SandboxedKernel:
             except Exception:  # noqa: BLE001 - best effort on a dying kernel
                 pass
             self.client = None
-        if self.process.poll() is None:
-            if not self.forked:  # a forked kernel's sandbox is killed through its pidfd (below)
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            try:
-                self.process.kill()
-            except ProcessLookupError:
-                pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
+        # A forked kernel's sandbox is killed through its pidfd, a bwrap/unshare one with its group.
+        stop_process(self.process, group=not self.forked)
         cgroups.kill_and_remove(self.cgroups)
         self._stderr.close()
         if self._records is not None:
@@ -421,117 +449,88 @@ class SandboxedKernel:
 
     # -- running cells ------------------------------------------------------------------
     def interrupt(self) -> None:
-        msg = self.client.session.msg("interrupt_request", content={})
-        self.client.control_channel.send(msg)
+        self.client.interrupt()
 
     def run_cell(self, code: str, timeout: float, deadline: float | None = None,
                  max_output: int = MAX_CELL_OUTPUT) -> CellRun:
         """Run ``code``; wait at most ``timeout`` seconds (and never past ``deadline``).
 
+        jupyter_client's ``execute_interactive`` reads the cell's messages
+        (:meth:`~lossbook.grading.kernel_client.GuardedKernelClient.follow`, in turns of
+        :data:`TURN` seconds); between turns the grader's policy: past ``timeout`` the cell
+        is interrupted, :data:`INTERRUPT_GRACE` later (or past ``deadline``) the kernel is
+        killed; a kernel that exits ends the cell as ``"died"``.
+
         Outputs are kept up to ``max_output`` characters (:func:`output_size`; never more
         than :data:`MAX_CELL_OUTPUT`); beyond it the rest is dropped and the status is
         ``"output-too-large"``.
         """
-        from nbformat.v4 import output_from_msg
-
         cap = max(0, min(int(max_output), MAX_CELL_OUTPUT))
         start = time.monotonic()
         limit = start + timeout
         hard = deadline if deadline is not None else float("inf")
         if not self.alive():
             return CellRun("died", [], 0.0)
-        msg_id = self.client.execute(code, allow_stdin=False, stop_on_error=False)
-        outputs: list = []
-        size = 0
-        status = "ok"
-        interrupted_at = idle_at = None
-        reply, reply_error = "", None
+        client = self.client
+        cell = _CellOutputs(cap)
+        msg_id = client.execute(code, allow_stdin=False, stop_on_error=False)
+        interrupted_at = None
+        verdict: tuple[str, tuple[str, str] | None] | None = None
+
+        def consider(replies: list[dict]) -> None:
+            """The execute_reply verdict: forged and malformed replies are dropped, the
+            worst well-formed status wins (a forged "ok" never hides an "error")."""
+            nonlocal verdict
+            for found in map(_reply_verdict, replies):
+                if found is not None and (verdict is None or REPLY_RANK[found[0]] > REPLY_RANK[verdict[0]]):
+                    verdict = found
 
         def ended(how: str) -> CellRun:
-            return CellRun(how, outputs, time.monotonic() - start, reply)
+            return CellRun(how, cell.outputs, time.monotonic() - start, verdict[0] if verdict else "")
 
-        while True:
+        while cell.idle_at is None:
             now = time.monotonic()
             if now >= hard:
-                if idle_at is not None:
-                    break  # the cell is over; only its reply is missing
                 self.kill()
                 return ended("killed")
-            if idle_at is None and interrupted_at is None and now >= limit:
+            if interrupted_at is None and now >= limit:
                 interrupted_at = now
-                status = "timeout"
+                cell.status = "timeout"
                 try:
                     self.interrupt()
                 except Exception:  # noqa: BLE001 - a broken channel: kill below
                     pass
-            if idle_at is None and interrupted_at is not None and now >= interrupted_at + INTERRUPT_GRACE:
+            if interrupted_at is not None and now >= interrupted_at + INTERRUPT_GRACE:
                 self.kill()
                 return ended("killed")
-            # The shell channel: this request's execute_reply (forged or malformed ones dropped).
-            for _ in range(MAX_SHELL_READS):
-                try:
-                    answer = self.client.get_shell_msg(timeout=0 if idle_at is None or reply else 0.05)
-                except queue.Empty:
-                    break
-                except Exception:  # noqa: BLE001 - a message that does not deserialize: dropped
-                    if self.process.poll() is not None:
-                        return ended("died")
-                    break
-                found = _reply_of(answer, msg_id)
-                if found is not None and REPLY_RANK[found[0]] > REPLY_RANK.get(reply, -1):
-                    reply, reply_error = found
-            if idle_at is not None:
-                if reply or now >= idle_at + REPLY_WAIT:
-                    break
-                if self.process.poll() is not None:
-                    return ended("died")
-                continue
+            if self.process.poll() is not None:
+                return ended("died")
+            # The shell channel is read between turns too (up to MAX_SHELL_READS per turn),
+            # so forged replies sent during a long cell do not pile up in ZeroMQ's queues,
+            # where past their high-water mark the real reply would be dropped.
+            consider(client.replies_to(msg_id, 0, MAX_SHELL_READS))
+            until = min(now + TURN, hard, limit if interrupted_at is None else interrupted_at + INTERRUPT_GRACE)
             try:
-                msg = self.client.get_iopub_msg(timeout=0.05)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    return ended("died")
+                consider([client.follow(msg_id, cell, until)])
+            except TimeoutError:
                 continue
-            except Exception:  # noqa: BLE001 - not deserializable (content that is not JSON, a bad
-                # signature: the kernel sent it) or the kernel vanished mid-message
-                if self.process.poll() is not None:
-                    return ended("died")
-                continue  # dropped; the deadlines above still bound the loop
-            # Whatever the kernel sends is untrusted: a message of the wrong shape is dropped.
-            header = msg.get("parent_header") if isinstance(msg, dict) else None
-            content = msg.get("content") if isinstance(msg, dict) else None
-            if not isinstance(header, dict) or header.get("msg_id") != msg_id or not isinstance(content, dict):
-                continue
-            kind = msg.get("msg_type")
-            if kind == "status":
-                if content.get("execution_state") == "idle":
-                    idle_at = time.monotonic()
-                continue
-            if kind == "clear_output":
-                outputs, size = [], 0
-                continue
-            if kind not in ("stream", "display_data", "execute_result", "error"):
-                continue
-            if status == "output-too-large":
-                continue
-            try:
-                out = output_from_msg(msg)
-                size += output_size(out)
-            except Exception:  # noqa: BLE001 - a malformed output message: dropped
-                continue
-            if size > cap:
-                status = "output-too-large"
-                continue
-            outputs.append(out)
-            if kind == "error" and status == "ok":
-                status = "error"
+        # The execute_reply may come after the idle status (the kernel sends it first, on
+        # another socket): waited for up to REPLY_WAIT, then those already here are read.
+        reply_until = min(cell.idle_at + REPLY_WAIT, hard)
+        while verdict is None and time.monotonic() < reply_until:
+            if self.process.poll() is not None:
+                return ended("died")
+            consider(client.replies_to(msg_id, min(TURN, max(0.0, reply_until - time.monotonic())), MAX_SHELL_READS))
+        consider(client.replies_to(msg_id, 0, MAX_SHELL_READS))
+        status = cell.status
+        reply, reply_error = verdict if verdict else ("", None)
         if reply in ("error", "aborted") and status == "ok":
             status = "error"
-            if reply == "error" and not any(out.get("output_type") == "error" for out in outputs):
+            if reply == "error" and not any(out.get("output_type") == "error" for out in cell.outputs):
                 from nbformat.v4 import new_output
 
                 ename, evalue = reply_error or ("", "")
-                outputs.append(new_output("error", ename=ename, evalue=evalue, traceback=[]))
+                cell.outputs.append(new_output("error", ename=ename, evalue=evalue, traceback=[]))
         return ended(status)
 
 

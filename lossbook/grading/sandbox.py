@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import shutil
 import subprocess
 import sys
@@ -383,6 +384,38 @@ def kernel_environment(guards: bool = True) -> dict[str, str]:
         "MKL_NUM_THREADS": "1",
         "LOSSBOOK_PROGRESS_DIR": f"{HOMEDIR}/progress",
     }
+
+
+def stop_process(process, *, grace: float = 0.0, group: bool = False, wait: float = 10.0) -> bool:
+    """Stop a sandbox's process and wait for it; ``True`` once it is gone.
+
+    ``process`` is a :class:`subprocess.Popen` or a fork server's
+    :class:`~lossbook.grading.forkserver.ForkedProcess` (a pidfd: a reused pid is never
+    hit). It gets ``grace`` seconds to exit on its own, then SIGKILL, with ``group``
+    its whole process group too (a sandbox started in its own session: bwrap, unshare,
+    the fork server's template), and is waited for up to ``wait`` seconds.
+    """
+    if grace > 0:
+        try:
+            process.wait(timeout=grace)
+            return True
+        except subprocess.TimeoutExpired:
+            pass
+    if process.poll() is None:
+        if group:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            process.kill()
+        except ProcessLookupError:
+            pass
+    try:
+        process.wait(timeout=wait)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
 
 
 def find_unshare() -> str | None:
