@@ -10,6 +10,11 @@
   ``pytest -m "not slow"`` is the quick check while developing (README) and ``make test``
   still runs everything. With ``-m "not slow"`` those files are not even collected (nbval
   would otherwise parse every notebook only to deselect it).
+- The fast lane stays fast: a test that is not marked ``slow`` may not start a Jupyter kernel
+  (ipykernel, the grader's sandboxed kernel or fork server), JupyterLab/Voilà, Chromium,
+  Playwright's driver, a Dask cluster or JupyterHub (:data:`HEAVY_COMMANDS`): the
+  ``subprocess.Popen`` is refused and the test fails, saying to mark it ``slow``. This runs in
+  every lane, so ``make test`` (CI) catches a heavy test that lost its marker.
 - nbval compares the text of rich outputs, not their HTML (:data:`NBVAL_NOT_COMPARED`):
   ``check``'s verdict is shown as HTML in JupyterLab and as the same verdict in
   ``text/plain``; the text is what is compared (and the only copy stored, see
@@ -39,6 +44,7 @@ SLOW = {
     # Minutes of CPU with little new per test: optimisers run to convergence against
     # scikit-learn, hypothesis property searches, every explorer swept over every control.
     "tests/train/test_fit.py": "optimisers run to convergence against scikit-learn",
+    "tests/train/test_nn_torch.py": "imports PyTorch (seconds) and trains beside it",
     "tests/math/test_properties.py": "hypothesis property searches over every loss",
     "tests/exercises/test_robustness.py": "forked checks under load (BLAS threads, time-outs)",
     **{f"tests/explorers/test_{name}.py": "every control of an explorer swept, frames drawn"
@@ -51,12 +57,97 @@ SLOW = {
 SLOW_TESTS = {
     "tests/grading/test_units.py::test_lossbook_check_runs_visible_checks": "runs notebooks in kernels",
     "tests/course/test_release.py::test_released_answers_run": "runs notebooks in kernels",
+    "tests/grading/test_units.py::test_no_sandbox_rows_say_so": "grades in a (non-sandboxed) kernel",
+    # Seconds each (measured in the fast lane, load 4-8), with little that quicker tests miss:
+    "tests/grading/test_units.py::test_remove_tree_removes_a_chain_deeper_than_the_recursion_limit":
+        "builds and removes a very deep folder chain",
+    "tests/grading/test_cluster.py::test_unreachable_scheduler_names_the_option_and_the_fix":
+        "waits for a connection to time out",
+    "tests/grading/test_compare.py::test_verdicts_are_nbvals": "a hypothesis search against nbval",
+    "tests/hub/test_hub_command.py::test_leftover_processes_of_the_hub_are_found_and_ended":
+        "waits for processes that ignore SIGTERM",
+    "tests/exercises/test_feedback.py::test_renderings_are_identical_in_a_fresh_process":
+        "a fresh interpreter importing the course",
     # The three tests of the `graded` fixture: one sandboxed grading batch (about 100 s).
     **{f"tests/grading/test_agreement.py::{name}": "grades a corpus in sandboxed kernels"
        for name in ("test_check_and_grade_give_the_same_verdict_per_exercise",
                     "test_forbidden_implementations_give_the_same_reason",
                     "test_honest_answers_written_differently_pass_both")},
 }
+
+
+#: What a test outside the ``slow`` lane may not start (a word of the command line, or a part
+#: of one), and why it is heavy. Cheap child processes (``python -c``, ``lossbook --version``,
+#: ``bwrap ... true`` for a read-only mount, lint-imports) stay allowed.
+HEAVY_COMMANDS = {
+    "ipykernel": "a Jupyter kernel",
+    "--lossbook-report=": "the grader's sandboxed kernel",
+    "forkserver.py": "the grader's fork server",
+    "jupyter": "a Jupyter server or kernel",
+    "voila": "a Voilà server",
+    "chromium": "a browser",
+    "run-driver": "Playwright's driver (a browser)",
+    "dask": "a Dask scheduler or worker",
+    "jupyterhub": "JupyterHub",
+    "configurable-http-proxy": "JupyterHub's proxy",
+}
+
+
+def heavy_command(args) -> str | None:
+    """What is heavy about the command line ``args`` (see :data:`HEAVY_COMMANDS`), or None."""
+    words = [os.fspath(a) for a in args] if isinstance(args, (list, tuple)) else str(args).split()
+    for before, word in zip([None, *words], words):
+        if before == "-c":  # Python code given on the command line, not a program's name
+            continue
+        name = os.path.basename(word)
+        for part, what in HEAVY_COMMANDS.items():
+            if part in name or (part.endswith("=") and word.startswith(part)):
+                return f"{what} ({word})"
+    return None
+
+
+class _FastLaneGuard:
+    """Refuses heavy child processes while a test outside the ``slow`` lane runs."""
+
+    def __init__(self):
+        self.offenses: list[str] = []
+
+    def __enter__(self):
+        import subprocess
+
+        self._original = original = subprocess.Popen.__init__
+        guard = self
+
+        def refusing_init(popen, args, *more, **kwargs):
+            what = heavy_command(args)
+            if what is not None:
+                guard.offenses.append(what)
+                raise RuntimeError(f"a test outside the slow lane started {what}: mark it @pytest.mark.slow "
+                                   "(or add its path to SLOW in the root conftest.py)")
+            return original(popen, args, *more, **kwargs)
+
+        subprocess.Popen.__init__ = refusing_init
+        return self
+
+    def __exit__(self, *exc):
+        import subprocess
+
+        subprocess.Popen.__init__ = self._original
+
+
+@pytest.fixture(autouse=True)
+def fast_lane_guard(request):
+    """In a test not marked ``slow``: refuse heavy child processes, then fail the test if it tried
+    (even when the code under test caught the refusal and went on)."""
+    if request.node.get_closest_marker("slow") is not None:
+        yield None
+        return
+    with _FastLaneGuard() as guard:
+        yield guard
+    if guard.offenses:
+        pytest.fail("not marked slow, but started " + "; ".join(guard.offenses)
+                    + ": mark it @pytest.mark.slow (or add its path to SLOW in the root conftest.py)",
+                    pytrace=False)
 
 
 #: Output renderings nbval does not compare (added to its ``skip_compare``): HTML always

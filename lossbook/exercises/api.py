@@ -40,8 +40,9 @@ def check(exercise_id: str, fn: Callable, *, timeout: float | None = None,
     fn : callable
         Your function itself (``check("mse", mse)``, not ``check("mse", mse(y, p))``).
     timeout : float, optional
-        Seconds before a slow or looping function is stopped; default
-        ``$LOSSBOOK_CHECK_TIMEOUT`` or 5.
+        Seconds of CPU time before a slow or looping function is stopped (so a busy
+        machine does not change the verdict); default ``$LOSSBOOK_CHECK_TIMEOUT`` or 5.
+        Code that waits without computing is stopped after a minute of wall-clock time.
     record : bool, default True
         ``False`` leaves your progress untouched (used for demonstrations, e.g. lesson 00).
 

@@ -164,6 +164,21 @@ def _judge(exercise: Exercise, outcome: runner.CaseOutcome) -> Failure | float |
                    got=format_value(got), gradient_error=grad_err)
 
 
+def _timeout_cause(run: runner.RunResult) -> str:
+    """What stopped a run: its CPU-time limit, or the wall-clock backstop for code that waits."""
+    if run.timeout_kind == "wall":
+        return f"it waited {run.limit:g} s without finishing"
+    return f"it used its {run.limit:g} s of CPU time" if run.limit is not None else "it was stopped"
+
+
+def _timeout_problem(run: runner.RunResult) -> str:
+    if run.timeout_kind == "wall":
+        return (f"Stopped on this case after {run.limit:g} s of waiting without computing (time.sleep, "
+                "or waiting for something that never comes?). The kernel is fine; fix it and check again.")
+    return ("Stopped on this case: it used the check's CPU-time limit (an infinite loop, or very slow code?). "
+            "The kernel is fine; fix the loop and check again.")
+
+
 def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
               isolation: str | None = None) -> CheckResult:
     """Run ``fn`` on every case of ``exercise`` and build the verdict (see :func:`lossbook.exercises.api.check`)."""
@@ -226,9 +241,7 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
     if run.timed_out_case is not None:
         case = cases[min(run.timed_out_case, n_total - 1)]
         status = CheckStatus.TIMEOUT
-        failure = Failure(case.name, _inputs(exercise, case),
-                          "Stopped on this case (an infinite loop, or very slow code?). "
-                          "The kernel is fine; fix the loop and check again.")
+        failure = Failure(case.name, _inputs(exercise, case), _timeout_problem(run))
     elif run.crashed is not None:
         index = run.crashed_case if run.crashed_case is not None else len(outcomes)
         index = min(index, n_total - 1)
@@ -256,7 +269,8 @@ def run_check(exercise: Exercise, fn: Callable, *, timeout: float | None = None,
     elif status == CheckStatus.FAILED:
         summary = f"{n_passed} of {n_total} cases passed."
     elif status == CheckStatus.TIMEOUT:
-        summary = f"your function did not finish in time ({n_passed} of {n_total} cases had passed)."
+        summary = (f"your function did not finish in time: {_timeout_cause(run)} "
+                   f"({n_passed} of {n_total} cases had passed).")
     else:
         summary = f"your function raised an error ({n_passed} of {n_total} cases passed)." \
             if run.crashed is None else f"the process running your function ended ({n_passed} of {n_total} cases passed)."

@@ -1,14 +1,23 @@
-"""Run the learner's function on the cases, isolated, with a timeout.
+"""Run the learner's function on the cases, isolated, with a CPU-time limit.
 
 Isolation
 ---------
 Where the platform can fork (Linux and other POSIX systems except macOS), the cases run
 in a **forked child process**: the learner's function, their ``print`` output and
-whatever it breaks live and die there. The parent waits at most ``timeout`` seconds for
-the whole run, then kills the child's process group (``SIGKILL``). That stops ``while
+whatever it breaks live and die there. The child may use at most ``timeout`` seconds of CPU
+time for the whole run; then it is ended and its process group killed (``SIGKILL``). That stops ``while
 True:`` loops even when the learner's code swallows every exception (``except
 BaseException: pass``), and a learner's ``sys.exit``, ``os._exit`` or a crash ends only
 the child. The kernel stays usable. Forking is cheap (copy-on-write): a few milliseconds.
+
+The limit is **CPU time**, not wall-clock time, so a verdict does not depend on how busy
+the machine is: a check that needs 1.1 s of CPU passes on an idle laptop and on a server
+at load 8 alike. In the child an ``ITIMER_PROF`` interval timer ends the process with
+``SIGPROF`` once it has used ``timeout`` seconds of CPU (``RLIMIT_CPU`` one second later
+as a kernel-enforced backstop, should the learner's code touch the signal); the parent
+reads the child's CPU time from ``wait4`` and reports a CPU time-out. Code that waits
+without computing (``time.sleep``, a blocking read) uses no CPU: a wall-clock backstop,
+:func:`wall_limit` (at least a minute), stops it and says so.
 
 Forking a process with live BLAS/OpenMP threads needs care. OpenBLAS's own fork handler
 shuts its worker threads down and can lose the wake-up of a worker that was just busy
@@ -27,9 +36,10 @@ function times out, set ``LOSSBOOK_CHECK_ISOLATION=inprocess``.
 
 Fallback (``LOSSBOOK_CHECK_ISOLATION=inprocess``, and by default on Windows and macOS,
 where fork is unavailable or unsafe with the system frameworks): the cases run in the
-current process. The timeout is a ``SIGALRM`` interval timer when available in the main
-thread, else a watchdog thread that raises :class:`CheckTimeout` asynchronously in the
-running thread. Both stop plain loops and loops in ``except Exception`` blocks, but NOT
+current process. The limit is an ``ITIMER_PROF`` (process CPU time) interval timer when
+available in the main thread, with ``ITIMER_REAL`` as the wall-clock backstop, else a
+watchdog thread that polls the process's CPU time and raises :class:`CheckTimeout`
+asynchronously in the running thread. Both stop plain loops and loops in ``except Exception`` blocks, but NOT
 code that swallows ``BaseException`` or sits inside one long C call: isolation is only
 complete with fork.
 
@@ -60,8 +70,11 @@ import numpy as np
 
 from lossbook.exercises.model import Case
 
-#: Seconds a whole check may take before the learner's function is stopped.
+#: Seconds of CPU time a whole check may use before the learner's function is stopped.
 DEFAULT_TIMEOUT = 5.0
+#: The wall-clock backstop: at least this many seconds, and at least this many times the CPU limit.
+MIN_WALL_LIMIT = 60.0
+WALL_LIMIT_FACTOR = 12.0
 #: Most characters of the learner's printed output kept and shown.
 MAX_STDOUT = 2000
 _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -120,6 +133,20 @@ class RunResult:
     crashed_case: int | None = None
     stdout: str = ""
     isolation: str = "fork"
+    #: Why the run was stopped, when ``timed_out_case`` is set: ``"cpu"`` (it used its
+    #: ``timeout`` seconds of CPU time) or ``"wall"`` (it waited :func:`wall_limit` seconds).
+    timeout_kind: str | None = None
+    #: The limit that stopped it, in seconds (CPU or wall-clock, as ``timeout_kind`` says).
+    limit: float | None = None
+
+
+def wall_limit(timeout: float) -> float:
+    """The wall-clock backstop for a CPU-time limit of ``timeout`` seconds.
+
+    Only code that waits without computing reaches it; it is generous so that a busy
+    machine never turns a correct function into a time-out.
+    """
+    return max(MIN_WALL_LIMIT, WALL_LIMIT_FACTOR * timeout)
 
 
 # --------------------------------------------------------------------------- the case loop
@@ -223,12 +250,31 @@ def _no_input(*args, **kwargs):
     raise RuntimeError("input() cannot be used inside a function being checked")
 
 
-def _child(fd: int, fn: Callable, cases: Sequence[Case], arg_names: Sequence[str]) -> None:
+def _limit_cpu(timeout: float) -> None:
+    """End this (child) process once it has used ``timeout`` seconds of CPU time.
+
+    ``SIGPROF`` from ``ITIMER_PROF`` (its default action ends the process) at ``timeout``;
+    ``RLIMIT_CPU`` (``SIGXCPU``, then ``SIGKILL`` a second later) backs it up, counted from
+    the fork (a child's CPU times start at zero).
+    """
+    import resource
+
+    signal.signal(signal.SIGPROF, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_PROF, timeout)
+    soft = int(timeout) + 2
+    with contextlib.suppress(ValueError, OSError):
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard == resource.RLIM_INFINITY or hard > soft:
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
+
+
+def _child(fd: int, fn: Callable, cases: Sequence[Case], arg_names: Sequence[str], timeout: float) -> None:
     import builtins
     import faulthandler
 
     faulthandler.disable()  # a crash is reported by the parent; no dump on the kernel's stderr
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _limit_cpu(timeout)
     builtins.input = _no_input  # the kernel's input() talks to the frontend over sockets the child must not touch
     for name in _THREAD_ENV:
         os.environ[name] = "1"
@@ -302,7 +348,7 @@ def _run_forked(fn: Callable, cases: Sequence[Case], arg_names: Sequence[str], t
             try:
                 os.close(read_fd)
                 os.setpgid(0, 0)
-                _child(write_fd, fn, cases, arg_names)
+                _child(write_fd, fn, cases, arg_names, timeout)
             except BaseException:  # noqa: BLE001
                 pass
             finally:
@@ -312,12 +358,14 @@ def _run_forked(fn: Callable, cases: Sequence[Case], arg_names: Sequence[str], t
         os.setpgid(pid, pid)
     result = RunResult(isolation="fork")
     running, done, buf = None, False, b""
-    deadline = time.monotonic() + timeout
+    wall = wall_limit(timeout)
+    deadline = time.monotonic() + wall
     try:
         while not done:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 result.timed_out_case = running if running is not None else len(result.outcomes)
+                result.timeout_kind, result.limit = "wall", wall
                 break
             ready, _, _ = select.select([read_fd], [], [], remaining)
             if not ready:
@@ -345,35 +393,57 @@ def _run_forked(fn: Callable, cases: Sequence[Case], arg_names: Sequence[str], t
         os.close(read_fd)
         if not done:
             _kill(pid)
-        _, status = os.waitpid(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
+    cpu = usage.ru_utime + usage.ru_stime
     if not done and result.timed_out_case is None:
-        result.crashed = _describe_exit(status)
-        result.crashed_case = running
+        if os.WIFSIGNALED(status) and (os.WTERMSIG(status) in (signal.SIGPROF, signal.SIGXCPU)
+                                       or cpu >= timeout):
+            # Stopped by its CPU-time limit (SIGPROF, SIGXCPU, or RLIMIT_CPU's SIGKILL).
+            result.timed_out_case = running if running is not None else len(result.outcomes)
+            result.timeout_kind, result.limit = "cpu", timeout
+        else:
+            result.crashed = _describe_exit(status)
+            result.crashed_case = running
     return result
 
 
 # --------------------------------------------------------------------------- in-process fallback
 @contextlib.contextmanager
-def _time_limit(seconds: float):
-    """Raise :class:`CheckTimeout` in this thread after ``seconds`` (SIGALRM, else a watchdog thread)."""
+def _time_limit(seconds: float, stopped: list):
+    """Raise :class:`CheckTimeout` in this thread once the process has used ``seconds`` of CPU
+    time, or after :func:`wall_limit` seconds of waiting; append ``"cpu"`` or ``"wall"`` to
+    ``stopped`` (SIGPROF/SIGALRM timers in the main thread, else a watchdog thread)."""
+    wall = wall_limit(seconds)
     if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
-        def on_alarm(signum, frame):
+        def on_timer(signum, frame):
+            stopped.append("cpu" if signum == signal.SIGPROF else "wall")
             raise CheckTimeout()
 
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        previous = {sig: signal.signal(sig, on_timer) for sig in (signal.SIGPROF, signal.SIGALRM)}
+        signal.setitimer(signal.ITIMER_PROF, seconds)
+        signal.setitimer(signal.ITIMER_REAL, wall)
         try:
             yield
         finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         return
     target = threading.get_ident()
     finished = threading.Event()
+    cpu_start, wall_start = time.process_time(), time.monotonic()
 
     def watchdog():
-        if not finished.wait(seconds):
+        while not finished.wait(0.05):
+            if time.process_time() - cpu_start >= seconds:
+                stopped.append("cpu")
+            elif time.monotonic() - wall_start >= wall:
+                stopped.append("wall")
+            else:
+                continue
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(CheckTimeout))
+            return
 
     thread = threading.Thread(target=watchdog, daemon=True)
     thread.start()
@@ -388,8 +458,9 @@ def _run_inprocess(fn: Callable, cases: Sequence[Case], arg_names: Sequence[str]
     result = RunResult(isolation="in-process")
     buffer = io.StringIO()
     index = 0
+    stopped: list[str] = []
     try:
-        with _time_limit(timeout), contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        with _time_limit(timeout, stopped), contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
             for index, case in enumerate(cases):
                 outcome = _run_one(fn, case, index, arg_names)
                 result.outcomes.append(outcome)
@@ -397,6 +468,8 @@ def _run_inprocess(fn: Callable, cases: Sequence[Case], arg_names: Sequence[str]
                     break
     except CheckTimeout:
         result.timed_out_case = index
+        result.timeout_kind = stopped[0] if stopped else "cpu"
+        result.limit = timeout if result.timeout_kind == "cpu" else wall_limit(timeout)
     result.stdout = buffer.getvalue()[:MAX_STDOUT]
     return result
 
@@ -416,7 +489,7 @@ def default_isolation() -> str:
 def run_cases(fn: Callable, cases: Sequence[Case], arg_names: Sequence[str] = (), *,
               timeout: float | None = None, isolation: str | None = None,
               forbidden: Sequence[str] | None = None) -> RunResult:
-    """Call ``fn`` on every case (copies of the inputs), within ``timeout`` seconds in all.
+    """Call ``fn`` on every case (copies of the inputs), within ``timeout`` seconds of CPU time in all.
 
     Stops early after a ``NotImplementedError`` (the starter code). See the module
     docstring for how the isolation works on each platform. With ``forbidden`` (dotted

@@ -35,6 +35,22 @@ EXERCISES = ex.EXERCISES
 IDS = [e.id for e in EXERCISES]
 
 
+#: Every check below runs twice: in-process (the fast lane, ``pytest -m "not slow"``: no fork
+#: of this large test process per check) and in a forked child, as learners get it (``slow``,
+#: run by ``make test``). The catalog entries checked and the assertions are the same.
+@pytest.fixture(params=["inprocess", pytest.param("fork", marks=pytest.mark.slow)])
+def isolation(request):
+    return request.param
+
+
+#: Exercises whose every check costs about a second of CPU (choose_loss: 8 data sets x 3 losses
+#: x 300 descent steps under the forbidden-call profile hook, then the diagnosis re-running each
+#: misconception): the tests that run several wrong answers through them are ``slow``.
+HEAVY = {"choose_loss"}
+SEVERAL_CHECKS = [pytest.param(e, id=e.id, marks=pytest.mark.slow) if e.id in HEAVY else pytest.param(e, id=e.id)
+                  for e in EXERCISES]
+
+
 def _define(code: str, name: str):
     namespace = {"np": np}
     exec(compile(code, f"<{name}>", "exec"), namespace)  # noqa: S102 - the catalog's own code
@@ -72,36 +88,36 @@ def test_exercise_data_is_complete(exercise):
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
-def test_starter_is_valid_code_and_not_attempted(exercise):
+def test_starter_is_valid_code_and_not_attempted(exercise, isolation):
     starter = exercise.starter
     assert starter.startswith(exercise.signature + "\n")
     assert starter.rstrip().endswith("raise NotImplementedError")
     fn = _define(starter, exercise.name)
     assert inspect.getdoc(fn) == inspect.cleandoc(exercise.docstring)
-    result = run_check(exercise, fn)
+    result = run_check(exercise, fn, isolation=isolation)
     assert result.status == "not-attempted" and not result.passed
     assert "not attempted" in result.message
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
-def test_reference_passes(exercise):
-    result = run_check(exercise, exercise.reference)
+def test_reference_passes(exercise, isolation):
+    result = run_check(exercise, exercise.reference, isolation=isolation)
     assert result.status == "passed", result.message
     assert result.n_passed == result.n_total == len(exercise.cases)
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
-def test_stored_solution_passes(exercise):
-    result = run_check(exercise, _define(exercise.solution, exercise.name))
+def test_stored_solution_passes(exercise, isolation):
+    result = run_check(exercise, _define(exercise.solution, exercise.name), isolation=isolation)
     assert result.passed, result.message
     if exercise.is_gradient:
         assert "numeric gradient" in result.message
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
-def test_every_misconception_fails_and_is_diagnosed(exercise):
+@pytest.mark.parametrize("exercise", SEVERAL_CHECKS)
+def test_every_misconception_fails_and_is_diagnosed(exercise, isolation):
     for m in exercise.misconceptions:
-        result = run_check(exercise, m.implementation)
+        result = run_check(exercise, m.implementation, isolation=isolation)
         assert not result.passed, f"misconception {m.name!r} passed"
         assert result.diagnosis == m.message, f"{m.name!r}: {result.message}"
         assert f"Diagnosis: {m.message}" in result.message
@@ -152,17 +168,17 @@ def _tuple_perturbations(ref):
     return scale, offset, constant
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
-def test_three_wrong_implementations_fail(exercise):
+@pytest.mark.parametrize("exercise", SEVERAL_CHECKS)
+def test_three_wrong_implementations_fail(exercise, isolation):
     for wrong in _perturbations(exercise):
-        result = run_check(exercise, wrong)
+        result = run_check(exercise, wrong, isolation=isolation)
         assert result.status == "failed", (wrong.__name__, result.message)
         assert result.failure is not None and result.failure.expected is not None
         assert 0 <= result.n_passed < result.n_total
 
 
 @pytest.mark.parametrize("exercise", [e for e in EXERCISES if e.is_gradient], ids=lambda e: e.id)
-def test_gradient_exercises_report_the_cs231n_relative_error(exercise):
+def test_gradient_exercises_report_the_cs231n_relative_error(exercise, isolation):
     def wrong(*args, **kwargs):
         out = exercise.reference(*args, **kwargs)
         if exercise.output == "step":
@@ -171,7 +187,7 @@ def test_gradient_exercises_report_the_cs231n_relative_error(exercise):
             return (np.asarray(out[0]) * 1.5, *out[1:])
         return np.asarray(out) * 1.5
 
-    result = run_check(exercise, wrong)
+    result = run_check(exercise, wrong, isolation=isolation)
     assert result.failure.gradient_error is not None and result.failure.gradient_error > 1e-2
     assert re.search(r"relative error against a numeric gradient: \d\.\de[+-]\d\d", result.message)
 

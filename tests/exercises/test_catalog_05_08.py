@@ -113,6 +113,7 @@ def test_choose_loss_cases_let_every_candidate_win_by_a_clear_margin():
     assert winners == set(lesson07.CANDIDATES)
 
 
+@pytest.mark.slow  # three checks of choose_loss, about a second of CPU each
 def test_choose_loss_always_the_same_candidate_fails():
     exercise = ex.get("choose_loss")
     for loss in lesson07.CANDIDATES:
