@@ -77,6 +77,25 @@ _ARM_JS = """([handle, target, kind]) => {
     }
     return h;
   };
+  // The canvas is hashed only in frames after something drew on it (ipympl paints its
+  // view with drawImage/clearRect): hashing every frame cost the page 1-3 ms a frame,
+  // which delayed the very decode being timed. Same answer, the first frame whose
+  // pixels differ, without the probe's own load (the peer's probe is a string compare).
+  if (!window.__lossbookDrawHook) {
+    window.__lossbookDrawHook = true;
+    const proto = CanvasRenderingContext2D.prototype;
+    for (const name of ['drawImage', 'putImageData', 'clearRect', 'fillRect']) {
+      const original = proto[name];
+      proto[name] = function (...args) {
+        if (this.canvas === window.__lossbookTarget) window.__lossbookDirty = true;
+        return original.apply(this, args);
+      };
+    }
+  }
+  window.__lossbookTarget = target;
+  window.__lossbookDirty = true;   // the first frame after the key press is always hashed
+  const dirty = () => { if (kind !== 'canvas') return true;
+                        const d = window.__lossbookDirty; window.__lossbookDirty = false; return d; };
   const state = kind === 'canvas'
       ? () => String(hashCanvas(target))
       : () => { const img = target.querySelector('img');
@@ -87,7 +106,7 @@ _ARM_JS = """([handle, target, kind]) => {
   window.__lossbookLatency = new Promise((resolve) => {
     const give_up = setTimeout(() => resolve(null), 15000);
     const tick = () => {
-      if (t0 !== null) {
+      if (t0 !== null && dirty()) {
         const now = state();
         if (now !== before && now !== 'loading') { clearTimeout(give_up); resolve(performance.now() - t0); return; }
       }

@@ -460,6 +460,9 @@ class Explorer:
         """
         state = self.state()
         self._show(state)
+        # The frame first: a blit sends it now, and the readout's message queued ahead
+        # of it would delay it through the kernel's and the server's queues.
+        self._redraw()
         lines = self._readout_lines(state)
         self.readout_text = "\n".join(lines)
         body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
@@ -468,7 +471,6 @@ class Explorer:
             f"aria-label='{html.escape(self.title)}: readout' "
             "style='font-family:monospace;font-size:15px;line-height:1.5'>"
             f"{body}</div>")
-        self._redraw()
 
     def _on_full_draw(self, event) -> None:
         """After a full draw: keep the background, then draw the changing artists on it."""
@@ -484,7 +486,13 @@ class Explorer:
         full, self._full_redraw = self._full_redraw, False
         if (full or self._background is None
                 or self.canvas.get_renderer() is not self._background_renderer):
-            self.canvas.draw_idle()
+            if getattr(self.canvas, "syncing_data_url", True):
+                self.canvas.draw_idle()   # no front end yet: it asks for a frame when there
+            else:
+                # The front end is there: draw and send now. draw_idle would ask the
+                # browser to ask back for a draw, a round trip through the server and the
+                # page before the kernel even starts drawing.
+                self.canvas.draw()
             return
         self.canvas.restore_region(self._background)
         for artist in self._animated:
