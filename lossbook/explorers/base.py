@@ -517,13 +517,7 @@ class Explorer:
         full, self._full_redraw = self._full_redraw, False
         if (full or self._background is None
                 or self.canvas.get_renderer() is not self._background_renderer):
-            if getattr(self.canvas, "syncing_data_url", True):
-                self.canvas.draw_idle()   # no front end yet: it asks for a frame when there
-            else:
-                # The front end is there: draw and send now. draw_idle would ask the
-                # browser to ask back for a draw, a round trip through the server and the
-                # page before the kernel even starts drawing.
-                self.canvas.draw()
+            self.canvas.draw_idle()
             return
         self.canvas.restore_region(self._background)
         for artist in self._animated:

@@ -100,32 +100,13 @@ def test_without_a_background_update_asks_for_draw_idle(monkeypatch):
     assert calls == [1]
 
 
-def test_request_full_redraw_draws_and_sends_at_once(frame, monkeypatch):
-    """With a front end, a full redraw is drawn now: draw_idle would cost a round trip."""
+def test_request_full_redraw_forces_draw_idle(frame, monkeypatch):
     explorer = _Square()
-    frame(explorer)                      # the front end is there (syncing_data_url off)
-    sent = explorer.canvas._test_sent
-    idle, drawn = [], []
-    monkeypatch.setattr(explorer.canvas, "draw_idle", lambda: idle.append(1))
-    real_draw = explorer.canvas.draw
-    monkeypatch.setattr(explorer.canvas, "draw", lambda: (drawn.append(1), real_draw()))
-    explorer.controls["y_pred"].value = 1.5
-    assert idle == [] and drawn == []    # a blit
-    sent.clear()
-    explorer.request_full_redraw()
-    explorer.controls["y_pred"].value = -1.0
-    assert idle == [] and drawn == [1]
-    types = [json.loads(m.get("data", "{}")).get("type") for m in sent]
-    assert "draw" not in types and types.count("binary") == 1, types
-    assert explorer.dot.get_ydata()[0] == float(losses.mse([1.0], [-1.0]))
-
-
-def test_request_full_redraw_before_the_front_end_asks_for_draw_idle(monkeypatch):
-    explorer = _Square()
-    explorer.canvas.draw()               # a background exists, but no front end yet
+    frame(explorer)
     calls = []
     monkeypatch.setattr(explorer.canvas, "draw_idle", lambda: calls.append(1))
-    monkeypatch.setattr(explorer.canvas, "draw", lambda: calls.append("draw"))
+    explorer.controls["y_pred"].value = 1.5
+    assert calls == []
     explorer.request_full_redraw()
     explorer.update()
     assert calls == [1]
