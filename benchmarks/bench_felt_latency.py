@@ -20,7 +20,14 @@ with the load, the ratio much less.
 Goals (issue 13): every explorer's median ≥ 3× faster than the peer's in the same run,
 and its 90th percentile ≤ 100 ms under load.
 
-Run: ``.venv/bin/python benchmarks/bench_felt_latency.py [--presses 20] [names...]``
+``--trace`` (explorers only, no peer) times each press end to end instead, with
+clocks on both sides (the machine's wall clock, ms): key press → the widget's message
+leaves the page → the kernel's handler starts → the frame is encoded and handed to the
+kernel's socket → the frame's websocket message reaches the page → ipympl sets the
+image's ``src`` → the image is decoded and drawn on the canvas → the first animation
+frame with the new pixels; median of each step per explorer.
+
+Run: ``.venv/bin/python benchmarks/bench_felt_latency.py [--presses 20] [--trace] [names...]``
 (needs /usr/bin/chromium or $LOSSBOOK_CHROMIUM).
 """
 from __future__ import annotations
@@ -77,6 +84,25 @@ _ARM_JS = """([handle, target, kind]) => {
     }
     return h;
   };
+  // The canvas is hashed only in frames after something drew on it (ipympl paints its
+  // view with drawImage/clearRect): hashing every frame cost the page 1-3 ms a frame,
+  // which delayed the very decode being timed. Same answer, the first frame whose
+  // pixels differ, without the probe's own load (the peer's probe is a string compare).
+  if (!window.__lossbookDrawHook) {
+    window.__lossbookDrawHook = true;
+    const proto = CanvasRenderingContext2D.prototype;
+    for (const name of ['drawImage', 'putImageData', 'clearRect', 'fillRect']) {
+      const original = proto[name];
+      proto[name] = function (...args) {
+        if (this.canvas === window.__lossbookTarget) window.__lossbookDirty = true;
+        return original.apply(this, args);
+      };
+    }
+  }
+  window.__lossbookTarget = target;
+  window.__lossbookDirty = true;   // the first frame after the key press is always hashed
+  const dirty = () => { if (kind !== 'canvas') return true;
+                        const d = window.__lossbookDirty; window.__lossbookDirty = false; return d; };
   const state = kind === 'canvas'
       ? () => String(hashCanvas(target))
       : () => { const img = target.querySelector('img');
@@ -87,7 +113,7 @@ _ARM_JS = """([handle, target, kind]) => {
   window.__lossbookLatency = new Promise((resolve) => {
     const give_up = setTimeout(() => resolve(null), 15000);
     const tick = () => {
-      if (t0 !== null) {
+      if (t0 !== null && dirty()) {
         const now = state();
         if (now !== before && now !== 'loading') { clearTimeout(give_up); resolve(performance.now() - t0); return; }
       }
@@ -97,6 +123,122 @@ _ARM_JS = """([handle, target, kind]) => {
   });
   return before;
 }"""
+
+
+# --trace: page side. Timestamps on the wall clock (performance.timeOrigin + now), as the
+# kernel's time.time(): both run on this machine.
+_TRACE_PAGE_JS = r"""(() => {
+  window.__lossbookTrace = [];
+  const mark = (tag, size) => window.__lossbookTrace.push([performance.timeOrigin + performance.now(), tag, size]);
+  const size = (data) => typeof data === 'string' ? data.length : (data.byteLength || data.size || 0);
+  const Socket = window.WebSocket;
+  window.WebSocket = class extends Socket {
+    constructor(...args) { super(...args); this.addEventListener('message', (e) => mark('ws_in', size(e.data))); }
+    send(data) { mark('ws_out', size(data)); return super.send(data); }
+  };
+  document.addEventListener('keydown', () => mark('keydown', 0), true);
+  const src = Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, 'src');
+  Object.defineProperty(HTMLImageElement.prototype, 'src', {configurable: true,
+    get() { return src.get.call(this); },
+    set(value) {
+      if (String(value).startsWith('blob:')) {   // ipympl's frames; its onload draws first
+        mark('img_src', 0);
+        this.addEventListener('load', () => mark('img_drawn', 0), {once: true});
+      }
+      src.set.call(this, value);
+    }});
+})();"""
+
+# --trace: kernel side, run in the explorer's own kernel before and after building it.
+_TRACE_KERNEL_BEFORE = """\
+import time as _lb_time
+import ipywidgets as _lb_widgets
+_lb_log = open({log!r}, "a", buffering=1)
+def _lb_mark(tag):
+    _lb_log.write(f"{{_lb_time.time() * 1000:.3f}} {{tag}}\\n")
+_lb_handle_msg = _lb_widgets.Widget._handle_msg
+def _lb_traced_handle_msg(self, msg):
+    _lb_mark("kernel_in")
+    _lb_handle_msg(self, msg)
+_lb_widgets.Widget._handle_msg = _lb_traced_handle_msg
+"""
+_TRACE_KERNEL_AFTER = """\
+_lb_canvas_class = type(_lb_explorer.canvas)
+_lb_encode, _lb_send = _lb_canvas_class.get_diff_image, _lb_canvas_class.send_binary
+def _lb_traced_encode(self):
+    _lb_mark("encode_start")
+    return _lb_encode(self)
+def _lb_traced_send(self, data):
+    _lb_mark("encoded")
+    _lb_send(self, data)
+    _lb_mark("sent")
+_lb_canvas_class.get_diff_image, _lb_canvas_class.send_binary = _lb_traced_encode, _lb_traced_send
+_lb_explorer
+"""
+TRACE_STEPS = (("key→kernel", "keydown", "kernel_in"), ("kernel", "kernel_in", "encode_start"),
+               ("encode", "encode_start", "encoded"), ("send", "encoded", "sent"),
+               ("transport", "sent", "frame_in"), ("→img src", "frame_in", "img_src"),
+               ("load+draw", "img_src", "img_drawn"), ("→paint", "img_drawn", "painted"))
+
+
+def trace_press(presser, log: Path) -> dict | None:
+    """One press with both clocks: the time of each event of :data:`TRACE_STEPS` (ms)."""
+    presser.page.evaluate("() => { window.__lossbookTrace = []; }")
+    log.write_text("")
+    elapsed = presser.press()
+    time.sleep(0.3)                       # the readout and the idle status arrive after
+    if elapsed is None:
+        return None
+    marks = {}
+    page = presser.page.evaluate("() => window.__lossbookTrace")
+    for stamp, tag, size in page:
+        if tag == "ws_in" and size > 5000 and "frame_in" not in marks:
+            marks["frame_in"] = stamp           # the frame: the only large message
+        elif tag in ("keydown", "img_src", "img_drawn"):
+            marks.setdefault(tag, stamp)
+    for line in log.read_text().splitlines():
+        stamp, tag = line.split(maxsplit=1)
+        marks.setdefault(tag, float(stamp))
+    if "keydown" in marks:
+        marks["painted"] = marks["keydown"] + elapsed
+    return marks
+
+
+def print_trace(rows) -> None:
+    print("\nWhere a key press goes (ms, medians; wall clocks of page and kernel)")
+    print(f"{'explorer':<22} {'total':>6} " + " ".join(f"{step:>10}" for step, _, _ in TRACE_STEPS)
+          + f" {'load 1m':>8}")
+    for name, presses, load in rows:
+        if not presses:
+            print(f"{name:<22} no frame changed")
+            continue
+        total = statistics.median(p["painted"] - p["keydown"] for p in presses)
+        cells = []
+        for _, start, end in TRACE_STEPS:
+            spans = [p[end] - p[start] for p in presses if start in p and end in p]
+            cells.append(f"{statistics.median(spans):10.1f}" if spans else f"{'-':>10}")
+        print(f"{name:<22} {total:6.0f} " + " ".join(cells) + f" {load:8.1f}")
+
+
+def run_trace(context, server, names, presses: int) -> int:
+    context.add_init_script(_TRACE_PAGE_JS)
+    rows = []
+    for i, name in enumerate(names, start=1):
+        log = server.root / f"trace_{i}.log"
+        source = (_TRACE_KERNEL_BEFORE.format(log=str(log))
+                  + f"from lossbook import explorers\n_lb_explorer = explorers.{name}()\n"
+                  + _TRACE_KERNEL_AFTER)
+        page, notebook, presser = open_job(context, server, i, source, peer=False)
+        try:
+            presser.press()                  # warm-up
+            traced = [m for m in (trace_press(presser, log) for _ in range(presses)) if m]
+            rows.append((name, traced, os.getloadavg()[0]))
+            print(f"  traced {name}", file=sys.stderr, flush=True)
+        finally:
+            notebook.close()
+            page.close()
+    print_trace(rows)
+    return 0
 
 
 def build_notebook(source: str) -> dict:
@@ -174,6 +316,8 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=20)
+    parser.add_argument("--trace", action="store_true",
+                        help="time each step of a press, page and kernel (no peer)")
     parser.add_argument("names", nargs="*", help="explorer factories (default: all)")
     args = parser.parse_args(argv)
     names = args.names or list(explorers.FACTORIES)
@@ -192,6 +336,11 @@ def main(argv=None) -> int:
             tempfile.TemporaryDirectory(prefix="lossbook-chromium-") as profile, \
             sync_playwright() as playwright:
         context = labharness.launch_chromium(playwright, profile, chromium)
+        if args.trace:
+            try:
+                return run_trace(context, server, names, args.presses)
+            finally:
+                context.close()
         try:
             try:
                 peer_page, peer_notebook, peer = open_job(context, server, 0, PEER_SOURCE, peer=True)

@@ -203,7 +203,7 @@ class _FrameEncoder:
     face) is sent as RGB: a quarter fewer bytes to compress, carry and decode.
     """
 
-    BAND = 32
+    BAND = 16
     _ZLIB_HEADER = b"\x78\x01"    # deflate, 32 KiB window, fastest; (0x7801 % 31 == 0)
     _FINAL_BLOCK = b"\x03\x00"    # an empty, final, fixed-Huffman block
 
@@ -212,9 +212,15 @@ class _FrameEncoder:
         self._previous = None     # the last frame's pixels, one uint32 per pixel
         self._rows = None         # the last frame's PNG rows (a filter byte, then pixels)
         self._bands = []          # each band's compressed bytes
+        self._checksums = []      # each band's Adler-32 (of its PNG rows)
 
-    def encode(self, pixels) -> bytes:
-        """The PNG of ``pixels`` ((h, w, 4) uint8 RGBA, C-contiguous, as Agg renders)."""
+    def encode(self, pixels, keep=None) -> bytes:
+        """The PNG of ``pixels`` ((h, w, 4) uint8 RGBA, C-contiguous, as Agg renders).
+
+        ``keep``, if given, is a copy of ``pixels`` (as (h, w) uint32) that the caller
+        will not change: the encoder compares the next frame with it instead of making
+        its own copy.
+        """
         import struct
         import sys
         import zlib
@@ -231,6 +237,7 @@ class _FrameEncoder:
             self._key = (height, width, channels)
             self._rows = np.zeros((height, 1 + width * channels), dtype=np.uint8)
             self._bands = [None] * n_bands
+            self._checksums = [1] * n_bands
             changed = range(n_bands)
         else:
             differs = (current != self._previous).any(axis=1)
@@ -244,12 +251,35 @@ class _FrameEncoder:
                                          "raw", "RGBA", 0, 1).tobytes("raw", "RGB")
                 block = np.frombuffer(block, dtype=np.uint8)
             self._rows[rows, 1:] = block.reshape(-1, width * channels)
-            self._bands[band] = (compressor.compress(memoryview(self._rows[rows]))
-                                 + compressor.flush(zlib.Z_FULL_FLUSH))
-        self._previous = current.copy()
+            band_rows = memoryview(self._rows[rows])
+            self._bands[band] = compressor.compress(band_rows) + compressor.flush(zlib.Z_FULL_FLUSH)
+            self._checksums[band] = zlib.adler32(band_rows)
+        self._previous = (keep if keep is not None and keep.shape == (height, width)
+                          else current.copy())
+        checksum, band_length = self._checksums[0], self._rows[:self.BAND].nbytes
+        for band in range(1, n_bands):
+            length = band_length if band < n_bands - 1 else self._rows[band * self.BAND:].nbytes
+            checksum = _adler32_combine(checksum, self._checksums[band], length)
         idat = b"".join([self._ZLIB_HEADER, *self._bands, self._FINAL_BLOCK,
-                         struct.pack(">I", zlib.adler32(memoryview(self._rows)))])
+                         struct.pack(">I", checksum)])
         return _png(width, height, channels, idat)
+
+
+def _adler32_combine(first: int, second: int, second_length: int) -> int:
+    """The Adler-32 of ``A + B`` from those of ``A`` and ``B`` (zlib's adler32_combine).
+
+    Adler-32 is ``(s2 << 16) | s1`` with ``s1 = 1 + Σ bytes`` and ``s2 = Σ s1 after each
+    byte``, both mod 65521: appending ``B`` (length n) adds ``s1(B) - 1`` to ``s1`` and
+    ``n·s1(A) + s2(B) - n`` to ``s2``. Lets a frame reuse the checksums of bands that did
+    not change instead of summing every row again (0.8 ms a frame).
+    """
+    base = 65521
+    s1_a, s2_a = first & 0xFFFF, first >> 16
+    s1_b, s2_b = second & 0xFFFF, second >> 16
+    n = second_length % base
+    s1 = (s1_a + s1_b - 1) % base
+    s2 = (s2_a + n * s1_a + s2_b - n) % base
+    return (s2 << 16) | s1
 
 
 _FAST_CANVAS = {}
@@ -291,7 +321,8 @@ def _fast_canvas_class(canvas_class):
             encoder = self.__dict__.get("_lossbook_encoder")
             if encoder is None:
                 encoder = self.__dict__["_lossbook_encoder"] = _FrameEncoder()
-            return encoder.encode(pixels)
+            # _last_buff is only ever replaced, never written into: the encoder can keep it.
+            return encoder.encode(pixels, keep=self._last_buff)
 
         _FAST_CANVAS[canvas_class] = type("Canvas", (canvas_class,),
                                           {"get_diff_image": get_diff_image,
@@ -460,6 +491,9 @@ class Explorer:
         """
         state = self.state()
         self._show(state)
+        # The frame first: a blit sends it now, and the readout's message queued ahead
+        # of it would delay it through the kernel's and the server's queues.
+        self._redraw()
         lines = self._readout_lines(state)
         self.readout_text = "\n".join(lines)
         body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
@@ -468,7 +502,6 @@ class Explorer:
             f"aria-label='{html.escape(self.title)}: readout' "
             "style='font-family:monospace;font-size:15px;line-height:1.5'>"
             f"{body}</div>")
-        self._redraw()
 
     def _on_full_draw(self, event) -> None:
         """After a full draw: keep the background, then draw the changing artists on it."""

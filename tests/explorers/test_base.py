@@ -501,3 +501,37 @@ def test_frames_dropped_between_key_presses_leave_no_stale_pixels(browser, frame
     assert model.dropped == 2
     model.settle()
     np.testing.assert_array_equal(model.shows(), kernel_picture(explorer))
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600), st.binary(max_size=600), st.integers(0, 200_000),
+       st.integers(0, 255))
+def test_adler32_combine_equals_zlibs_checksum_of_the_concatenation(first, second, run, byte):
+    """The frame checksum is built from per-band checksums; it must be zlib's exactly
+    (long runs of one byte, as a white figure has, push the sums past the modulus)."""
+    import zlib
+
+    second = second + bytes([byte]) * run
+    assert base._adler32_combine(zlib.adler32(first), zlib.adler32(second), len(second)) \
+        == zlib.adler32(first + second)
+
+
+def test_the_frame_encoder_compares_the_next_frame_with_the_kept_copy():
+    """``keep`` (the canvas' own copy of the frame) replaces the encoder's copy; the next
+    frame is still exact and only its changed band is recompressed."""
+    frame = np.full((50, 9, 4), 255, dtype=np.uint8)
+    encoder = base._FrameEncoder()
+    kept = frame.view(np.uint32).squeeze(2).copy()
+    encoder.encode(frame, keep=kept)
+    assert encoder._previous is kept
+    changed = frame.copy()
+    changed[-1, 0, 0] = 0                    # the last, partial band
+    bands = list(encoder._bands)
+    _, rows = _png_parts(encoder.encode(changed, keep=changed.view(np.uint32).squeeze(2).copy()))
+    last = len(bands) - 1
+    assert all(a is b for a, b in zip(encoder._bands[:last], bands[:last]))
+    assert encoder._bands[last] is not bands[last]
+    assert rows == b"".join(b"\x00" + bytes(r) for r in changed[..., :3].reshape(50, -1))
