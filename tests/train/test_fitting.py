@@ -5,7 +5,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 from sklearn import linear_model
 
 from lossbook import fitting, losses, train
@@ -226,6 +226,7 @@ def test_penalised_fits_satisfy_their_optimality_conditions(seed, d, log_lam, in
 
 @SETTINGS
 @given(lines(), st.floats(-50, 50), st.floats(-50, 50), st.floats(0.1, 5.0))
+@example(_line_data((7, 212814, 1.0, 1.0)), 1.0, 0.0, 0.125)   # huber's minimiser not unique
 def test_line_fits_are_regression_equivariant(data, c, d, delta):
     """Adding the line c·x + d to the targets adds (c, d) to every fit; residuals unchanged."""
     x, y = data
@@ -240,7 +241,13 @@ def test_line_fits_are_regression_equivariant(data, c, d, delta):
         # the optimal cost only depends on the residuals
         assert cost(zero, r_after) == pytest.approx(cost(zero, r_before), rel=1e-7,
                                                     abs=1e-9 * (1 + np.abs(y).max()))
-        if loss != "mae":                           # unique minimisers: the same residuals
+        # mse's minimiser is unique (two distinct x); huber's only where two examples of
+        # distinct x sit strictly inside the quadratic zone |r| < δ (the Hessian is then
+        # positive definite at the minimiser); with fewer it can be flat like mae's
+        # (found by hypothesis: 7 points, δ = 0.125, two fits of equal cost 0.0606).
+        inside = np.abs(r_before) < delta * (1 - 1e-6)
+        unique = loss == "mse" or (loss == "huber" and np.unique(x[inside]).size >= 2)
+        if unique:                                  # unique minimisers: the same residuals
             np.testing.assert_allclose(r_after, r_before,
                                        atol=1e-6 * (1 + np.abs(y).max() + abs(c) * np.abs(x).max() + abs(d)))
 
