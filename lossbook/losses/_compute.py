@@ -39,6 +39,11 @@ import functools
 
 import numpy as np
 
+try:  # the one-pass sums in C (setup.py builds them where a C compiler is at hand)
+    from lossbook.losses import _fused as FUSED
+except ImportError:  # pragma: no cover - an install without a C compiler
+    FUSED = None
+
 #: Values per block: a few arrays of 16384 float64 (128 KiB each) fit in the L2 cache, and
 #: are small enough for malloc to recycle them (larger temporaries were mapped afresh,
 #: page faults included, for every block: several times slower).
@@ -255,13 +260,22 @@ def _flat_blocks(y: np.ndarray, p: np.ndarray, step: int):
         yield sl, y[sl], p[sl]
 
 
+def fusable(*arrays: np.ndarray) -> bool:
+    """True when :data:`FUSED` (the C sums) was built and takes ``arrays`` as they are:
+    C-contiguous float64 (other dtypes and strided views take the numpy path)."""
+    return FUSED is not None and all(
+        a.dtype == np.float64 and a.flags.c_contiguous for a in arrays)
+
+
 def reduce_residual(terms, reduction: str, y: np.ndarray, p: np.ndarray, check,
-                    summer=None, **params):
+                    summer=None, fused=None, **params):
     """Evaluate ``terms(r, **params)`` on the residual ``r = p − y`` and apply ``reduction``.
 
     ``summer(r, scratch, **params)``, if given, returns ``Σ terms(r)`` of a block directly
     (it may overwrite ``r`` and ``scratch``, buffers of the block's size), in fewer passes
-    than forming every loss.
+    than forming every loss. ``fused`` names the function of :data:`FUSED` that returns
+    ``Σ terms(p − y)`` in one pass over the arrays (C, no temporaries); where the extension
+    was not built, or for other dtypes, ``summer`` does it.
     ``check(y, p)`` raises the error for non-finite inputs; it runs only when the result
     is not finite (every regression formula turns a NaN or inf residual into a NaN or
     inf loss), so valid input costs no extra pass.
@@ -277,7 +291,9 @@ def reduce_residual(terms, reduction: str, y: np.ndarray, p: np.ndarray, check,
             result = float(result)
             return result if reduction == "sum" else result / losses.size
         result = 0.0
-        if summer is None:
+        if fused is not None and fusable(y, p):
+            result = getattr(FUSED, fused)(y, p, *params.values())
+        elif summer is None:
             for _, yb, pb in _flat_blocks(y, p, BLOCK):
                 result += float(np.add.reduce(terms(pb - yb, **params), axis=None))
         else:

@@ -276,7 +276,8 @@ def huber(y_true, y_pred, *, delta=1.0, reduction="mean"):
     """
     y, p, check = _inputs(y_true, y_pred, reduction, "huber")
     delta = _check_delta(delta, "huber")
-    return reduce_residual(_huber, reduction, y, p, check, summer=_sum_huber, delta=delta)
+    return reduce_residual(_huber, reduction, y, p, check, summer=_sum_huber, fused="huber_sum",
+                           delta=delta)
 
 
 @positional_options("delta", "reduction")

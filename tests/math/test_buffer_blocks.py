@@ -33,7 +33,7 @@ sizes = st.one_of(st.sampled_from([1, 2, B - 1, B, B + 1, 2 * B - 1, 2 * B, 2 * 
 
 @contextlib.contextmanager
 def tiny_blocks():
-    """Every input above 4 values takes the buffered paths, in blocks of B values; yields
+    """Every input above 4 values takes the numpy buffered paths, in blocks of B values; yields
     the number of blocks cut so far (``blocks()``), to show that they were taken."""
     cut = []
 
@@ -55,6 +55,8 @@ def tiny_blocks():
             stack.enter_context(mock.patch.object(module, "SMALL", 4))
         stack.enter_context(mock.patch.object(_compute, "BUFFER_BLOCK", B))
         stack.enter_context(mock.patch.object(_compute, "BLOCK", B))
+        # the numpy paths, as where the C sums were not built (those: test_fused.py)
+        stack.enter_context(mock.patch.object(_compute, "FUSED", None))
         stack.enter_context(mock.patch.object(_compute, "_flat_blocks",
                                               counting(_compute._flat_blocks)))
         stack.enter_context(mock.patch.object(margin, "sum_blocks", counting_sum_blocks))

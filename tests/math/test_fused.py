@@ -1,0 +1,140 @@
+"""The one-pass C sums (lossbook/losses/_fused.c, built by setup.py; issue 13).
+
+``huber(reduction="mean" | "sum")`` of more than ``SMALL`` C-contiguous float64 values is
+summed in C. Checked here: the extension was built (CI must build it: where it is not, this
+skips, and ``LOSSBOOK_NO_SKIPS=1`` makes that a failure); against the per-element formula
+summed with ``math.fsum`` at every remainder of its 8 lanes and 4096-value chunks
+(hypothesis), at huge and tiny residuals; against the numpy path that installs without a C
+compiler; NaN/inf in either input still named; float32, strided and non-contiguous inputs
+take the numpy path; the function's own argument checks.
+"""
+import math
+import os
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lossbook.losses as L
+from lossbook.losses import _compute
+
+SETTINGS = settings(max_examples=60, deadline=None, database=None,
+                    derandomize=bool(os.environ.get("CI")))
+EPS = float(np.finfo(np.float64).eps)
+CHUNK = 4096
+
+fused = _compute.FUSED
+needs_fused = pytest.mark.skipif(
+    fused is None, reason="lossbook.losses._fused was not built (no C compiler when the "
+                          "course was installed): run `pip install -e .` with one")
+
+
+def huber_fsum(y, p, delta):
+    r = np.asarray(p, dtype=np.float64) - np.asarray(y, dtype=np.float64)
+    a = np.abs(r)
+    m = np.minimum(a, delta)
+    return math.fsum((m * (a - 0.5 * m)).ravel().tolist())
+
+
+def numpy_path():
+    return mock.patch.object(_compute, "FUSED", None)
+
+
+@needs_fused
+def test_the_extension_is_built_and_is_what_huber_uses():
+    y, p = np.zeros(5000), np.full(5000, 3.0)
+    with mock.patch.object(fused, "huber_sum", wraps=fused.huber_sum) as called:
+        with mock.patch.object(_compute, "FUSED", mock.Mock(huber_sum=called)):
+            assert L.huber(y, p) == 2.5
+    called.assert_called_once()
+
+
+sizes = st.one_of(st.sampled_from([1, 7, 8, 9, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 7]),
+                  st.integers(1, 3 * CHUNK))
+
+
+@needs_fused
+@SETTINGS
+@given(n=sizes, seed=st.integers(0, 2**32 - 1),
+       delta=st.sampled_from([1e-3, 0.7, 1.0, 5.0]),
+       scale=st.sampled_from([1e-9, 1.0, 1e3, 1e150]))
+def test_huber_sum_matches_fsum_at_every_remainder(n, seed, delta, scale):
+    g = np.random.default_rng(seed)
+    y, p = g.normal(scale=scale, size=n), g.normal(scale=scale, size=n)
+    exact = huber_fsum(y, p, delta)
+    got = fused.huber_sum(y, p, delta)
+    # terms are >= 0: each chunk's 8 lanes add at most CHUNK / 8 roundings, the chunks are
+    # added with compensation
+    assert abs(got - exact) <= (CHUNK / 8 + 4) * EPS * exact
+
+
+@needs_fused
+@pytest.mark.parametrize("n", [2049, 10**5, 10**6 + 3])
+@pytest.mark.parametrize("delta", [0.3, 1.0])
+def test_huber_takes_the_same_value_in_c_and_in_numpy(n, delta):
+    g = np.random.default_rng(n)
+    y, p = g.normal(size=n), g.normal(scale=2.0, size=n)
+    exact = huber_fsum(y, p, delta)
+    for reduction, scale in (("sum", 1.0), ("mean", 1.0 / n)):
+        in_c = L.huber(y, p, delta=delta, reduction=reduction)
+        with numpy_path():
+            in_numpy = L.huber(y, p, delta=delta, reduction=reduction)
+        assert in_c == pytest.approx(exact * scale, rel=4 * EPS)
+        assert in_numpy == pytest.approx(exact * scale, rel=16 * EPS)
+    assert L.huber(y, p, delta=delta, reduction="sum") == L.huber(y, p, delta=delta,
+                                                                 reduction="sum")
+
+
+@needs_fused
+@pytest.mark.parametrize("where", ["y_true", "y_pred"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("index", [0, 4099, 9999])
+def test_nan_and_inf_are_named_in_c_as_in_numpy(where, bad, index):
+    y, p = np.zeros(10_000), np.ones(10_000)
+    (y if where == "y_true" else p)[index] = bad
+    for context in (mock.patch.object(_compute, "FUSED", fused), numpy_path()):
+        with context, pytest.raises(ValueError, match=f"huber: {where} must be finite"):
+            L.huber(y, p)
+
+
+@needs_fused
+def test_huge_finite_residuals_overflow_to_inf_as_in_numpy():
+    y, p = np.full(5000, -1e308), np.full(5000, 1e308)
+    assert L.huber(y, p) == np.inf
+    with numpy_path():
+        assert L.huber(y, p) == np.inf
+
+
+def test_other_dtypes_and_layouts_take_the_numpy_path():
+    g = np.random.default_rng(1)
+    y, p = g.normal(size=(3000, 4)), g.normal(size=(3000, 4))
+    exact = huber_fsum(y, p, 1.0)
+    cases = {
+        "float32": (y.astype(np.float32), p.astype(np.float32)),
+        "strided": (y[:, ::2], p[:, ::2]),
+        "Fortran order": (np.asfortranarray(y), np.asfortranarray(p)),
+        "mixed": (y.astype(np.float32), p),
+    }
+    assert not _compute.fusable(*cases["float32"])
+    assert not _compute.fusable(*cases["strided"])
+    assert not _compute.fusable(*cases["Fortran order"])
+    for name, (yy, pp) in cases.items():
+        expected = huber_fsum(yy, pp, 1.0) if name == "strided" else exact
+        rel = 1e-6 if "float32" in name or name == "mixed" else 16 * EPS
+        assert L.huber(yy, pp, reduction="sum") == pytest.approx(expected, rel=rel), name
+
+
+@needs_fused
+def test_huber_sum_refuses_what_it_cannot_read():
+    y = np.zeros(10)
+    with pytest.raises(TypeError, match="float64"):
+        fused.huber_sum(y.astype(np.float32), y, 1.0)
+    with pytest.raises(ValueError, match="same size"):
+        fused.huber_sum(y, np.zeros(11), 1.0)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        fused.huber_sum(np.zeros((4, 4))[:, ::2], np.zeros(8), 1.0)
+    with pytest.raises(TypeError):
+        fused.huber_sum([0.0], [1.0], 1.0)
+    assert fused.huber_sum(np.zeros(0), np.zeros(0), 1.0) == 0.0
