@@ -17,8 +17,9 @@ from lossbook._validation import (
     check_reduction,
     check_scalar, check_signed_labels,
 )
-from lossbook.losses._compute import BLOCK, SMALL, dot, flat_index, full, grad_terms, pick, \
-    reduce_terms, row_sum, sum_blocks, total
+from lossbook.losses import _compute
+from lossbook.losses._compute import BLOCK, SMALL, dot, flat_index, full, fusable, grad_terms, \
+    pick, reduce_terms, row_sum, sum_blocks, total
 
 __all__ = [
     "hinge", "hinge_grad", "squared_hinge", "squared_hinge_grad",
@@ -73,7 +74,9 @@ def _reduce_margins(terms, summer, y_true, scores, reduction, func):
     folded into the pass (``summer``), the exact check (and its message) only when the
     result is not finite. The labels are counted block by block too, while the block is
     in cache (``check_signed_labels`` reads all of ``y`` once more, from memory); any
-    label that is not ±1 gets ``check_signed_labels``'s error, before the scores'."""
+    label that is not ±1 gets ``check_signed_labels``'s error, before the scores'.
+    C-contiguous float64 arrays are summed and counted in one pass in C
+    (``_compute.FUSED.margin_sum``), where it was built."""
     if reduction == "none" or np.size(scores) <= SMALL:
         y, s = _signed_pair(y_true, scores, reduction, func)
         return reduce_terms(terms, reduction, y, s)
@@ -86,7 +89,11 @@ def _reduce_margins(terms, summer, y_true, scores, reduction, func):
         return summer(yb, sb, h)
 
     with np.errstate(over="ignore", invalid="ignore"):  # the fallback below warns as before
-        result = sum_blocks(counted, y, s, n_scratch=1)
+        if fusable(y, s):
+            result, signed = _compute.FUSED.margin_sum(y, s, terms is _squared_hinge)
+            n_signed = y.size if signed else -1
+        else:
+            result = sum_blocks(counted, y, s, n_scratch=1)
     if n_signed != y.size:
         check_signed_labels(y, "y_true", func)  # raises, naming the labels found
     if not np.isfinite(result):

@@ -138,3 +138,79 @@ def test_huber_sum_refuses_what_it_cannot_read():
     with pytest.raises(TypeError):
         fused.huber_sum([0.0], [1.0], 1.0)
     assert fused.huber_sum(np.zeros(0), np.zeros(0), 1.0) == 0.0
+
+
+# --- hinge and squared_hinge: margin_sum ----------------------------------------------------
+def hinge_fsum(y, s, squared):
+    with np.errstate(over="ignore"):
+        h = np.maximum(0.0, 1.0 - np.asarray(y, dtype=np.float64) * np.asarray(s))
+        return math.fsum((h * h if squared else h).ravel().tolist())
+
+
+@needs_fused
+@SETTINGS
+@given(n=sizes, seed=st.integers(0, 2**32 - 1), squared=st.booleans(),
+       scale=st.sampled_from([1e-9, 1.0, 3.0, 1e100]))
+def test_margin_sum_matches_fsum_and_counts_the_labels(n, seed, squared, scale):
+    g = np.random.default_rng(seed)
+    y = g.choice([-1.0, 1.0], size=n)
+    if g.random() < 0.5:  # one label that is not ±1 (as close as a double can be, or NaN)
+        y[g.integers(n)] = g.choice([0.0, 0.5, 1.0 + EPS, 1.0 - EPS / 2, -1.0 - EPS, np.nan,
+                                     np.inf, 1e200])
+    s = g.normal(scale=scale, size=n)
+    total, signed = fused.margin_sum(y, s, squared)
+    assert signed == (np.count_nonzero(np.abs(y) == 1.0) == n)
+    with np.errstate(invalid="ignore", over="ignore"):
+        margins_finite = np.isfinite(y * s).all()
+    if not margins_finite:
+        assert math.isnan(total)  # a NaN or infinite margin, which max(0, ·) may hide
+    else:
+        exact = hinge_fsum(y, s, squared)
+        if math.isinf(exact):  # (a label of 1e200, squared)
+            assert total == exact
+        else:
+            assert abs(total - exact) <= (CHUNK / 4 + 4) * EPS * exact  # 4 lanes here
+
+
+@needs_fused
+@pytest.mark.parametrize("name", ["hinge", "squared_hinge"])
+@pytest.mark.parametrize("n", [2049, 10**5 + 1])
+def test_hinge_takes_the_same_value_in_c_and_in_numpy(name, n):
+    g = np.random.default_rng(n)
+    y, s = g.choice([-1.0, 1.0], size=n), g.normal(scale=2.0, size=n)
+    exact = hinge_fsum(y, s, name == "squared_hinge")
+    loss = getattr(L, name)
+    for reduction, scale in (("sum", 1.0), ("mean", 1.0 / n)):
+        in_c = loss(y, s, reduction=reduction)
+        with numpy_path():
+            in_numpy = loss(y, s, reduction=reduction)
+        assert in_c == pytest.approx(exact * scale, rel=4 * EPS)
+        assert in_numpy == pytest.approx(exact * scale, rel=16 * EPS)
+
+
+@needs_fused
+@pytest.mark.parametrize("name", ["hinge", "squared_hinge"])
+@pytest.mark.parametrize("label, score, message", [
+    (0.0, 1.0, "y_true must contain only -1 and \\+1"),
+    (np.nan, 1.0, "y_true must be finite"),
+    (1.0, np.nan, "scores must be finite"),
+    (1.0, np.inf, "scores must be finite"),   # margin +inf: hinge 0, the inf hidden
+    (1.0, -np.inf, "scores must be finite"),
+    (-1.0, np.inf, "scores must be finite"),
+])
+@pytest.mark.parametrize("index", [0, 4100])
+def test_bad_labels_and_scores_are_named_in_c_as_in_numpy(name, label, score, message, index):
+    y, s = np.ones(10_000), np.zeros(10_000)
+    y[index], s[index] = label, score
+    for context in (mock.patch.object(_compute, "FUSED", fused), numpy_path()):
+        with context, pytest.raises(ValueError, match=f"{name}: {message}"):
+            getattr(L, name)(y, s)
+
+
+@needs_fused
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # the numpy sum's, as before
+def test_margin_sum_of_huge_finite_scores_overflows_as_in_numpy():
+    y, s = np.ones(5000), np.full(5000, -1e308)
+    assert L.hinge(y, s, reduction="sum") == np.inf
+    with numpy_path():
+        assert L.hinge(y, s, reduction="sum") == np.inf
