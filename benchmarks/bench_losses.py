@@ -29,11 +29,16 @@ Caveats for reading the figures:
   heavy benchmark without them, unset both *in that command alone*
   (``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python -m benchmarks``) and
   check which kernel runs with threadpoolctl; never change them in tests or CI.
-- huber at 10⁵–10⁶ stays above the goal (session 4: 2.0–2.8× at 10⁵, 1.3–1.9× at 10⁶, load
-  3–9): torch fuses the loss into one pass and sums it in a second (0.8–1 ns per element at
-  10⁵), numpy's sum takes five passes over a cached block, each at its own hardware floor
-  (subtract 0.25–0.4, abs 0.25, minimum 0.26 ns per element, two BLAS dots 0.34–0.40 each;
-  ``np.clip`` in one pass costs as much as abs + minimum, a 2-row gemv as much as two dots).
+- huber, hinge and squared_hinge sum in one pass in C where ``lossbook.losses._fused`` was
+  built (setup.py; the first line printed says whether it was). Without it their numpy sums
+  take five to seven passes over a cached block, each at its own hardware floor (subtract
+  0.25–0.4, abs 0.25, minimum 0.26 ns per element, each BLAS dot 0.34–0.40), against
+  torch's fused 0.6–1 ns per element: huber then misses the goal (session 4: 2.0–2.8× at
+  10⁵, 1.3–1.9× at 10⁶).
+- The logs and exps (bce, focal, log_cosh, softmax, barron): numpy on this AVX2 machine
+  calls libm for each element (its vectorized float64 exp/log need AVX-512), 8–30 ns
+  an element depending on load; torch's are vectorized. These losses stay within the goal
+  by taking fewer of them (one log per element in focal, one per 64 in the sums of logs).
 - Under load the ratios of one run move by ±40 % (torch's own time varies 2–5×); compare
   two versions in one process, interleaved, with many repeats (best of ≥ 25) before trusting
   a change of less than that.
@@ -260,9 +265,12 @@ def main(argv=None) -> int:
     th = _torch_cases(torch) if torch is not None else {}
     names = [n for n in ours if args.only is None or n in args.only]
 
+    from lossbook.losses import _compute
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'not installed'}, cpus {os.cpu_count()}, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
+          f"C sums (lossbook.losses._fused): "
+          f"{'built' if _compute.FUSED is not None else 'NOT built (numpy sums)'}")
     print(f"load average (1, 5, 15 min) before: {_load()}")
     print(f"times: {'median' if args.median else 'best'} of interleaved calls, wall ms; ratios: "
           "lossbook / peer (below 1 = lossbook faster); '÷1t cpu' compares the CPU time of "

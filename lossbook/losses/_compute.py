@@ -28,6 +28,11 @@ whose formulas are functions of the residual ``r = ŷ − y`` alone: they form `
 block and check *it* for NaN/inf (``r`` is finite exactly when both arrays are, up to
 an overflow of huge values), one pass in cache instead of one pass over each input.
 
+Where even those passes cost more than PyTorch's one fused pass (Huber: five passes; hinge:
+seven), :data:`FUSED`, the optional C extension ``lossbook.losses._fused`` (built by
+setup.py), sums the loss in one pass over C-contiguous float64 arrays (:func:`fusable`);
+where it was not built (no C compiler at install), the numpy sums do the same work.
+
 :func:`sigmoid` and :func:`softplus` are the two functions that every logit loss needs,
 written to cost one ``exp`` (and one ``log``) per element and no ``np.where``;
 :func:`log1p` is ``np.log1p`` at the cost of ``np.log`` (numpy's ``log1p`` is about twice

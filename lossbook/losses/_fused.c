@@ -48,22 +48,33 @@ static double huber_chunk(const double *y, const double *p, Py_ssize_t n, double
            + rest;
 }
 
-/* Neumaier's compensated sum of the chunks' sums */
+/* Neumaier's compensated sum, of the chunks' sums */
+typedef struct { double sum, compensation; } Compensated;
+
+static void add(Compensated *c, double x)
+{
+    double t = c->sum + x;
+    if (fabs(c->sum) >= fabs(x))
+        c->compensation += (c->sum - t) + x;
+    else
+        c->compensation += (x - t) + c->sum;
+    c->sum = t;
+}
+
+static double total(const Compensated *c)
+{
+    /* (an infinite sum, from huge finite terms, leaves a NaN compensation: inf − inf) */
+    return isfinite(c->sum) ? c->sum + c->compensation : c->sum;
+}
+
 static double huber_sum(const double *y, const double *p, Py_ssize_t n, double delta)
 {
-    double sum = 0.0, compensation = 0.0;
+    Compensated c = {0.0, 0.0};
     for (Py_ssize_t start = 0; start < n; start += CHUNK) {
         Py_ssize_t size = n - start < CHUNK ? n - start : CHUNK;
-        double x = huber_chunk(y + start, p + start, size, delta);
-        double t = sum + x;
-        if (fabs(sum) >= fabs(x))
-            compensation += (sum - t) + x;
-        else
-            compensation += (x - t) + sum;
-        sum = t;
+        add(&c, huber_chunk(y + start, p + start, size, delta));
     }
-    /* (an infinite sum, from huge finite residuals, leaves a NaN compensation: inf − inf) */
-    return isfinite(sum) ? sum + compensation : sum;
+    return total(&c);
 }
 
 /* The hinge max(0, 1 - y s) (squared by margin_chunk_squared) of each element, summed as
@@ -114,22 +125,14 @@ MARGIN_CHUNK(margin_chunk_squared, h * h)
 static double margin_sum(const double *y, const double *s, Py_ssize_t n, int squared,
                          double *off)
 {
-    double sum = 0.0, compensation = 0.0, poison = 0.0;
+    Compensated c = {0.0, 0.0};
+    double poison = 0.0;
     for (Py_ssize_t start = 0; start < n; start += CHUNK) {
         Py_ssize_t size = n - start < CHUNK ? n - start : CHUNK;
-        double x = squared
-            ? margin_chunk_squared(y + start, s + start, size, off, &poison)
-            : margin_chunk(y + start, s + start, size, off, &poison);
-        double t = sum + x;
-        if (fabs(sum) >= fabs(x))
-            compensation += (sum - t) + x;
-        else
-            compensation += (x - t) + sum;
-        sum = t;
+        add(&c, squared ? margin_chunk_squared(y + start, s + start, size, off, &poison)
+                        : margin_chunk(y + start, s + start, size, off, &poison));
     }
-    if (poison != 0.0)  /* NaN */
-        return poison;
-    return isfinite(sum) ? sum + compensation : sum;
+    return poison != 0.0 ? poison /* NaN */ : total(&c);
 }
 
 static int get_doubles(PyObject *obj, Py_buffer *view, const char *name)
