@@ -36,6 +36,8 @@ import webbrowser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+#: The files an installation is built from (see _fingerprint).
+BUILD_FILES = (ROOT / "pyproject.toml", ROOT / "setup.py", ROOT / "lossbook" / "losses" / "_fused.c")
 VENV = ROOT / ".venv"
 FIRST_LESSON = "notebooks/00_welcome.ipynb"
 #: JupyterLab's log (git-ignored): `make lab` shows only a few lines of its own.
@@ -94,10 +96,14 @@ def _python() -> Path:
 
 
 def _fingerprint() -> str:
-    """What an installation depends on: pyproject.toml and ``LOSSBOOK_EXTRA_PIP``."""
+    """What an installation depends on: the build files and ``LOSSBOOK_EXTRA_PIP``.
+
+    The build files are pyproject.toml, setup.py and the C source of the optional
+    extension: an edited ``_fused.c`` must be rebuilt, not left stale in the venv.
+    """
     extra_pip = os.environ.get("LOSSBOOK_EXTRA_PIP", "").split()
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + b"\0"
-                          + " ".join(extra_pip).encode()).hexdigest()
+    files = b"\0".join(path.read_bytes() for path in BUILD_FILES if path.is_file())
+    return hashlib.sha256(files + b"\0" + " ".join(extra_pip).encode()).hexdigest()
 
 
 def _stamp(python: Path, extras: str) -> Path:

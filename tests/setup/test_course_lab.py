@@ -170,3 +170,22 @@ def test_a_failing_step_shows_its_captured_output():
         course._quiet([sys.executable, "-c", "print('the reason'); raise SystemExit(3)"], "the step")
     message = str(caught.value)
     assert "the step failed (exit status 3)" in message and "the reason" in message
+
+
+def test_the_install_fingerprint_covers_every_build_file(tmp_path, monkeypatch):
+    """An edited C source or setup.py must trigger a reinstall, as pyproject.toml does."""
+    names = {path.relative_to(course.ROOT).as_posix() for path in course.BUILD_FILES}
+    assert names == {"pyproject.toml", "setup.py", "lossbook/losses/_fused.c"}
+    copies = []
+    for path in course.BUILD_FILES:
+        copy = tmp_path / path.name
+        copy.write_bytes(path.read_bytes())
+        copies.append(copy)
+    monkeypatch.setattr(course, "BUILD_FILES", tuple(copies))
+    before = course._fingerprint()
+    for copy in copies:
+        original = copy.read_bytes()
+        copy.write_bytes(original + b"\n")
+        assert course._fingerprint() != before, f"editing {copy.name} kept the fingerprint"
+        copy.write_bytes(original)
+    assert course._fingerprint() == before
