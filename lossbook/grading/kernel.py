@@ -44,9 +44,9 @@ REPLY_WAIT = 5.0
 #: The ``execute_reply`` statuses the grader acts on, and which wins when a kernel sends
 #: several replies for one request (a forged "ok" never hides an "error").
 REPLY_RANK = {"ok": 0, "aborted": 1, "error": 2}
-#: Shell messages read when looking for a cell's execute_reply (a kernel flooding its
-#: shell channel cannot keep the grader from its deadlines).
-MAX_SHELL_READS = 100
+#: Seconds spent at most reading the shell channel between two turns (a kernel flooding
+#: its shell channel cannot keep the grader from its deadlines).
+SHELL_DRAIN = 0.1
 #: How long one turn of reading a cell's messages lasts at most: between turns the grader
 #: checks its deadlines and whether the kernel is still alive.
 TURN = 0.1
@@ -61,6 +61,11 @@ MAX_REPORT_BYTES = 1_000_000
 #: Larger ZeroMQ messages from a kernel are dropped: a kernel cannot make the grader
 #: allocate gigabytes (its outputs are capped at MAX_CELL_OUTPUT anyway).
 MAX_MESSAGE_BYTES = 16_000_000
+#: Messages each of the grader's sockets queues before ZeroMQ drops what comes next
+#: (ZeroMQ's default is 1,000: a cell sending a few thousand forged replies in one turn
+#: made the kernel drop the real ``execute_reply``). Between turns the grader drains the
+#: shell queue (:meth:`~lossbook.grading.kernel_client.GuardedChannel.answers`).
+RECEIVE_QUEUE = 100_000
 _CONTEXT = None
 _CONTEXT_LOCK = threading.Lock()
 
@@ -73,6 +78,7 @@ def _zmq_context():
 
             context = zmq.Context()
             context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+            context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
             _CONTEXT = context
         return _CONTEXT
 
@@ -473,6 +479,7 @@ class SandboxedKernel:
             return CellRun("died", [], 0.0)
         client = self.client
         cell = _CellOutputs(cap)
+        shell_reads = client.shell_reads
         msg_id = client.execute(code, allow_stdin=False, stop_on_error=False)
         interrupted_at = None
         verdict: tuple[str, tuple[str, str] | None] | None = None
@@ -505,23 +512,36 @@ class SandboxedKernel:
                 return ended("killed")
             if self.process.poll() is not None:
                 return ended("died")
-            # The shell channel is read between turns too (up to MAX_SHELL_READS per turn),
-            # so forged replies sent during a long cell do not pile up in ZeroMQ's queues,
+            # The shell channel is drained between turns too (for up to SHELL_DRAIN), so
+            # forged replies sent during a long cell do not pile up in ZeroMQ's queues,
             # where past their high-water mark the real reply would be dropped.
-            consider(client.replies_to(msg_id, 0, MAX_SHELL_READS))
+            consider(client.replies_to((msg_id,), 0, SHELL_DRAIN))
             until = min(now + TURN, hard, limit if interrupted_at is None else interrupted_at + INTERRUPT_GRACE)
             try:
                 consider([client.follow(msg_id, cell, until)])
             except TimeoutError:
                 continue
-        # The execute_reply may come after the idle status (the kernel sends it first, on
-        # another socket): waited for up to REPLY_WAIT, then those already here are read.
+        # The execute_reply comes before the idle status but on another socket, so it may
+        # still be on its way; a kernel may also have queued forged replies before it. An
+        # honest kernel sends one reply per request: when that one has come and nothing
+        # else has come or is waiting, it is the verdict. Otherwise the grader asks for the kernel's info and reads
+        # the shell socket until that answer: the kernel sends it after everything it sent
+        # before (one FIFO), the real execute_reply included. At most REPLY_WAIT.
+        sync = None
+        if verdict is None or client.shell_reads - shell_reads > 1 or client.shell_pending():
+            sync = client.kernel_info()
         reply_until = min(cell.idle_at + REPLY_WAIT, hard)
-        while verdict is None and time.monotonic() < reply_until:
+        while sync is not None and (verdict is None or verdict[0] != "error"):
+            now = time.monotonic()
+            if now >= reply_until:
+                break
             if self.process.poll() is not None:
                 return ended("died")
-            consider(client.replies_to(msg_id, min(TURN, max(0.0, reply_until - time.monotonic())), MAX_SHELL_READS))
-        consider(client.replies_to(msg_id, 0, MAX_SHELL_READS))
+            wait = 0 if client.shell_pending() else min(TURN, reply_until - now)
+            got = client.replies_to((msg_id, sync), wait, SHELL_DRAIN)
+            consider([msg for msg in got if msg["parent_header"]["msg_id"] == msg_id])
+            if any(msg["parent_header"]["msg_id"] == sync for msg in got):
+                break
         status = cell.status
         reply, reply_error = verdict if verdict else ("", None)
         if reply in ("error", "aborted") and status == "ok":
