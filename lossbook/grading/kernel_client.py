@@ -194,8 +194,3 @@ class GuardedKernelClient(BlockingKernelClient):
     def shell_pending(self) -> bool:
         """Whether a shell message is waiting to be read."""
         return bool(self.shell_channel.socket.poll(0))
-
-    def interrupt(self) -> None:
-        """Send an ``interrupt_request`` on the control channel (the kernel's
-        ``interrupt_mode`` is ``"message"``: the sandbox owns its process)."""
-        self.control_channel.send(self.session.msg("interrupt_request", content={}))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+import types
 
 import pytest
 import zmq
@@ -119,6 +120,9 @@ def scripted(tmp_path):
         client.start_channels(hb=False)
         kernel = object.__new__(SandboxedKernel)
         kernel.client, kernel.process = client, Process()
+        # What KernelManager.interrupt_kernel sends for interrupt_mode "message".
+        interrupt = lambda: client.control_channel.send(client.session.msg("interrupt_request", content={}))  # noqa: E731
+        kernel.manager = types.SimpleNamespace(interrupt_kernel=interrupt)
         made.append((fake, client))
         return kernel
 
