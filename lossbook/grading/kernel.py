@@ -11,8 +11,6 @@ import json
 import os
 import queue
 import secrets
-import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -79,6 +77,20 @@ def _zmq_context():
             context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
             _CONTEXT = context
         return _CONTEXT
+
+
+def _close_thread_loop() -> None:
+    """Close the event loop jupyter_client's ``run_sync`` made for this (ending) thread."""
+    import asyncio
+
+    policy = asyncio.get_event_loop_policy()
+    try:
+        loop = policy.get_event_loop()
+    except RuntimeError:
+        return
+    if not loop.is_running():
+        loop.close()
+    policy.set_event_loop(None)
 
 
 def _remove_tree(path: Path) -> None:
@@ -558,6 +570,8 @@ class KernelPool:
             if kernel is not None:
                 kernel.kill()
             self._ready.put(error)
+        finally:
+            _close_thread_loop()
 
     def _create_in_spawner(self, launch: KernelLaunch):
         """The provisioner's ``start``: :meth:`_create` run by the spawner thread."""
