@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from lossbook.grading.sandbox import PROC_READ_ONLY, RUNTIME_MOUNT, Sandbox, stop_process
+from lossbook.grading.sandbox import PROC_READ_ONLY, RUNTIME_MOUNT, KernelLaunch, Sandbox, stop_process
 
 START_TIMEOUT = 60.0
 
@@ -126,6 +126,32 @@ class ForkServer:
             self._keepers = [k for k in self._keepers if k.poll() is None] + [keeper]
         return keeper.pid
 
+    def launch(self, launch: KernelLaunch) -> "ForkedProcess":
+        """Fork ``launch``'s kernel (see :meth:`fork`); returns its sandbox, attached to its
+        pid once that is reported (:func:`~lossbook.grading.sandbox.find_sandbox_pid`).
+
+        The launch's own pipe ends stay open (the caller closes them, also when this
+        raises and the kernel is started by bwrap instead); the connection file's JSON
+        reaches the child over a pipe of its own.
+        """
+        process = ForkedProcess()
+        connection_read, connection_write = os.pipe()
+        procs: list[int] = []
+        try:
+            for group in launch.cgroups:
+                procs.append(os.open(Path(group) / "cgroup.procs", os.O_WRONLY))
+            # The pipe holds the whole connection file (far below the pipe's buffer).
+            os.write(connection_write, json.dumps(launch.connection).encode())
+            os.close(connection_write)
+            connection_write = -1
+            self.fork(connection=connection_read, report=launch.report_write, key=launch.key_read,
+                      info=launch.info_write, stderr=launch.stderr.fileno(), cgroup_procs=procs)
+        finally:
+            for fd in [connection_read, *procs] + ([connection_write] if connection_write >= 0 else []):
+                os.close(fd)
+        launch.forked = True
+        return process
+
     def close(self) -> None:
         """Stop the template (its children die with it) and wait for it; idempotent."""
         try:
@@ -171,6 +197,13 @@ class ForkedProcess:
             self.returncode = 1  # exited (its status belongs to its own parent)
             self._close()
         return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self._fd is not None and self.returncode is None:
+            try:
+                signal.pidfd_send_signal(self._fd, signum)
+            except ProcessLookupError:
+                pass
 
     def kill(self) -> None:
         if self._fd is not None and self.returncode is None:

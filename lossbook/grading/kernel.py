@@ -11,8 +11,6 @@ import json
 import os
 import queue
 import secrets
-import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -21,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossbook.grading import cgroups
-from lossbook.grading.sandbox import (FORKED_CONNECTION_DIR, RUNTIME_MOUNT, SOCKETDIR, Sandbox, kernel_environment,
-                                      stop_process)
+from lossbook.grading.sandbox import (FORKED_CONNECTION_DIR, RUNTIME_MOUNT, SOCKETDIR, KernelLaunch, KernelStartError, Sandbox,
+                                      kernel_environment, launch_direct, stop_process)
 
 #: Per-cell output kept for comparison and feedback (characters of the outputs' JSON);
 #: beyond it the cell fails.
@@ -44,15 +42,13 @@ REPLY_WAIT = 5.0
 #: The ``execute_reply`` statuses the grader acts on, and which wins when a kernel sends
 #: several replies for one request (a forged "ok" never hides an "error").
 REPLY_RANK = {"ok": 0, "aborted": 1, "error": 2}
-#: Shell messages read when looking for a cell's execute_reply (a kernel flooding its
-#: shell channel cannot keep the grader from its deadlines).
-MAX_SHELL_READS = 100
+#: Seconds spent at most reading the shell channel between two turns (a kernel flooding
+#: its shell channel cannot keep the grader from its deadlines).
+SHELL_DRAIN = 0.1
 #: How long one turn of reading a cell's messages lasts at most: between turns the grader
 #: checks its deadlines and whether the kernel is still alive.
 TURN = 0.1
 STARTUP_TIMEOUT = 60.0
-#: Where a kernel forked by the fork server finds its connection file (its own tmpfs).
-FORKED_CONNECTION_FILE = f"{FORKED_CONNECTION_DIR}/kernel.json"
 #: Kinds of refusal records the kernel's guards send (anything else is rejected).
 REFUSAL_KINDS = ("reference-import", "file-read", "subprocess", "ctypes", "network", "introspection", "profile-hook")
 MAX_REPORT_BYTES = 1_000_000
@@ -61,6 +57,11 @@ MAX_REPORT_BYTES = 1_000_000
 #: Larger ZeroMQ messages from a kernel are dropped: a kernel cannot make the grader
 #: allocate gigabytes (its outputs are capped at MAX_CELL_OUTPUT anyway).
 MAX_MESSAGE_BYTES = 16_000_000
+#: Messages each of the grader's sockets queues before ZeroMQ drops what comes next
+#: (ZeroMQ's default is 1,000: a cell sending a few thousand forged replies in one turn
+#: made the kernel drop the real ``execute_reply``). Between turns the grader drains the
+#: shell queue (:meth:`~lossbook.grading.kernel_client.GuardedChannel.answers`).
+RECEIVE_QUEUE = 100_000
 _CONTEXT = None
 _CONTEXT_LOCK = threading.Lock()
 
@@ -73,8 +74,23 @@ def _zmq_context():
 
             context = zmq.Context()
             context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+            context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
             _CONTEXT = context
         return _CONTEXT
+
+
+def _close_thread_loop() -> None:
+    """Close the event loop jupyter_client's ``run_sync`` made for this (ending) thread."""
+    import asyncio
+
+    policy = asyncio.get_event_loop_policy()
+    try:
+        loop = policy.get_event_loop()
+    except RuntimeError:
+        return
+    if not loop.is_running():
+        loop.close()
+    policy.set_event_loop(None)
 
 
 def _remove_tree(path: Path) -> None:
@@ -147,10 +163,6 @@ class _CellOutputs:
             self.status = "error"
 
 
-class KernelStartError(RuntimeError):
-    """The sandboxed kernel did not start."""
-
-
 @dataclass
 class CellRun:
     """What running one cell gave.
@@ -181,15 +193,25 @@ class CellRun:
 
 
 class SandboxedKernel:
-    """A kernel process inside ``sandbox``; ``base`` is a private folder of the grader."""
+    """A kernel process inside ``sandbox``; ``base`` is a private folder of the grader.
 
-    def __init__(self, sandbox: Sandbox, base: Path, *, forkserver=None):
+    Its life cycle belongs to jupyter_client: a :class:`~lossbook.grading.provisioner.SandboxKernelManager`
+    starts it through :class:`~lossbook.grading.provisioner.SandboxProvisioner` (which hands
+    the launch to :mod:`lossbook.grading.sandbox` or the fork server), interrupts it by
+    message and kills it. The constructor only prepares: :meth:`wait_ready` starts the
+    kernel and waits for it to answer. ``start`` creates the process from the prepared
+    :class:`~lossbook.grading.sandbox.KernelLaunch` (a pool runs it in its spawner thread);
+    by default ``forkserver.launch`` when a fork server is given, else
+    :func:`~lossbook.grading.sandbox.launch_direct`.
+    """
+
+    def __init__(self, sandbox: Sandbox, base: Path, *, forkserver=None, start=None):
+        from lossbook.grading.provisioner import new_manager
+
         self.sandbox = sandbox
-        self.forked = forkserver is not None
         self.dir = Path(tempfile.mkdtemp(prefix="k", dir=base))
         os.chmod(self.dir, 0o755)  # read-only for the sandbox: only its connection file is bound
         self.stderr_path = Path(base) / (self.dir.name + ".stderr")
-        self.connection_file = self.dir / "kernel.json"
         self.key = secrets.token_hex(32)
         socket_dir = SOCKETDIR if sandbox.isolated else str(self.dir / "s")
         info = {
@@ -198,11 +220,13 @@ class SandboxedKernel:
             "signature_scheme": "hmac-sha256", "kernel_name": "lossbook-grading",
         }
         self.info = info
-        if self.forked:
-            self.connection_file = Path(FORKED_CONNECTION_FILE)  # inside the kernel's own tmpfs
-        else:
-            self.connection_file.write_text(json.dumps(info))
-            os.chmod(self.connection_file, 0o644)
+        self._start = start or (forkserver.launch if forkserver is not None else launch_direct)
+        self.sandbox_pid: int | None = None
+        self.client = None
+        self.process = None
+        self._report_from = 0
+        self._records: list[tuple[str, str]] | None = None
+        self._started = False
         # The refusal channel: a pipe the kernel's guards write records to, each signed with
         # a key that reaches the kernel over another pipe (read and closed before any
         # learner code runs). Records without a valid signature, or of an unknown kind, are
@@ -214,10 +238,6 @@ class SandboxedKernel:
         os.close(key_write)
         os.set_blocking(self._report_read, False)
         info_read, info_write = os.pipe() if sandbox.isolated and sandbox.backend == "bwrap" else (None, None)
-        if self.forked:
-            self._start_forked(forkserver, report_write, key_read, info_read, info_write)
-            return
-        pass_fds = [report_write, key_read] + ([info_write] if info_write is not None else [])
         if sandbox.isolated:
             boot = f"{RUNTIME_MOUNT}/boot.py"
             env = None
@@ -233,103 +253,29 @@ class SandboxedKernel:
                    "LOSSBOOK_PROGRESS_DIR": str(work / "home" / "progress")}
             cwd = str(work)
         argv = [sys.executable, "-I", boot, f"--lossbook-report={report_write},{key_read}",
-                "-f", str(self.connection_file)]
+                "-f", str(self.dir / "kernel.json")]
         self._stderr = open(self.stderr_path, "wb")
         self.started = time.monotonic()
         self.cgroups = cgroups.create(self.dir.name, sandbox.limits.memory_mb) if sandbox.isolated else []
-        try:
-            self.process = subprocess.Popen(
-                cgroups.prefix(self.cgroups) + sandbox.command(self.dir, argv, info_fd=info_write),
-                stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr, env=env, cwd=cwd,
-                close_fds=True, pass_fds=pass_fds,
-                # Its own session (the grader kills the whole group); limits via prlimit, else here.
-                start_new_session=True,
-                preexec_fn=None if sandbox.limits.prefix() else sandbox.limits.apply,
-            )
-        finally:
-            for fd in pass_fds:
-                os.close(fd)
-        self._info_read = info_read
-        self.sandbox_pid: int | None = None
-        self.client = None
-        self._report_from = 0
-        self._records: list[tuple[str, str]] | None = None
+        self.launch = KernelLaunch(sandbox, self.dir, argv, info, report_write, key_read, info_read, info_write,
+                                   self._stderr, self.cgroups, env, cwd)
+        self.manager = new_manager(_zmq_context(), self.dir)
 
-    def _start_forked(self, forkserver, report_write: int, key_read: int, info_read: int, info_write: int) -> None:
-        """Ask the fork server for this kernel (see :mod:`lossbook.grading.forkserver`)."""
-        from lossbook.grading.forkserver import ForkedProcess
+    @property
+    def forked(self) -> bool:
+        """Whether a fork server made the kernel's sandbox."""
+        return self.launch.forked
 
-        self._info_read = info_read
-        self.sandbox_pid = None
-        self.client = None
-        self._report_from = 0
-        self._records = None
-        self.process = ForkedProcess()
-        self._stderr = open(self.stderr_path, "wb")
-        self.started = time.monotonic()
-        self.cgroups = cgroups.create(self.dir.name, self.sandbox.limits.memory_mb)
-        connection_read, connection_write = os.pipe()
-        child_fds = [connection_read, report_write, key_read, info_write]
-        procs: list[int] = []
-        try:
-            for group in self.cgroups:
-                procs.append(os.open(group / "cgroup.procs", os.O_WRONLY))
-            # The pipe holds the whole connection file (far below the pipe's buffer).
-            os.write(connection_write, json.dumps(self.info).encode())
-            os.close(connection_write)
-            connection_write = -1
-            forkserver.fork(connection=connection_read, report=report_write, key=key_read, info=info_write,
-                            stderr=self._stderr.fileno(), cgroup_procs=procs)
-        except BaseException:
-            self._stderr.close()
-            cgroups.kill_and_remove(self.cgroups)
-            os.close(info_read)
-            os.close(self._report_read)
-            self._info_read = self._report_read = None
-            _remove_tree(self.dir)
-            raise
-        finally:
-            for fd in child_fds + procs + ([connection_write] if connection_write >= 0 else []):
-                os.close(fd)
-
-    def _find_sandbox_pid(self, deadline: float) -> int:
-        """The host pid of a process inside the sandbox's mount namespace."""
-        if not self.sandbox.isolated:
-            return self.process.pid
-        if self._info_read is None:  # unshare --fork: its child chroots into the sandbox
-            while time.monotonic() < deadline and self.process.poll() is None:
-                try:
-                    children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-                except OSError:
-                    children = []
-                if children:
-                    return int(children[0])
-                time.sleep(0.02)
-            raise KernelStartError(f"the sandbox did not start: {self.stderr_tail()}")
-        import select
-
-        data = b""
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self._info_read], [], [], 0.2)
-            if ready:
-                chunk = os.read(self._info_read, 4096)
-                data += chunk
-                try:
-                    pid = int(json.loads(data)["child-pid"])
-                    if self.forked:
-                        self.process.attach(pid)
-                    return pid
-                except (ValueError, KeyError):
-                    if not chunk:
-                        break
-            if self.process.poll() is not None:
-                break
-        raise KernelStartError(f"the sandbox did not report its process id: {self.stderr_tail()}")
+    @property
+    def connection_file(self) -> Path:
+        """Where the kernel reads its connection file: ``kernel.json`` in its folder (bound
+        into a bwrap/unshare sandbox), or, forked, in its own tmpfs (sent over a pipe)."""
+        return Path(FORKED_CONNECTION_DIR) / "kernel.json" if self.forked else self.dir / "kernel.json"
 
     # -- life cycle ---------------------------------------------------------------------
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
-        """Connect and wait for the kernel to answer; raises :class:`KernelStartError`."""
-        from lossbook.grading.kernel_client import GuardedKernelClient
+        """Start the kernel (``KernelManager.start_kernel``), connect and wait for it to
+        answer; raises :class:`KernelStartError`."""
         # run_cell's converter, imported here, while the kernel boots: nbformat imports
         # jsonschema, which builds rfc3987_syntax's Lark grammar at import (2-3 s of CPU,
         # 8-12 s under load): imported lazily by the first run_cell, it made the first
@@ -337,12 +283,18 @@ class SandboxedKernel:
         from nbformat.v4 import output_from_msg  # noqa: F401
 
         deadline = time.monotonic() + timeout
-        self.sandbox_pid = self._find_sandbox_pid(deadline)
-        info = dict(self.info)
-        if self.sandbox.isolated:
-            info["ip"] = self.sandbox.socket_prefix(self.sandbox_pid, self.dir)
-        client = GuardedKernelClient(context=_zmq_context())
-        client.load_connection_info(info)
+        self._started = True
+        try:
+            self.manager.start_kernel(sandbox_launch=self.launch, start=self._start)
+        except KernelStartError:
+            raise
+        except Exception as error:  # noqa: BLE001 - reported as a failed start (the grader's trouble)
+            raise KernelStartError(f"the grading kernel did not start ({type(error).__name__}: {error}): "
+                                   f"{self.stderr_tail()}") from error
+        provisioner = self.manager.provisioner
+        self.process = provisioner.process
+        self.sandbox_pid = provisioner.sandbox_pid
+        client = self.manager.client(context=_zmq_context())
         client.start_channels()
         self.client = client
         while True:
@@ -425,31 +377,43 @@ class SandboxedKernel:
         return list(self._records)
 
     def kill(self) -> None:
-        """Kill the sandbox and everything in it; remove the kernel's folder."""
+        """Kill the sandbox and everything in it (``KernelManager.shutdown_kernel(now=True)``:
+        the provisioner's kill and clean-up); remove the kernel's folder."""
         if self.client is not None:
             try:
                 self.client.stop_channels()
             except Exception:  # noqa: BLE001 - best effort on a dying kernel
                 pass
             self.client = None
-        # A forked kernel's sandbox is killed through its pidfd, a bwrap/unshare one with its group.
-        stop_process(self.process, group=not self.forked)
+        manager = self.manager
+        try:
+            if manager.has_kernel:
+                manager.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - a start that failed half-way: the process is stopped below
+            pass
+        process = manager.provisioner.process
+        if process is not None and process.poll() is None:
+            stop_process(process, group=not self.forked)
+        # Idempotent (the provisioner's clean-up did it after a normal start).
         cgroups.kill_and_remove(self.cgroups)
+        self.launch.close_child_fds()
+        self.launch.close_info()
         self._stderr.close()
         if self._records is not None:
             self._records += self._drain()
-        for fd in (self._report_read, self._info_read):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self._report_read = self._info_read = None
+        if self._report_read is not None:
+            try:
+                os.close(self._report_read)
+            except OSError:
+                pass
+        self._report_read = None
         _remove_tree(self.dir)
 
     # -- running cells ------------------------------------------------------------------
     def interrupt(self) -> None:
-        self.client.interrupt()
+        """``KernelManager.interrupt_kernel``: an ``interrupt_request`` on the control
+        channel (the kernel spec's ``interrupt_mode`` is ``"message"``)."""
+        self.manager.interrupt_kernel()
 
     def run_cell(self, code: str, timeout: float, deadline: float | None = None,
                  max_output: int = MAX_CELL_OUTPUT) -> CellRun:
@@ -473,6 +437,7 @@ class SandboxedKernel:
             return CellRun("died", [], 0.0)
         client = self.client
         cell = _CellOutputs(cap)
+        shell_reads = client.shell_reads
         msg_id = client.execute(code, allow_stdin=False, stop_on_error=False)
         interrupted_at = None
         verdict: tuple[str, tuple[str, str] | None] | None = None
@@ -505,23 +470,36 @@ class SandboxedKernel:
                 return ended("killed")
             if self.process.poll() is not None:
                 return ended("died")
-            # The shell channel is read between turns too (up to MAX_SHELL_READS per turn),
-            # so forged replies sent during a long cell do not pile up in ZeroMQ's queues,
+            # The shell channel is drained between turns too (for up to SHELL_DRAIN), so
+            # forged replies sent during a long cell do not pile up in ZeroMQ's queues,
             # where past their high-water mark the real reply would be dropped.
-            consider(client.replies_to(msg_id, 0, MAX_SHELL_READS))
+            consider(client.replies_to((msg_id,), 0, SHELL_DRAIN))
             until = min(now + TURN, hard, limit if interrupted_at is None else interrupted_at + INTERRUPT_GRACE)
             try:
                 consider([client.follow(msg_id, cell, until)])
             except TimeoutError:
                 continue
-        # The execute_reply may come after the idle status (the kernel sends it first, on
-        # another socket): waited for up to REPLY_WAIT, then those already here are read.
+        # The execute_reply comes before the idle status but on another socket, so it may
+        # still be on its way; a kernel may also have queued forged replies before it. An
+        # honest kernel sends one reply per request: when that one has come and nothing
+        # else has come or is waiting, it is the verdict. Otherwise the grader asks for the kernel's info and reads
+        # the shell socket until that answer: the kernel sends it after everything it sent
+        # before (one FIFO), the real execute_reply included. At most REPLY_WAIT.
+        sync = None
+        if verdict is None or client.shell_reads - shell_reads > 1 or client.shell_pending():
+            sync = client.kernel_info()
         reply_until = min(cell.idle_at + REPLY_WAIT, hard)
-        while verdict is None and time.monotonic() < reply_until:
+        while sync is not None and (verdict is None or verdict[0] != "error"):
+            now = time.monotonic()
+            if now >= reply_until:
+                break
             if self.process.poll() is not None:
                 return ended("died")
-            consider(client.replies_to(msg_id, min(TURN, max(0.0, reply_until - time.monotonic())), MAX_SHELL_READS))
-        consider(client.replies_to(msg_id, 0, MAX_SHELL_READS))
+            wait = 0 if client.shell_pending() else min(TURN, reply_until - now)
+            got = client.replies_to((msg_id, sync), wait, SHELL_DRAIN)
+            consider([msg for msg in got if msg["parent_header"]["msg_id"] == msg_id])
+            if any(msg["parent_header"]["msg_id"] == sync for msg in got):
+                break
         status = cell.status
         reply, reply_error = verdict if verdict else ("", None)
         if reply in ("error", "aborted") and status == "ok":
@@ -540,14 +518,18 @@ class KernelPool:
     Keeps up to ``size`` kernels starting or ready, starting another for every one handed
     out until ``expected`` kernels have been started in all (no more are needed).
 
-    All kernel processes are started by one long-lived thread: ``bwrap --die-with-parent``
+    All sandbox processes are created by one long-lived thread: ``bwrap --die-with-parent``
     (``PR_SET_PDEATHSIG``) kills the sandbox when the *thread* that started it ends, so
-    no short-lived thread may start one. Waiting for readiness happens elsewhere.
+    no short-lived thread may start one. Each kernel is started (``KernelManager.start_kernel``)
+    and awaited in a waiter thread of its own, whose provisioner hands only the process
+    creation to that spawner thread (:meth:`_create`): the spawner never waits for a
+    sandbox to report its pid or for a kernel to answer.
 
-    Where the grader runs as root with bubblewrap, that thread first starts a fork server
-    (:mod:`lossbook.grading.forkserver`) and every kernel is a child of its warm template,
-    with the same isolation; if the template cannot start (or stops), kernels start one
-    by one as before. ``forkserver=False`` never uses one. :meth:`close` stops the template.
+    Where the grader runs as root with bubblewrap, the spawner thread first starts a fork
+    server (:mod:`lossbook.grading.forkserver`) and every kernel is a child of its warm
+    template, with the same isolation; if the template cannot start (or stops), kernels
+    start one by one as before. ``forkserver=False`` never uses one. :meth:`close` stops
+    the template.
     """
 
     def __init__(self, sandbox: Sandbox, base: Path, size: int, expected: int, *, forkserver: bool | None = None):
@@ -559,7 +541,7 @@ class KernelPool:
         #: Why the fork server is not used (when it was meant to be), for the batch's notes.
         self.forkserver_problem: str | None = None
         self._ready: queue.Queue = queue.Queue()
-        self._requests: queue.Queue = queue.Queue()
+        self._jobs: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
         self._remaining = expected
         self._waiters: list[threading.Thread] = []
@@ -574,9 +556,42 @@ class KernelPool:
             if self._remaining <= 0 or self._closed:
                 return
             self._remaining -= 1
-        self._requests.put(True)
+            waiter = threading.Thread(target=self._start_and_wait, daemon=True, name="lossbook-kernel-start")
+            self._waiters.append(waiter)
+        waiter.start()
 
-    def _start_kernel(self) -> SandboxedKernel:
+    def _start_and_wait(self) -> None:
+        kernel = None
+        try:
+            kernel = SandboxedKernel(self.sandbox, self.base, start=self._create_in_spawner)
+            kernel.wait_ready()
+            self._ready.put(kernel)
+        except Exception as error:  # noqa: BLE001 - reported to whoever takes it
+            if kernel is not None:
+                kernel.kill()
+            self._ready.put(error)
+        finally:
+            _close_thread_loop()
+
+    def _create_in_spawner(self, launch: KernelLaunch):
+        """The provisioner's ``start``: :meth:`_create` run by the spawner thread."""
+        from concurrent.futures import Future
+
+        done: Future = Future()
+
+        def job() -> None:
+            try:
+                done.set_result(self._create(launch))
+            except BaseException as error:  # noqa: BLE001 - handed to the waiting thread
+                done.set_exception(error)
+
+        if not self._spawner.is_alive():
+            raise KernelStartError("the kernel pool is closed")
+        self._jobs.put(job)
+        return done.result(timeout=STARTUP_TIMEOUT)
+
+    def _create(self, launch: KernelLaunch):
+        """In the spawner thread: the sandbox's process, from the fork server if there is one."""
         from lossbook.grading.forkserver import ForkServer, ForkServerError
 
         if self._use_forkserver and self.forkserver is None and self.forkserver_problem is None:
@@ -586,24 +601,17 @@ class KernelPool:
                 self.forkserver_problem = str(error)
         if self.forkserver is not None:
             try:
-                return SandboxedKernel(self.sandbox, self.base, forkserver=self.forkserver)
+                return self.forkserver.launch(launch)
             except ForkServerError as error:  # the template stopped: one by one from now on
                 self.forkserver_problem = str(error)
                 self.forkserver.close()
                 self.forkserver = None
-        return SandboxedKernel(self.sandbox, self.base)
+        return launch_direct(launch)
 
     def _spawn_loop(self) -> None:
         try:
-            while self._requests.get() is not None:
-                try:
-                    kernel = self._start_kernel()
-                except Exception as error:  # noqa: BLE001 - reported to whoever takes it
-                    self._ready.put(error)
-                    continue
-                waiter = threading.Thread(target=self._wait_ready, args=(kernel,), daemon=True)
-                waiter.start()
-                self._waiters.append(waiter)
+            while (job := self._jobs.get()) is not None:
+                job()
         finally:
             # Stopped by the thread that started it, before the thread ends: the template
             # exits and is reaped by its bwrap (a thread's end would kill bwrap first, and
@@ -611,14 +619,6 @@ class KernelPool:
             if self.forkserver is not None:
                 self.forkserver.close()
                 self.forkserver = None
-
-    def _wait_ready(self, kernel: SandboxedKernel) -> None:
-        try:
-            kernel.wait_ready()
-            self._ready.put(kernel)
-        except Exception as error:  # noqa: BLE001 - reported to whoever takes it
-            kernel.kill()
-            self._ready.put(error)
 
     def get(self, timeout: float = STARTUP_TIMEOUT + 10) -> SandboxedKernel:
         """A ready kernel; raises :class:`KernelStartError` if starting one failed."""
@@ -636,17 +636,12 @@ class KernelPool:
         handed-out kernel is done."""
         with self._lock:
             self._closed = True
-        self._requests.put(None)  # after the requests already made: their kernels are killed below
-        while self._spawner.is_alive() or self._waiters:
-            self._spawner.join(timeout=0.1)
-            for waiter in list(self._waiters):
-                if not waiter.is_alive():
-                    self._waiters.remove(waiter)
-            self._kill_ready()
-            if not self._spawner.is_alive():
-                for waiter in list(self._waiters):
-                    waiter.join(timeout=STARTUP_TIMEOUT)
-                    self._waiters.remove(waiter)
+            waiters = list(self._waiters)
+        for waiter in waiters:  # kernels already asked for start (the spawner serves them) ...
+            waiter.join(timeout=2 * STARTUP_TIMEOUT)
+        self._kill_ready()  # ... and are killed
+        self._jobs.put(None)
+        self._spawner.join()
         self._kill_ready()
 
     def _kill_ready(self) -> None:

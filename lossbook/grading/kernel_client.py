@@ -27,6 +27,7 @@ from queue import Empty
 
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.channels import ZMQSocketChannel
+from jupyter_client.session import DELIM
 from traitlets import Type
 
 #: What a channel hands out in place of a message it dropped: well-formed, from no
@@ -65,9 +66,22 @@ class GuardedChannel(ZMQSocketChannel):
     ``deadline`` (``time.monotonic()`` seconds; none by default): once past it,
     :meth:`get_msg` raises :class:`DeadlineReached` before reading, and a wait for a
     message never goes beyond it (``queue.Empty`` as usual).
+
+    ``wanted`` (requests' ``msg_id`` values; none by default): a message whose parent
+    header contains none of them answers another request and is consumed unparsed
+    (handed out as :data:`DROPPED_TYPE`): reading one costs a ``recv`` and a bytes search,
+    far less than the kernel spends signing it, where checking its signature and parsing
+    its JSON (and dates) costs about as much. So a kernel flooding forged replies cannot
+    outrun the grader and fill ZeroMQ's queue, past whose high-water mark the real
+    ``execute_reply`` would be dropped (attack ``execute_reply_flood``).
+
+    ``reads`` counts the messages taken off the socket (the grader compares it before
+    and after a cell: an honest kernel sends one reply per request).
     """
 
     deadline = math.inf
+    wanted: tuple[str, ...] | None = None
+    reads = 0
 
     def get_msg(self, timeout: float | None = None) -> dict:
         left = self.deadline - time.monotonic()
@@ -75,13 +89,53 @@ class GuardedChannel(ZMQSocketChannel):
             raise DeadlineReached("the channel's deadline passed")
         if left != math.inf:
             timeout = left if timeout is None else min(timeout, left)
+        if not self.socket.poll(None if timeout is None else int(timeout * 1000)):
+            raise Empty
+        self.reads += 1
+        return self._read(self.socket.recv_multipart())
+
+    def _read(self, frames: list[bytes]) -> dict:
+        """The message in ``frames`` if it is well-formed (and may answer ``wanted``), else :func:`dropped`."""
         try:
-            msg = super().get_msg(timeout)
-        except Empty:
-            raise
+            start = frames.index(DELIM)
+        except ValueError:
+            return dropped()  # not a Jupyter message at all
+        if self.wanted is not None and (len(frames) < start + 6
+                                        or not any(w.encode() in frames[start + 3] for w in self.wanted)):
+            return dropped()  # answers another request: never parsed
+        try:
+            msg = self.session.deserialize(frames[start + 1:])
         except Exception:  # noqa: BLE001 - undeserializable (signature, JSON): the kernel sent it, consumed
             return dropped()
         return msg if well_formed(msg) else dropped()
+
+    def answers(self, msg_ids: tuple[str, ...], timeout: float, budget: float) -> list[dict]:
+        """Well-formed messages answering one of the requests ``msg_ids``, read off the socket.
+
+        Waits up to ``timeout`` seconds for the first message, then reads all that are
+        already here, for at most ``budget`` seconds; those answering another request are
+        dropped unparsed (see ``wanted``).
+        """
+        import zmq
+
+        found: list[dict] = []
+        if timeout > 0 and not self.socket.poll(int(timeout * 1000)):
+            return found
+        wanted, self.wanted = self.wanted, tuple(msg_ids)
+        end = time.monotonic() + budget
+        try:
+            while time.monotonic() < end:
+                try:
+                    frames = self.socket.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                self.reads += 1
+                msg = self._read(frames)
+                if msg["parent_header"].get("msg_id") in msg_ids:
+                    found.append(msg)
+        finally:
+            self.wanted = wanted
+        return found
 
 
 class GuardedKernelClient(BlockingKernelClient):
@@ -104,9 +158,10 @@ class GuardedKernelClient(BlockingKernelClient):
             return self._following
         return super().execute(code, *args, **kwargs)
 
-    def _set_deadline(self, deadline: float) -> None:
+    def _set_deadline(self, deadline: float, wanted: tuple[str, ...] | None = None) -> None:
         for channel in (self.shell_channel, self.iopub_channel):
             channel.deadline = deadline
+        self.shell_channel.wanted = wanted
 
     def follow(self, msg_id: str, output_hook, until: float) -> dict:
         """Run ``execute_interactive``'s loop for the request ``msg_id`` until ``until``.
@@ -117,7 +172,7 @@ class GuardedKernelClient(BlockingKernelClient):
         is lost: call again to go on).
         """
         self._following = msg_id
-        self._set_deadline(until)
+        self._set_deadline(until, (msg_id,))
         try:
             return self.execute_interactive("", allow_stdin=False, output_hook=output_hook,
                                             timeout=max(0.0, until - time.monotonic()))
@@ -125,26 +180,17 @@ class GuardedKernelClient(BlockingKernelClient):
             self._following = None
             self._set_deadline(math.inf)
 
-    def replies_to(self, msg_id: str, timeout: float, most: int) -> list[dict]:
-        """Shell messages answering ``msg_id``: waits up to ``timeout`` seconds for the first
-        (``0``: only those already here), then takes those already here; reads at most
-        ``most`` messages."""
-        found = []
-        if timeout > 0:
-            self.shell_channel.deadline = time.monotonic() + timeout
-        try:
-            for _ in range(most):
-                try:
-                    msg = self.shell_channel.get_msg(timeout=0 if found else timeout)
-                except (Empty, DeadlineReached):
-                    break
-                if msg["parent_header"].get("msg_id") == msg_id:
-                    found.append(msg)
-        finally:
-            self.shell_channel.deadline = math.inf
-        return found
+    def replies_to(self, msg_ids: tuple[str, ...], timeout: float, budget: float) -> list[dict]:
+        """Shell messages answering one of ``msg_ids``: waits up to ``timeout`` seconds for
+        a message to arrive (``0``: only those already here), then reads every message
+        already here for at most ``budget`` seconds (see :meth:`GuardedChannel.answers`)."""
+        return self.shell_channel.answers(msg_ids, timeout, budget)
 
-    def interrupt(self) -> None:
-        """Send an ``interrupt_request`` on the control channel (the kernel's
-        ``interrupt_mode`` is ``"message"``: the sandbox owns its process)."""
-        self.control_channel.send(self.session.msg("interrupt_request", content={}))
+    @property
+    def shell_reads(self) -> int:
+        """Messages read off the shell socket so far (see :class:`GuardedChannel`)."""
+        return self.shell_channel.reads
+
+    def shell_pending(self) -> bool:
+        """Whether a shell message is waiting to be read."""
+        return bool(self.shell_channel.socket.poll(0))

@@ -418,6 +418,123 @@ def stop_process(process, *, grace: float = 0.0, group: bool = False, wait: floa
         return False
 
 
+class KernelStartError(RuntimeError):
+    """The sandboxed kernel did not start."""
+
+
+@dataclass
+class KernelLaunch:
+    """What starting one sandboxed kernel needs, prepared by
+    :class:`~lossbook.grading.kernel.SandboxedKernel` and carried to the launch by
+    :class:`~lossbook.grading.provisioner.SandboxProvisioner`.
+
+    ``argv``: the kernel's command inside the sandbox (bwrap / unshare / no sandbox; a
+    fork server's child builds its own); ``connection``: the connection info as the kernel
+    sees it (a fork server's child gets it over a pipe, the others read
+    ``kernel_dir/kernel.json``); ``report_write`` / ``key_read``: the refusal pipe's write
+    end and its key pipe's read end, for the child only; ``info_read`` / ``info_write``:
+    where bwrap (or the fork server's child) reports the sandbox's process id; ``stderr``:
+    the kernel's output file; ``cgroups``: its cgroup folders; ``env`` / ``cwd``: for a
+    kernel without a sandbox. ``forked``: set when a fork server made the process.
+    """
+
+    sandbox: "Sandbox"
+    kernel_dir: Path
+    argv: list[str]
+    connection: dict
+    report_write: int | None
+    key_read: int | None
+    info_read: int | None
+    info_write: int | None
+    stderr: object
+    cgroups: list = field(default_factory=list)
+    env: dict | None = None
+    cwd: str | None = None
+    forked: bool = False
+
+    def close_child_fds(self) -> None:
+        """Close the grader's copies of the child's pipe ends (once the child has them)."""
+        for name in ("report_write", "key_read", "info_write"):
+            fd = getattr(self, name)
+            if fd is not None:
+                setattr(self, name, None)
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+    def close_info(self) -> None:
+        if self.info_read is not None:
+            fd, self.info_read = self.info_read, None
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def launch_direct(launch: KernelLaunch) -> subprocess.Popen:
+    """Start ``launch``'s kernel in its own sandbox (bwrap, unshare, or none), as a child of
+    the calling thread (bwrap's ``--die-with-parent`` ties the sandbox to that thread);
+    writes its connection file, ``kernel_dir/kernel.json``, first."""
+    from lossbook.grading import cgroups
+
+    import json
+
+    sandbox = launch.sandbox
+    # Bound read-only into the sandbox (a fork server's child gets it over a pipe instead).
+    connection_file = Path(launch.kernel_dir) / "kernel.json"
+    connection_file.write_text(json.dumps(launch.connection))
+    os.chmod(connection_file, 0o644)
+    pass_fds = [fd for fd in (launch.report_write, launch.key_read, launch.info_write) if fd is not None]
+    return subprocess.Popen(
+        cgroups.prefix(launch.cgroups) + sandbox.command(launch.kernel_dir, launch.argv, info_fd=launch.info_write),
+        stdin=subprocess.DEVNULL, stdout=launch.stderr, stderr=launch.stderr, env=launch.env, cwd=launch.cwd,
+        close_fds=True, pass_fds=pass_fds,
+        # Its own session (the grader kills the whole group); limits via prlimit, else here.
+        start_new_session=True,
+        preexec_fn=None if sandbox.limits.prefix() else sandbox.limits.apply,
+    )
+
+
+def find_sandbox_pid(launch: KernelLaunch, process, deadline: float, stderr_tail=lambda: "") -> int:
+    """The host pid of a process inside the sandbox's mount namespace (whose ``/proc/<pid>/root``
+    leads to the kernel's sockets); a fork server's child is attached to ``process`` here.
+    Raises :class:`KernelStartError` when the sandbox does not report it by ``deadline``."""
+    import json
+    import select
+    import time
+
+    if not launch.sandbox.isolated:
+        return process.pid
+    if launch.info_read is None:  # unshare --fork: its child chroots into the sandbox
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+            except OSError:
+                children = []
+            if children:
+                return int(children[0])
+            time.sleep(0.02)
+        raise KernelStartError(f"the sandbox did not start: {stderr_tail()}")
+    data = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([launch.info_read], [], [], 0.2)
+        if ready:
+            chunk = os.read(launch.info_read, 4096)
+            data += chunk
+            try:
+                pid = int(json.loads(data)["child-pid"])
+                if launch.forked:
+                    process.attach(pid)
+                return pid
+            except (ValueError, KeyError):
+                if not chunk:
+                    break
+        if process.poll() is not None:
+            break
+    raise KernelStartError(f"the sandbox did not report its process id: {stderr_tail()}")
+
+
 def find_unshare() -> str | None:
     """Path of a working ``unshare`` (util-linux) able to build the fallback sandbox, or ``None``."""
     found = shutil.which("unshare")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+import types
 
 import pytest
 import zmq
@@ -48,6 +49,8 @@ class ScriptedKernel:
                                  ("control", zmq.ROUTER, 4), ("hb", zmq.REP, 5)):
             sock = self.context.socket(kind)
             sock.linger = 0
+            if name == "shell":
+                sock.sndhwm = 0  # as the grading kernel's (standin/boot.py): the flood test tests the grader
             sock.bind(f"ipc://{folder}/s-{port}")
             self.sockets[name] = sock
         self.info = {"transport": "ipc", "ip": f"{folder}/s", "shell_port": 1, "iopub_port": 2, "stdin_port": 3,
@@ -87,6 +90,8 @@ class ScriptedKernel:
                 ident, request = self.session.recv(sock, mode=0)
                 if sock is self.sockets["control"]:
                     self.interrupted.set()
+                elif request["header"]["msg_type"] == "kernel_info_request":  # as ipykernel answers it
+                    self.send("shell", "kernel_info_reply", {"status": "ok"}, MINE, request, ident)
                 elif request["header"]["msg_type"] == "execute_request":
                     for item in self.script:
                         if callable(item):
@@ -115,6 +120,9 @@ def scripted(tmp_path):
         client.start_channels(hb=False)
         kernel = object.__new__(SandboxedKernel)
         kernel.client, kernel.process = client, Process()
+        # What KernelManager.interrupt_kernel sends for interrupt_mode "message".
+        interrupt = lambda: client.control_channel.send(client.session.msg("interrupt_request", content={}))  # noqa: E731
+        kernel.manager = types.SimpleNamespace(interrupt_kernel=interrupt)
         made.append((fake, client))
         return kernel
 
@@ -172,6 +180,25 @@ def test_an_error_reply_with_fields_of_the_wrong_type(run):
 def test_a_forged_ok_never_hides_the_real_error(run):
     cell = run([IDLE], [reply({"status": "ok"}), reply({"status": "error", "ename": "KeyError", "evalue": "'a'"})])
     assert (cell.status, cell.reply_status, cell.error) == ("error", "error", ("KeyError", "'a'"))
+
+
+def _flood(kernel, request, ident):
+    """20,000 replies to another request (one message sent again and again, as fast as
+    ZeroMQ takes it) and 1,000 forged "ok" replies to this one, before the real reply."""
+    other = kernel.session.msg("execute_reply", {"status": "error", "ename": "Forged", "evalue": "x"})
+    other["parent_header"] = {"msg_id": "another"}
+    frames = kernel.session.serialize(other, ident)
+    for _ in range(20_000):
+        kernel.sockets["shell"].send_multipart(frames)
+    for _ in range(1_000):
+        kernel.send("shell", "execute_reply", {"status": "ok"}, MINE, request, ident)
+
+
+def test_a_flood_of_forged_replies_never_loses_the_real_one(run):
+    """Far past ZeroMQ's default queue (1,000 messages), which used to drop the real reply."""
+    cell = run([PRINTED, IDLE], [_flood, reply({"status": "error", "ename": "KeyError", "evalue": "'a'"})])
+    assert (cell.status, cell.reply_status, cell.error) == ("error", "error", ("KeyError", "'a'"))
+    assert [o.get("text") for o in cell.outputs][:1] == ["1.5\n"]
 
 
 def test_an_error_output_keeps_its_own_traceback(run):

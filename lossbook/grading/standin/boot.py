@@ -53,15 +53,34 @@ def _main(argv):
     import lossbook  # noqa: F401  (the stand-in)
     import lossbook.canonical  # noqa: F401
     import lossbook.forbidden  # noqa: F401  (its code sets the profile hook; see _install_guards)
-    from ipykernel import kernelapp
-
     if os.environ.get("LOSSBOOK_GRADING_GUARDS", "1") != "0" and report_fd is not None:
         _install_guards(report_fd, key_fd, here)
     else:
         for fd in (report_fd, key_fd):
             if fd is not None:
                 os.close(fd)
-    kernelapp.launch_new_instance(argv=argv)
+    start_kernel(argv)
+
+
+def start_kernel(argv):
+    """Start ipykernel, its replies never dropped by ZeroMQ (here and in a forked kernel).
+
+    ipykernel's shell and control sockets are ZeroMQ ROUTERs, which silently drop what
+    is sent past their send high-water mark (1,000 messages). A cell that floods forged
+    replies faster than the kernel's own I/O thread writes them out would make it drop
+    the cell's real ``execute_reply`` (attack ``execute_reply_flood``): these sockets
+    queue without a limit instead (the kernel's memory is capped by its sandbox) and the
+    grader reads them to the end.
+    """
+    from ipykernel import kernelapp
+
+    class GradingKernelApp(kernelapp.IPKernelApp):
+        def init_sockets(self):
+            super().init_sockets()
+            for socket in (self.shell_socket, self.control_socket):
+                socket.sndhwm = 0  # before the grader connects: its pipe gets no limit
+
+    GradingKernelApp.launch_instance(argv=argv)
 
 
 class ReferenceGuard:

@@ -161,9 +161,7 @@ def _kernel(request, fds, last_cap, here):
     else:
         os.close(fds["report"])
         os.close(fds["key"])
-    from ipykernel import kernelapp
-
-    kernelapp.launch_new_instance(argv=["-f", CONNECTION])
+    boot.start_kernel(["-f", CONNECTION])
     os._exit(0)
 
 
