@@ -22,6 +22,7 @@
 """
 import os
 import tempfile
+import types
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,9 @@ SLOW_TESTS = {
         "waits for processes that ignore SIGTERM",
     "tests/exercises/test_feedback.py::test_renderings_are_identical_in_a_fresh_process":
         "a fresh interpreter importing the course",
+    # Imports PyTorch inside the test (the lazily imported ones are found by _heavy_reference).
+    "tests/math/test_buffer_blocks.py::test_real_blocks_match_torch":
+        "a PyTorch cross-check (importing PyTorch costs about 2 s of CPU)",
     # The three tests of the `graded` fixture: one sandboxed grading batch (about 100 s).
     **{f"tests/grading/test_agreement.py::{name}": "grades a corpus in sandboxed kernels"
        for name in ("test_check_and_grade_give_the_same_verdict_per_exercise",
@@ -204,13 +208,50 @@ def pytest_ignore_collect(collection_path, config):
     return True if _deselected(collection_path, config) else None
 
 
+def _heavy_reference(item) -> str | None:
+    """Why ``item`` is slow if it refers to a lazily imported heavy module (PyTorch, see
+    ``tests/support/lazymodules.py``): in its test function, in a function of its module that
+    it calls (transitively), or in a parameter (a function or a tuple of them); else None."""
+    from lazymodules import heavy_reason
+
+    function = getattr(item, "function", None)
+    if not isinstance(function, types.FunctionType):
+        return None
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    todo = [function] + [f for value in params.values()
+                         for f in (value if isinstance(value, (tuple, list)) else (value,))
+                         if isinstance(f, types.FunctionType)]
+    seen = set(todo)
+    while todo:
+        function = todo.pop()
+        names = function.__globals__
+        codes = [function.__code__]
+        while codes:
+            code = codes.pop()
+            codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+            for name in code.co_names:
+                value = names.get(name)
+                reason = heavy_reason(value)
+                if reason is not None:
+                    return reason
+                if (isinstance(value, types.FunctionType) and value.__globals__ is names
+                        and value not in seen):
+                    seen.add(value)
+                    todo.append(value)
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark every test under a :data:`SLOW` path, and every notebook cell, ``slow``."""
+    """Mark ``slow``: every test under a :data:`SLOW` path, every notebook cell, the tests of
+    :data:`SLOW_TESTS`, and every test that uses a lazily imported heavy module (PyTorch)."""
     for item in items:
+        if item.get_closest_marker("slow"):
+            continue
         node = f"{_relative(item.path)}::{item.name}"
-        slow = _slow_reason(item.path) is not None or any(node.startswith(t) for t in SLOW_TESTS)
-        if slow and not item.get_closest_marker("slow"):
+        slow = (_slow_reason(item.path) is not None or any(node.startswith(t) for t in SLOW_TESTS)
+                or _heavy_reference(item) is not None)
+        if slow:
             item.add_marker(pytest.mark.slow)
 
 
