@@ -22,7 +22,6 @@
 """
 import os
 import tempfile
-import types
 from pathlib import Path
 
 import pytest
@@ -209,36 +208,13 @@ def pytest_ignore_collect(collection_path, config):
 
 
 def _heavy_reference(item) -> str | None:
-    """Why ``item`` is slow if it refers to a lazily imported heavy module (PyTorch, see
-    ``tests/support/lazymodules.py``): in its test function, in a function of its module that
-    it calls (transitively), or in a parameter (a function or a tuple of them); else None."""
-    from lazymodules import heavy_reason
+    """Why ``item`` is slow if it uses a lazily imported heavy module (PyTorch), else None
+    (``tests/support/lazymodules.py``)."""
+    from lazymodules import heavy_reason_of
 
     function = getattr(item, "function", None)
-    if not isinstance(function, types.FunctionType):
-        return None
     params = getattr(getattr(item, "callspec", None), "params", {})
-    todo = [function] + [f for value in params.values()
-                         for f in (value if isinstance(value, (tuple, list)) else (value,))
-                         if isinstance(f, types.FunctionType)]
-    seen = set(todo)
-    while todo:
-        function = todo.pop()
-        names = function.__globals__
-        codes = [function.__code__]
-        while codes:
-            code = codes.pop()
-            codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-            for name in code.co_names:
-                value = names.get(name)
-                reason = heavy_reason(value)
-                if reason is not None:
-                    return reason
-                if (isinstance(value, types.FunctionType) and value.__globals__ is names
-                        and value not in seen):
-                    seen.add(value)
-                    todo.append(value)
-    return None
+    return heavy_reason_of(function, params.values()) if function is not None else None
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -13,6 +13,8 @@ the run (root ``conftest.py``), so a cross-check can never silently go missing.
 from __future__ import annotations
 
 import importlib
+import types
+from typing import Any, Iterable
 
 #: Top-level packages whose lazy tests are marked ``slow``, and why.
 HEAVY = {"torch": "a PyTorch cross-check (importing PyTorch costs about 2 s of CPU)"}
@@ -46,6 +48,10 @@ class LazyModule:
         return self._module
 
     def __getattr__(self, attribute: str):
+        if attribute.startswith("_"):
+            # Introspection (pytest's fixture and doctest collection reads ``_mock_name``,
+            # ``__wrapped__``, ...) must not import the module; tests use public names.
+            raise AttributeError(f"{attribute} (lazy module {self._name}: only public names are looked up)")
         return getattr(self._load(), attribute)
 
     def __setattr__(self, attribute: str, value) -> None:
@@ -67,4 +73,35 @@ def heavy_reason(obj) -> str | None:
     """Why a test referring to ``obj`` is slow (a lazy heavy module), or None."""
     if isinstance(obj, LazyModule):
         return HEAVY.get(obj.lazy_package)
+    return None
+
+
+def heavy_reason_of(function: Any, params: Iterable[Any] = ()) -> str | None:
+    """Why a test is slow if it uses a lazy heavy module (:data:`HEAVY`), else None.
+
+    Looked for in the names the test ``function`` reads, in the functions of its own module
+    that it calls (transitively), in nested functions and lambdas, and in its parameters (a
+    function, or a tuple or list of them). Names only: nothing is imported or called.
+    """
+    if not isinstance(function, types.FunctionType):
+        return None
+    todo = [function] + [f for value in params
+                         for f in (value if isinstance(value, (tuple, list)) else (value,))
+                         if isinstance(f, types.FunctionType)]
+    seen = set(todo)
+    while todo:
+        function = todo.pop()
+        names = function.__globals__
+        codes = [function.__code__]
+        while codes:
+            code = codes.pop()
+            codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+            for name in code.co_names:
+                value = names.get(name)
+                reason = heavy_reason(value)
+                if reason is not None:
+                    return reason
+                if isinstance(value, types.FunctionType) and value.__globals__ is names and value not in seen:
+                    seen.add(value)
+                    todo.append(value)
     return None
