@@ -68,6 +68,10 @@ SLOW_TESTS = {
         "waits for processes that ignore SIGTERM",
     "tests/exercises/test_feedback.py::test_renderings_are_identical_in_a_fresh_process":
         "a fresh interpreter importing the course",
+    # choose_loss checked in-process: 8 data sets x 3 losses x 300 descent steps under the
+    # forbidden-call profile hook, about a second of CPU each (the same checks run forked in slow).
+    **{f"tests/exercises/test_catalog.py::{name}[inprocess-choose_loss]": "a second of CPU per choose_loss check"
+       for name in ("test_reference_passes", "test_stored_solution_passes")},
     # Imports PyTorch inside the test (the lazily imported ones are found by _heavy_reference).
     "tests/math/test_buffer_blocks.py::test_real_blocks_match_torch":
         "a PyTorch cross-check (importing PyTorch costs about 2 s of CPU)",

@@ -233,6 +233,7 @@ def test_a_learner_who_changes_their_function_gets_the_new_verdict():
             assert not result.passed and result.diagnosis == by_name[step].message, step
 
 
+@pytest.mark.slow  # three checks of choose_loss: the learner's 3 x 8 fits under the forbidden-call hook
 def test_choose_loss_verdicts_follow_the_learner_across_checks():
     from lossbook.exercises.checking import run_check
 
