@@ -12,23 +12,21 @@ def looping(y_true, y_pred):
         pass
 
 
-def looping_and_swallowing(y_true, y_pred):
-    """Computes forever and swallows everything, even the check's ``BaseException`` (a
-    learner's worst habit): only a limit outside the Python code can stop it."""
-    while True:
-        try:
-            sum(range(1000))
-        except BaseException:  # noqa: BLE001 - the point of the stand-in
-            pass
+def _looping_and_swallowing(swallowed: type[BaseException]):
+    def looping_and_swallowing(y_true, y_pred):
+        while True:
+            try:
+                sum(range(1000))
+            except swallowed:  # noqa: BLE001 - the point of the stand-in
+                pass
+    return looping_and_swallowing
 
 
-def looping_and_swallowing_exceptions(y_true, y_pred):
-    """Computes forever and swallows every ``Exception`` (not ``BaseException``)."""
-    while True:
-        try:
-            sum(range(1000))
-        except Exception:  # noqa: BLE001 - the point of the stand-in
-            pass
+#: Computes forever and swallows everything, even the check's ``BaseException`` (a learner's
+#: worst habit): only a limit outside the Python code can stop it.
+looping_and_swallowing = _looping_and_swallowing(BaseException)
+#: Computes forever and swallows every ``Exception`` (not ``BaseException``).
+looping_and_swallowing_exceptions = _looping_and_swallowing(Exception)
 
 
 def sleeping(y_true, y_pred):
