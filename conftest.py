@@ -20,6 +20,7 @@
   ``text/plain``; the text is what is compared (and the only copy stored, see
   ``tools/run_notebooks.py``), so a style change in the HTML fails nothing.
 """
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -170,6 +171,11 @@ def pytest_collectstart(collector):
 
 
 def _relative(path: Path) -> str | None:
+    return _relative_of(os.fspath(path))
+
+
+@functools.lru_cache(maxsize=None)  # once per file, not once per test (resolve() asks the disk)
+def _relative_of(path: str) -> str | None:
     try:
         return Path(path).resolve().relative_to(ROOT).as_posix()
     except ValueError:
@@ -177,9 +183,14 @@ def _relative(path: Path) -> str | None:
 
 
 def _slow_reason(path: Path) -> str | None:
+    return _slow_reason_of(os.fspath(path))
+
+
+@functools.lru_cache(maxsize=None)
+def _slow_reason_of(path: str) -> str | None:
     if Path(path).suffix == ".ipynb":
         return "a notebook run by nbval"
-    relative = _relative(path)
+    relative = _relative_of(path)
     if relative is None:
         return None
     for prefix, reason in SLOW.items():
