@@ -20,6 +20,7 @@
   ``text/plain``; the text is what is compared (and the only copy stored, see
   ``tools/run_notebooks.py``), so a style change in the HTML fails nothing.
 """
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -68,6 +69,13 @@ SLOW_TESTS = {
         "waits for processes that ignore SIGTERM",
     "tests/exercises/test_feedback.py::test_renderings_are_identical_in_a_fresh_process":
         "a fresh interpreter importing the course",
+    # choose_loss checked in-process: 8 data sets x 3 losses x 300 descent steps under the
+    # forbidden-call profile hook, about a second of CPU each (the same checks run forked in slow).
+    **{f"tests/exercises/test_catalog.py::{name}[inprocess-choose_loss]": "a second of CPU per choose_loss check"
+       for name in ("test_reference_passes", "test_stored_solution_passes")},
+    # Imports PyTorch inside the test (the lazily imported ones are found by _heavy_reference).
+    "tests/math/test_buffer_blocks.py::test_real_blocks_match_torch":
+        "a PyTorch cross-check (importing PyTorch costs about 2 s of CPU)",
     # The three tests of the `graded` fixture: one sandboxed grading batch (about 100 s).
     **{f"tests/grading/test_agreement.py::{name}": "grades a corpus in sandboxed kernels"
        for name in ("test_check_and_grade_give_the_same_verdict_per_exercise",
@@ -163,6 +171,11 @@ def pytest_collectstart(collector):
 
 
 def _relative(path: Path) -> str | None:
+    return _relative_of(os.fspath(path))
+
+
+@functools.lru_cache(maxsize=None)  # once per file, not once per test (resolve() asks the disk)
+def _relative_of(path: str) -> str | None:
     try:
         return Path(path).resolve().relative_to(ROOT).as_posix()
     except ValueError:
@@ -170,9 +183,14 @@ def _relative(path: Path) -> str | None:
 
 
 def _slow_reason(path: Path) -> str | None:
+    return _slow_reason_of(os.fspath(path))
+
+
+@functools.lru_cache(maxsize=None)
+def _slow_reason_of(path: str) -> str | None:
     if Path(path).suffix == ".ipynb":
         return "a notebook run by nbval"
-    relative = _relative(path)
+    relative = _relative_of(path)
     if relative is None:
         return None
     for prefix, reason in SLOW.items():
@@ -204,13 +222,27 @@ def pytest_ignore_collect(collection_path, config):
     return True if _deselected(collection_path, config) else None
 
 
+def _heavy_reference(item) -> str | None:
+    """Why ``item`` is slow if it uses a lazily imported heavy module (PyTorch), else None
+    (``tests/support/lazymodules.py``)."""
+    from lazymodules import heavy_reason_of
+
+    function = getattr(item, "function", None)
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return heavy_reason_of(function, params.values()) if function is not None else None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark every test under a :data:`SLOW` path, and every notebook cell, ``slow``."""
+    """Mark ``slow``: every test under a :data:`SLOW` path, every notebook cell, the tests of
+    :data:`SLOW_TESTS`, and every test that uses a lazily imported heavy module (PyTorch)."""
     for item in items:
+        if item.get_closest_marker("slow"):
+            continue
         node = f"{_relative(item.path)}::{item.name}"
-        slow = _slow_reason(item.path) is not None or any(node.startswith(t) for t in SLOW_TESTS)
-        if slow and not item.get_closest_marker("slow"):
+        slow = (_slow_reason(item.path) is not None or any(node.startswith(t) for t in SLOW_TESTS)
+                or _heavy_reference(item) is not None)
+        if slow:
             item.add_marker(pytest.mark.slow)
 
 

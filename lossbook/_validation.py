@@ -358,3 +358,17 @@ def check_distribution_rows(x, name: str, func: str) -> np.ndarray:
         check_probabilities(arr, name, func, fix="a distribution has no negative entries; "
                                                  "if these are logits, apply softmax first")
     return arr
+
+
+def check_count(value, name: str, func: str | None = None, *, minimum: int, example: int | None = None) -> int:
+    """A whole number (not a bool) of at least ``minimum``, returned as ``int``: a size, a
+    number of steps or sweeps. ``func`` names the caller (``"lasso: max_sweeps ..."``); without
+    it the argument is quoted (``"`n` ..."``). ``example`` is the value the fix suggests."""
+    subject = f"{func}: {name}" if func else f"`{name}`"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        suggestion = max(minimum, 10) if example is None else example
+        raise TypeError(f"{subject} must be a whole number, got {value!r} ({type(value).__name__}); "
+                        f"pass e.g. {name}={suggestion}")
+    if value < minimum:
+        raise ValueError(f"{subject} must be at least {minimum}, got {value}; pass a larger {name}")
+    return int(value)

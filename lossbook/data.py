@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lossbook._validation import check_count
+
 __all__ = [
     "RegressionData",
     "ClassificationData",
@@ -109,15 +111,6 @@ class ClassificationData:
 
 
 # --- argument checks --------------------------------------------------------------
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be a whole number, got {value!r} ({type(value).__name__}); "
-                        f"pass e.g. {name}={max(minimum, 10)}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be at least {minimum}, got {value}; pass a larger {name}")
-    return int(value)
 
 
 def _check_real(name: str, value, *, minimum: float | None = None, maximum: float | None = None,
@@ -224,8 +217,8 @@ def regression(n: int = 100, n_features: int = 2, *, coef=None, intercept: float
     >>> regression(n=50, outlier_fraction=0.1, seed=1).n_outliers
     5
     """
-    n = _check_int("n", n, 1)
-    n_features = _check_int("n_features", n_features, 1)
+    n = check_count(n, "n", minimum=1)
+    n_features = check_count(n_features, "n_features", minimum=1)
     seed = _check_seed(seed)
     if coef is None:
         coef = np.array([(j + 1) * (-1) ** j for j in range(n_features)], dtype=float)
@@ -295,7 +288,7 @@ def regression_1d(n: int = 50, *, slope: float = 2.0, intercept: float = 1.0,
     >>> bool(np.all(np.diff(data.x) >= 0))
     True
     """
-    n = _check_int("n", n, 1)
+    n = check_count(n, "n", minimum=1)
     slope = _check_real("slope", slope)
     data = regression(n, 1, coef=[slope], intercept=intercept, noise=noise,
                       outlier_fraction=outlier_fraction, outlier_size=outlier_size,
@@ -339,7 +332,7 @@ def polynomial_regression(n: int = 15, *, noise: float = 0.2, seed: int = 0) -> 
     >>> bool(np.allclose(truth, data.y))
     True
     """
-    n = _check_int("n", n, 1)
+    n = check_count(n, "n", minimum=1)
     noise = _check_real("noise", noise, minimum=0.0, hint="; noise is a standard deviation")
     seed = _check_seed(seed)
     rng = np.random.default_rng(seed)
@@ -373,7 +366,7 @@ def polynomial_features(x, degree: int) -> np.ndarray:
            [  2.,   4.,   8.],
            [ -3.,   9., -27.]])
     """
-    degree = _check_int("degree", degree, 1)
+    degree = check_count(degree, "degree", minimum=1)
     x = np.asarray(x, dtype=float) if _is_numeric(x) else None
     if x is None:
         raise TypeError("`x` must be numbers, e.g. a 1-D numpy array of floats")
@@ -451,7 +444,7 @@ def two_class(n: int = 100, *, separable: bool = True, separation: float = 1.0,
     >>> bool(np.all((signed > 0.99) == (data.y == 1)))
     True
     """
-    n = _check_int("n", n, 2)
+    n = check_count(n, "n", minimum=2)
     if not isinstance(separable, (bool, np.bool_)):
         raise TypeError(f"`separable` must be True or False, got {separable!r}")
     separation = _check_real("separation", separation, minimum=0.0,
@@ -498,7 +491,7 @@ def three_class_blobs(n: int = 150, *, spread: float = 1.0, distance: float = 3.
     >>> data.X.shape, np.bincount(data.y).tolist()
     ((30, 2), [10, 10, 10])
     """
-    n = _check_int("n", n, 3)
+    n = check_count(n, "n", minimum=3)
     spread = _check_real("spread", spread, minimum=0.0, hint="; it is a standard deviation")
     if spread == 0.0:
         raise ValueError("`spread` must be greater than 0, got 0.0; pass e.g. spread=1.0")
@@ -607,7 +600,7 @@ class DigitsData:
         >>> round(float(nines.y_train.mean()), 3)
         0.1
         """
-        digit = _check_int("digit", digit, 0)
+        digit = check_count(digit, "digit", minimum=0)
         if digit > 9:
             raise ValueError(f"`digit` must be one of 0..9, got {digit}")
         if self.n_classes != 10:

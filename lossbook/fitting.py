@@ -114,15 +114,6 @@ def _check_lams(lams, func: str, *, positive: bool) -> np.ndarray:
     return arr
 
 
-def _check_count(value, name: str, func: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{func}: {name} must be a whole number, got {value!r}; pass e.g. "
-                        f"{name}=100")
-    if value < minimum:
-        raise ValueError(f"{func}: {name} must be at least {minimum}, got {value}")
-    return int(value)
-
-
 # --- the centred least-squares quadratic, and the penalised paths on it ----------------
 
 
@@ -240,7 +231,7 @@ class LeastSquaresProblem:
         lams = _check_lams(lam, func, positive=True)
         tol = v.check_scalar(tol, "tol", func, low=0.0, low_open=True,
                              fix="e.g. tol=1e-9")
-        max_sweeps = _check_count(max_sweeps, "max_sweeps", func, 1)
+        max_sweeps = v.check_count(max_sweeps, "max_sweeps", func, minimum=1, example=100)
         G, q = self.G, self.q
         if np.any(np.diag(G) <= 0):
             j = int(np.argmax(np.diag(G) <= 0))
@@ -500,7 +491,7 @@ def huber_regression(X, y, *, delta: float = 1.0, fit_intercept: bool = True, st
                            fix="δ is the residual size where the loss turns linear, e.g. "
                                "delta=1.0")
     fit_intercept = _check_flag(fit_intercept, "fit_intercept", func)
-    max_iter = _check_count(max_iter, "max_iter", func, 1)
+    max_iter = v.check_count(max_iter, "max_iter", func, minimum=1, example=100)
     # with an intercept, work on centred features (b_c = b + x̄ᵀw): the same residuals,
     # a far better conditioned Hessian when the features sit far from 0
     x_mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])

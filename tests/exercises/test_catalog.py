@@ -44,8 +44,9 @@ def isolation(request):
 
 
 #: Exercises whose every check costs about a second of CPU (choose_loss: 8 data sets x 3 losses
-#: x 300 descent steps under the forbidden-call profile hook, then the diagnosis re-running each
-#: misconception): the tests that run several wrong answers through them are ``slow``.
+#: x 300 descent steps of the learner's function under the forbidden-call profile hook; the
+#: diagnosis remembers the catalog's own outputs, so it is cheap after the first check): the
+#: tests that run several wrong answers through them are ``slow``.
 HEAVY = {"choose_loss"}
 SEVERAL_CHECKS = [pytest.param(e, id=e.id, marks=pytest.mark.slow) if e.id in HEAVY else pytest.param(e, id=e.id)
                   for e in EXERCISES]

@@ -10,10 +10,12 @@ import lossbook.exercises as ex
 from lossbook.exercises.catalog import lesson07
 from lossbook.exercises.checking import run_check
 
-torch = pytest.importorskip("torch")
+from lazymodules import lazy
+
+torch = lazy("torch")  # imported by the first test that uses it; those tests are slow (root conftest.py)
+F = lazy("torch.nn.functional")
 scipy_optimize = pytest.importorskip("scipy.optimize")
 sklearn_linear = pytest.importorskip("sklearn.linear_model")
-F = torch.nn.functional
 
 LESSONS = ("05_hinge", "06_regularization", "07_choosing_a_loss", "08_beyond")
 MINE = [e for e in ex.EXERCISES if e.lesson in LESSONS]
@@ -113,7 +115,7 @@ def test_choose_loss_cases_let_every_candidate_win_by_a_clear_margin():
     assert winners == set(lesson07.CANDIDATES)
 
 
-@pytest.mark.slow  # three checks of choose_loss, about a second of CPU each
+@pytest.mark.slow  # three checks of choose_loss: the learner's 3 x 8 fits under the forbidden-call hook
 def test_choose_loss_always_the_same_candidate_fails():
     exercise = ex.get("choose_loss")
     for loss in lesson07.CANDIDATES:

@@ -13,32 +13,16 @@ import pytest
 
 from lossbook.exercises import get, runner
 from lossbook.exercises.checking import run_check
+from never_returning import looping, looping_and_swallowing, sleeping
 
 MSE = get("mse")
 FORK = hasattr(os, "fork") and sys.platform != "darwin"
 ISOLATIONS = ["inprocess"] + (["fork"] if FORK else [])
 
 
-def _looping(y_true, y_pred):
-    while True:
-        pass
-
-
-def _looping_and_swallowing(y_true, y_pred):
-    while True:
-        try:
-            sum(range(1000))
-        except BaseException:  # noqa: BLE001 - a learner's worst habit
-            pass
-
-
-def _sleeping(y_true, y_pred):
-    time.sleep(3600)
-
-
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 def test_an_infinite_loop_is_stopped_by_its_cpu_limit_with_a_message_naming_it(isolation):
-    result = run_check(MSE, _looping, timeout=0.3, isolation=isolation)
+    result = run_check(MSE, looping, timeout=0.3, isolation=isolation)
     assert result.status == "timeout" and not result.passed
     assert result.failure.case_name == MSE.cases[0].name
     assert "did not finish in time: it used its 0.3 s of CPU time" in result.message
@@ -48,7 +32,7 @@ def test_an_infinite_loop_is_stopped_by_its_cpu_limit_with_a_message_naming_it(i
 
 @pytest.mark.skipif(not FORK, reason="needs os.fork")
 def test_a_loop_that_swallows_every_exception_is_still_stopped_in_the_child():
-    run = runner.run_cases(_looping_and_swallowing, MSE.cases, MSE.param_names, timeout=0.3, isolation="fork")
+    run = runner.run_cases(looping_and_swallowing, MSE.cases, MSE.param_names, timeout=0.3, isolation="fork")
     assert run.timed_out_case == 0 and run.timeout_kind == "cpu" and run.limit == 0.3
     assert run.crashed is None
 
@@ -58,7 +42,7 @@ def test_the_child_is_ended_by_cpu_time_not_by_the_clock(monkeypatch):
     # With the wall-clock backstop an hour away, only the child's own CPU-time limit can
     # end the loop: the child ends itself (SIGPROF) and the parent reports "cpu".
     monkeypatch.setattr(runner, "MIN_WALL_LIMIT", 3600.0)
-    run = runner.run_cases(_looping, MSE.cases, MSE.param_names, timeout=0.3, isolation="fork")
+    run = runner.run_cases(looping, MSE.cases, MSE.param_names, timeout=0.3, isolation="fork")
     assert (run.timeout_kind, run.limit) == ("cpu", 0.3)
 
 
@@ -66,7 +50,7 @@ def test_the_child_is_ended_by_cpu_time_not_by_the_clock(monkeypatch):
 def test_code_that_waits_is_stopped_by_the_wall_clock_backstop(isolation, monkeypatch):
     monkeypatch.setattr(runner, "MIN_WALL_LIMIT", 0.5)
     monkeypatch.setattr(runner, "WALL_LIMIT_FACTOR", 1.0)
-    result = run_check(MSE, _sleeping, timeout=0.2, isolation=isolation)
+    result = run_check(MSE, sleeping, timeout=0.2, isolation=isolation)
     assert result.status == "timeout"
     assert "it waited 0.5 s without finishing" in result.message
     assert "time.sleep" in result.message

@@ -206,3 +206,97 @@ def test_check_names_the_constant_zero_answer():
     result = run_check(get("huber"), lambda y, p, delta=1: 0)
     assert "returns 0 on every case" in result.diagnosis
     assert "factor of 0" not in result.message
+
+
+# --- the catalog's outputs are remembered; the learner's never are ------------------------------
+
+def test_a_learner_who_changes_their_function_gets_the_new_verdict():
+    """The diagnosis remembers what the catalog's misconceptions return, never the learner's
+    outputs: each check of a changed function (same name, same object) is judged afresh."""
+    from lossbook.exercises.checking import run_check
+
+    exercise = get("mse")
+    by_name = {m.name: m for m in exercise.misconceptions}
+    behaviour = {"as": "sum"}
+
+    def mse(y_true, y_pred):                   # one function object, edited between checks
+        if behaviour["as"] == "right":
+            return exercise.reference(y_true, y_pred)
+        return by_name[behaviour["as"]].implementation(y_true, y_pred)
+
+    for step in ["sum", "half", "right", "rmse", "sum", "right", "len"]:
+        behaviour["as"] = step
+        result = run_check(exercise, mse)
+        if step == "right":
+            assert result.passed and result.diagnosis is None
+        else:
+            assert not result.passed and result.diagnosis == by_name[step].message, step
+
+
+@pytest.mark.slow  # three checks of choose_loss: the learner's 3 x 8 fits under the forbidden-call hook
+def test_choose_loss_verdicts_follow_the_learner_across_checks():
+    from lossbook.exercises.checking import run_check
+
+    exercise = get("choose_loss")
+    first, second = exercise.misconceptions[:2]
+    for m in (first, second, first):
+        result = run_check(exercise, m.implementation)
+        assert result.diagnosis == m.message
+    assert run_check(exercise, exercise.reference).passed
+
+
+def test_outputs_are_remembered_by_the_content_of_the_inputs():
+    from lossbook.exercises import diagnosis
+    from lossbook.exercises.model import Case
+
+    calls = []
+
+    def counted(y, p, **kwargs):
+        calls.append(1)
+        return np.asarray(p, dtype=float) - np.asarray(y, dtype=float)
+
+    def output(*args, **kwargs):
+        return diagnosis._catalog_output(counted, Case("c", args, kwargs))
+
+    y, p = np.array([1.0, 2.0]), np.array([0.0, 0.0])
+    first = output(y, p)
+    assert len(calls) == 1 and np.array_equal(output(y.copy(), p.copy()), first) and len(calls) == 1
+    different = [
+        (np.array([1.0, 2.5]), p),                 # one value
+        (y.reshape(2, 1), p.reshape(2, 1)),        # same bytes, another shape
+        (y.astype(np.float32), p),                 # another dtype
+        (y, np.array([-0.0, 0.0])),                # -0.0 is not 0.0
+        ([1.0, 2.0], [0.0, 0.0]),                  # a list is not an array
+    ]
+    for args in different:
+        before = len(calls)
+        output(*args)
+        assert len(calls) == before + 1, args
+    output(y, p, delta=1.0)
+    output(y, p, delta=2.0)
+    assert len(calls) == len(different) + 3
+    with pytest.raises(ValueError, match="read-only"):
+        first[0] = 5.0                             # a remembered output cannot be changed
+    marker = object()                              # not keyable by content: never remembered
+    output(y, marker), output(y, marker)
+    assert len(calls) == len(different) + 5
+
+
+def test_a_reference_that_raises_is_not_remembered():
+    from lossbook.exercises import diagnosis
+    from lossbook.exercises.model import Case
+
+    calls = []
+
+    def reference(y):
+        calls.append(1)
+        raise ValueError("no")
+
+    case = Case("c", (np.array([1.0]),))
+    for _ in range(2):
+        with pytest.raises(ValueError, match="no"):
+            diagnosis._catalog_output(reference, case, expected=True)
+    assert len(calls) == 2
+    assert diagnosis._catalog_output(reference, case) is None   # as a misconception: None, once
+    assert diagnosis._catalog_output(reference, case) is None
+    assert len(calls) == 3

@@ -14,10 +14,12 @@ import pytest
 
 from lossbook.exercises import get
 
-torch = pytest.importorskip("torch")
+from lazymodules import lazy
+
+torch = lazy("torch")  # imported by the first test that uses it; those tests are slow (root conftest.py)
+F = lazy("torch.nn.functional")
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 scipy_special = pytest.importorskip("scipy.special")
-F = torch.nn.functional
 
 
 def _solution(exercise_id):

@@ -13,6 +13,7 @@ import pytest
 
 from lossbook.exercises import get
 from lossbook.exercises.checking import run_check
+from never_returning import looping, looping_and_swallowing, looping_and_swallowing_exceptions
 
 MSE = get("mse")
 MSE_GRAD = get("mse_grad")
@@ -169,28 +170,7 @@ def test_a_wrong_value_is_reported_first_and_the_mutation_still_warned():
     assert any("changed its input y_pred in place" in w for w in result.warnings)
 
 
-def _looping(y_true, y_pred):
-    while True:
-        pass
-
-
-def _swallowing(y_true, y_pred):
-    while True:
-        try:
-            sum(range(1000))  # computing: the limit is CPU time (waiting is tests/exercises/test_cpu_limit.py)
-        except BaseException:  # noqa: BLE001 - the point of the test
-            pass
-
-
-def _swallowing_exception(y_true, y_pred):
-    while True:
-        try:
-            sum(range(1000))
-        except Exception:  # noqa: BLE001
-            pass
-
-
-@pytest.mark.parametrize("fn", [_looping, _swallowing, _swallowing_exception])
+@pytest.mark.parametrize("fn", [looping, looping_and_swallowing, looping_and_swallowing_exceptions])
 @pytest.mark.skipif(not FORK_AVAILABLE, reason="needs os.fork")
 def test_infinite_loops_are_stopped_in_the_forked_child(fn):
     result = run_check(MSE, fn, timeout=1, isolation="fork")
@@ -202,7 +182,7 @@ def test_infinite_loops_are_stopped_in_the_forked_child(fn):
     assert_healthy("fork")
 
 
-@pytest.mark.parametrize("fn", [_looping, _swallowing_exception])
+@pytest.mark.parametrize("fn", [looping, looping_and_swallowing_exceptions])
 def test_in_process_fallback_stops_loops_that_do_not_swallow_base_exception(fn):
     result = run_check(MSE, fn, timeout=1, isolation="inprocess")
     assert result.status == "timeout"

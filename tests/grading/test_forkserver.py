@@ -7,6 +7,7 @@ grader's side and from inside: uid 65534 with no capabilities and NoNewPrivs, th
 namespaces (not the template's, not each other's), nothing of the course, and that a
 kernel cannot signal, trace, read or talk to the template or a sibling.
 """
+import contextlib
 import json
 import os
 import time
@@ -72,6 +73,21 @@ def _ns(pid: int) -> dict[str, str]:
     return {name: os.readlink(f"/proc/{pid}/ns/{name}") for name in NAMESPACES}
 
 
+@contextlib.contextmanager
+def _kernels(server, base, n: int):
+    """``n`` kernels forked by ``server``, ready; all killed afterwards."""
+    kernels = []
+    try:
+        for _ in range(n):
+            kernels.append(SandboxedKernel(server.sandbox, base, forkserver=server))
+        for kernel in kernels:
+            kernel.wait_ready()
+        yield kernels
+    finally:
+        for kernel in kernels:
+            kernel.kill()
+
+
 def _text(run) -> str:
     assert run.status == "ok", run.outputs
     return "".join(o.get("text", "") for o in run.outputs)
@@ -120,11 +136,7 @@ def test_forked_kernel_sees_nothing_of_the_course(server, base):
 @pytest.mark.parametrize("server", [False], ids=["sandbox-alone"], indirect=True)
 def test_a_kernel_cannot_reach_the_template_or_a_sibling(server, base):
     """Signals, ptrace, /proc/<pid>/mem, files, pseudo-terminals and the template's socket."""
-    victim = SandboxedKernel(server.sandbox, base, forkserver=server)
-    attacker = SandboxedKernel(server.sandbox, base, forkserver=server)
-    try:
-        victim.wait_ready()
-        attacker.wait_ready()
+    with _kernels(server, base, 2) as (victim, attacker):
         assert _text(victim.run_cell("import os\nsecret = 'victim-' + os.urandom(8).hex()\n"
                                      "open('/tmp/work/secret.txt', 'w').write(secret)\n"
                                      "pty = os.openpty()\nprint(os.ttyname(pty[1]))", timeout=10)) == "/dev/pts/0\n"
@@ -172,31 +184,19 @@ print(json.dumps(result))
         # The victim, the template and the grader are untouched.
         assert _text(victim.run_cell("print(open('/tmp/work/secret.txt').read()[:7])", timeout=10)) == "victim-\n"
         assert server.alive
-        third = SandboxedKernel(server.sandbox, base, forkserver=server)
-        third.wait_ready()
-        assert _text(third.run_cell("print(6 * 7)", timeout=10)) == "42\n"
-        third.kill()
-    finally:
-        victim.kill()
-        attacker.kill()
+        with _kernels(server, base, 1) as (third,):
+            assert _text(third.run_cell("print(6 * 7)", timeout=10)) == "42\n"
 
 
 def test_refusal_records_stay_with_their_kernel(server, base):
     """Each forked kernel has its own refusal key: a sibling's records never land in another's reasons."""
-    first = SandboxedKernel(server.sandbox, base, forkserver=server)
-    second = SandboxedKernel(server.sandbox, base, forkserver=server)
-    try:
-        first.wait_ready()
-        second.wait_ready()
+    with _kernels(server, base, 2) as (first, second):
         assert first.report_key != second.report_key
         run = first.run_cell("import subprocess\nsubprocess.run(['true'])", timeout=10)
         assert run.status == "error"
         assert _text(second.run_cell("print(1)", timeout=10)) == "1\n"
         assert [kind for kind, _ in first.refusals()] == ["subprocess"]
         assert second.refusals() == []
-    finally:
-        first.kill()
-        second.kill()
 
 
 @pytest.mark.parametrize("server", [False], ids=["sandbox-alone"], indirect=True)

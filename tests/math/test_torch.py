@@ -5,12 +5,13 @@ CI installs torch (LOSSBOOK_EXTRA_PIP); on a machine without it these tests skip
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="PyTorch cross-checks: pip install torch (CPU build); CI installs it")
-F = torch.nn.functional
+import lossbook.losses as L
 
-import lossbook.losses as L  # noqa: E402
+from lazymodules import lazy
+from mathhelpers import assert_close, class_problem, probabilities, regression_pair
 
-from mathhelpers import assert_close, class_problem, probabilities, regression_pair  # noqa: E402
+torch = lazy("torch")  # imported by the first test that uses it; those tests are slow (root conftest.py)
+F = lazy("torch.nn.functional")
 
 REDUCTIONS = ["mean", "sum", "none"]
 

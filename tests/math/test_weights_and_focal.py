@@ -17,11 +17,11 @@ from hypothesis.extra.numpy import arrays
 import lossbook.losses as L
 from lossbook.gradcheck import numeric_gradient, relative_error
 
+from lazymodules import lazy
 from mathhelpers import assert_close, class_problem, rng
 
-torch = pytest.importorskip(
-    "torch", reason="PyTorch cross-checks: pip install torch (CPU build); CI installs it")
-F = torch.nn.functional
+torch = lazy("torch")  # imported by the first test that uses it; those tests are slow (root conftest.py)
+F = lazy("torch.nn.functional")
 
 REDUCTIONS = ["mean", "sum", "none"]
 SETTINGS = settings(max_examples=40, deadline=None, database=None,

@@ -1,5 +1,13 @@
 """The fast lane (``pytest -m "not slow"``) refuses heavy child processes: a test that starts
-a kernel, a server or a browser without the ``slow`` marker fails (root conftest.py)."""
+a kernel, a server or a browser without the ``slow`` marker fails (root conftest.py).
+
+Heavy imports are deferred, not dropped:
+
+- ``tests/support/lazy_iri_syntax.py`` (a pytest plugin loaded before nbval): jsonschema's IRI
+  checker is built on first use, and gives the real package's verdicts.
+- ``tests/support/lazymodules.py``: PyTorch imported on first use; the root conftest marks
+  ``slow`` every test that uses it, found from the names the test reads.
+"""
 from __future__ import annotations
 
 import subprocess
@@ -7,6 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import lazymodules
+from lazymodules import heavy_reason_of, lazy
 
 ROOT_CONFTEST = Path(__file__).resolve().parents[2] / "conftest.py"
 
@@ -61,3 +72,88 @@ def test_a_kernel_started_outside_the_slow_lane_is_refused_and_fails_the_test(fa
 def test_the_slow_lane_is_not_guarded(fast_lane_guard):
     assert fast_lane_guard is None
 
+
+# --- heavy imports deferred ---------------------------------------------------------------------
+
+def test_jsonschema_was_given_the_stand_in_before_it_was_imported():
+    from jsonschema import _format
+
+    checker = _format._rfc3987_is_valid_syntax      # what jsonschema calls for "iri" formats
+    assert type(checker.__self__).__name__ == "_StandIn"
+    assert checker.__self__.__name__ == "rfc3987_syntax"
+
+
+@pytest.mark.slow  # builds rfc3987_syntax's grammar: about 2.3 s of CPU
+def test_iri_formats_are_checked_by_the_real_package_with_its_verdicts():
+    from jsonschema import FormatChecker, _format
+
+    checker = FormatChecker()
+    stand_in = _format._rfc3987_is_valid_syntax.__self__
+    values = ["https://example.org/ü?q=1#frag", "urn:isbn:0451450523", "//host/only-a-reference",
+              "no scheme here", "http://exa mple.org", "http://[::1]:80/", ""]
+    verdicts = [(checker.conforms(v, "iri"), checker.conforms(v, "iri-reference")) for v in values]
+    assert stand_in.loaded
+    real = stand_in.real()
+    assert sys.modules["rfc3987_syntax"] is real and real is not stand_in
+    assert verdicts == [(real.is_valid_syntax("iri", v), real.is_valid_syntax("iri_reference", v))
+                        for v in values]
+    assert verdicts[0] == (True, True) and verdicts[3][0] is False
+
+
+# --- lazy modules and the tests that use them -------------------------------------------------
+
+def test_a_lazy_module_imports_on_first_use_and_is_then_the_module():
+    json_module = lazy("json.decoder")
+    assert "not imported yet" in repr(json_module)
+    assert json_module.JSONDecodeError is sys.modules["json.decoder"].JSONDecodeError
+    assert "imported" in repr(json_module) and "not" not in repr(json_module)
+    with pytest.raises(AttributeError, match="set attributes on the real module"):
+        json_module.anything = 1
+
+
+def test_a_missing_module_skips_saying_what_to_install():
+    missing = lazy("no_such_package_for_lossbook.sub")
+    with pytest.raises(pytest.skip.Exception, match="pip install no_such_package_for_lossbook"):
+        missing.thing
+
+
+#: A heavy stand-in for PyTorch, declared heavy only inside the test below (a lazy "torch" here
+#: would make the root conftest mark this very test slow).
+_heavy = lazy("lossbook_test_heavy_package")
+
+
+def _helper_using_it():
+    return _heavy.tensor
+
+
+def _helper_calling_a_helper():
+    return _helper_using_it()
+
+
+def _plain_helper():
+    return 1
+
+
+def test_tests_that_use_a_lazy_heavy_module_are_found_without_importing_it(monkeypatch):
+    monkeypatch.setitem(lazymodules.HEAVY, "lossbook_test_heavy_package", "heavy, for this test")
+
+    def direct():
+        return _heavy.zeros
+
+    def through_helpers():
+        return _helper_calling_a_helper()
+
+    def in_a_lambda():
+        return (lambda: _heavy.ones)
+
+    def plain():
+        return _plain_helper() + len("lossbook_test_heavy_package")
+
+    for test in (direct, through_helpers, in_a_lambda):
+        assert heavy_reason_of(test) == "heavy, for this test", test.__name__
+    assert heavy_reason_of(plain) is None
+    assert heavy_reason_of(plain, [(_plain_helper, lambda: _heavy.optim)]) is not None
+    assert heavy_reason_of(plain, [1, "lossbook_test_heavy_package", (_plain_helper,)]) is None
+    assert lazymodules.heavy_reason(lazy("json")) is None       # only HEAVY packages count
+    assert "not imported yet" in repr(_heavy)                   # nothing was imported
+    assert "PyTorch" in lazymodules.heavy_reason(lazy("torch.nn.functional"))
