@@ -47,6 +47,10 @@ SLOW = {
     "tests/train/test_fit.py": "optimisers run to convergence against scikit-learn",
     "tests/train/test_nn_torch.py": "imports PyTorch (seconds) and trains beside it",
     "tests/math/test_properties.py": "hypothesis property searches over every loss",
+    "tests/math/test_fast_sums.py": "hypothesis searches of the fast sums at block boundaries",
+    # Fresh interpreters: each check starts Python (and import-linter) in a subprocess.
+    "tests/setup/test_import_hygiene.py": "fresh Python interpreters, one per import check",
+    "tests/setup/test_layers.py": "import-linter's contracts, run in subprocesses",
     "tests/exercises/test_robustness.py": "forked checks under load (BLAS threads, time-outs)",
     **{f"tests/explorers/test_{name}.py": "every control of an explorer swept, frames drawn"
        for name in ("barron", "cross_entropy", "hinge_margin", "loss_vs_cost", "mse_line_fit",
