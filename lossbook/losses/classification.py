@@ -811,7 +811,7 @@ def softmax_cross_entropy(y_true, z, *, label_smoothing=0.0, weight=None, reduct
                                                reduction, func)
     if weight is None:
         return reduce_terms(_softmax_cross_entropy_rows, reduction, target, z, rowwise=True,
-                            smoothing=smoothing)
+                            block=_compute.ROW_BLOCKS * _compute.BLOCK, smoothing=smoothing)
     denominator = _weighted_denominator(target, z, weight, reduction, func)
     losses = reduce_terms(_weighted_softmax_cross_entropy,
                           "none" if reduction == "none" else "sum", target, z,
