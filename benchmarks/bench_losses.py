@@ -43,7 +43,9 @@ Caveats for reading the figures:
   two versions in one process, interleaved, with many repeats (best of ≥ 25) before trusting
   a change of less than that.
 
-Run: ``.venv/bin/python benchmarks/bench_losses.py [--sizes 1e5 1e6 1e7] [--only mse hinge]``
+Run: ``.venv/bin/python benchmarks/bench_losses.py [--sizes 1e5 1e6 1e7] [--only mse hinge]``;
+``--ab ROW_BLOCKS=1`` also times lossbook with that constant of ``lossbook.losses._compute``
+changed, interleaved in the same rounds (a change measured against its previous version).
 """
 from __future__ import annotations
 
@@ -92,6 +94,32 @@ def _time_ms(fns: dict, repeat: int) -> dict:
 
 _TORCH = None
 _MEDIAN = False
+
+
+def _with_setting(fn, setting):
+    """``fn`` run with ``lossbook.losses._compute.<name> = value`` for ``setting =
+    (name, value)`` (restored afterwards): the alternative of ``--ab``."""
+    from lossbook.losses import _compute
+    name, value = setting
+
+    def run():
+        old = getattr(_compute, name)
+        setattr(_compute, name, value)
+        try:
+            return fn()
+        finally:
+            setattr(_compute, name, old)
+    return run
+
+
+def _parse_setting(text):
+    from lossbook.losses import _compute
+    name, _, value = text.partition("=")
+    if not hasattr(_compute, name) or not value:
+        raise argparse.ArgumentTypeError(
+            f"--ab takes NAME=VALUE with NAME a constant of lossbook.losses._compute "
+            f"(e.g. ROW_BLOCKS=1), got {text!r}")
+    return name, type(getattr(_compute, name))(value)
 _THREADS = {"torch 1": 1, "torch 2": 2}
 
 
@@ -251,6 +279,10 @@ def main(argv=None) -> int:
     parser.add_argument("--sklearn", action="store_true", help="also time scikit-learn")
     parser.add_argument("--median", action="store_true",
                         help="print the median time instead of the best")
+    parser.add_argument("--ab", type=_parse_setting, default=None, metavar="NAME=VALUE",
+                        help="also time lossbook with lossbook.losses._compute.NAME = VALUE "
+                             "(e.g. ROW_BLOCKS=1, the previous block size), interleaved with "
+                             "the current settings and the peers; printed on a line of its own")
     args = parser.parse_args(argv)
     global _MEDIAN
     _MEDIAN = args.median
@@ -288,6 +320,8 @@ def main(argv=None) -> int:
         repeat = args.repeat or (15 if n <= 10**5 else 7 if n <= 10**6 else 3)
         for name in names:
             fns = {"lossbook": lambda: ours[name](data)}
+            if args.ab is not None:
+                fns["lossbook ab"] = _with_setting(lambda: ours[name](data), args.ab)
             if name in th:
                 fns["torch 1"] = fns["torch 2"] = lambda: th[name](data)
             if name in sk:
@@ -308,6 +342,12 @@ def main(argv=None) -> int:
             print(f"{name:38s} {n:6.0e} {_fmt(ours_ms)} {_fmt(t1)} {_fmt(t2)}"
                   f" {_ratio(ours_ms, t1):>6s} {_ratio(ours_ms, t2):>6s}"
                   f" {_ratio(ours_cpu, t1_cpu):>8s}{sk_cols}  {verdict}", flush=True)
+            if args.ab is not None:
+                ab_ms, ab_cpu = ms["lossbook ab"]
+                label = f"  [{args.ab[0]}={args.ab[1]}]"
+                print(f"{label:38s} {n:6.0e} {_fmt(ab_ms)} {_fmt(t1)} {_fmt(t2)}"
+                      f" {_ratio(ab_ms, t1):>6s} {_ratio(ab_ms, t2):>6s}"
+                      f" {_ratio(ab_cpu, t1_cpu):>8s}", flush=True)
         del data
     print(f"\nload average (1, 5, 15 min) after: {_load()}")
     if misses:

@@ -40,7 +40,8 @@ lossbook.losses                        PyTorch (``F = torch.nn.functional``)
                                        beta=d)`` is ``huber(y, p, delta=d) / d``
 ``log_cosh``, ``quantile(q=)``         none (``torch.log(torch.cosh(p - y))``; pinball in ops)
 ``binary_cross_entropy(y, p)``         ``F.binary_cross_entropy(p, y)`` (probabilities; torch
-                                       clamps each log at −100, lossbook clips p at 1e-12)
+                                       clamps each log at −100, lossbook clips p to
+                                       [1e-12, 1 − 1e-12], in float32 to [1e-12, 1 − 2⁻²⁴])
 ``binary_cross_entropy_with_logits     ``F.binary_cross_entropy_with_logits(z, y,
 (y, z, pos_weight=w)``                 pos_weight=w)`` (logits)
 ``softmax_cross_entropy(y, z,          ``F.cross_entropy(z, y, weight=w, label_smoothing=e)``

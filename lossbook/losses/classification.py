@@ -16,6 +16,8 @@ probability that can round to 0 or 1, and stay exact for logits of any size.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from lossbook._validation import (
@@ -36,7 +38,8 @@ __all__ = [
 ]
 
 #: Default clipping for probability-based losses: ``p`` is clipped to
-#: ``[EPS, 1 - EPS]`` before the log. Why 1e-12: it caps one example's loss at
+#: ``[EPS, 1 - EPS]`` before the log (see :func:`probability_bounds` for what a float16 or
+#: float32 ``p`` changes). Why 1e-12: it caps one example's loss at
 #: ``-log(1e-12) ≈ 27.6`` (a finite, readable number on a plot), it is far above
 #: float64's resolution near 1 (1.1e-16), so ``1 - EPS`` is a distinct number, and it
 #: leaves every probability a real model produces untouched, so results match the
@@ -49,6 +52,33 @@ def check_eps(eps, func: str) -> float:
     """The clipping margin ``eps`` of the probability losses (here and in focal)."""
     return check_scalar(eps, "eps", func, low=0.0, high=0.5, high_open=True,
                         fix="eps is the clipping margin, e.g. eps=1e-12")
+
+
+@functools.lru_cache(maxsize=64)
+def probability_bounds(dtype, eps: float):
+    """The interval ``[lo, hi]`` that the probability losses clip ``p`` to, as numbers of
+    ``p``'s dtype: ``lo = max(eps, tiny)`` and ``hi = 1 − max(eps, epsneg)``, where
+    ``tiny`` is the dtype's smallest normal number and ``epsneg`` its spacing just below 1
+    (``np.finfo``). For float64 and the default ``eps = 1e-12`` this is exactly
+    ``[eps, 1 − eps]``. In float32 ``1 − 1e-12`` would round to 1 (a wrong answer at
+    ``p = 1`` would cost ``inf``, a right one ``0·log 0 = NaN``), so ``hi = 1 − 2⁻²⁴``
+    (``epsneg`` ≈ 6.0e-8: a loss of at most ≈ 16.6 there); in float16 1e-12 rounds to 0
+    as well, so ``lo = 2⁻¹⁴`` ≈ 6.1e-5 and ``hi = 1 − 2⁻¹¹`` (``epsneg`` ≈ 4.9e-4).
+    Both bounds are then distinct from 0 and 1 and both logs, and ``1/lo``, are finite.
+
+    >>> probability_bounds(np.dtype(np.float32), 1e-12)
+    (np.float32(1e-12), np.float32(0.99999994))
+    """
+    info = np.finfo(dtype)
+    lo = dtype.type(max(eps, float(info.tiny)))
+    hi = dtype.type(1.0 - max(eps, float(info.epsneg)))
+    return lo, hi
+
+
+def clip_probability(p: np.ndarray, eps: float) -> np.ndarray:
+    """``p`` clipped to :func:`probability_bounds` of its dtype (a new array)."""
+    lo, hi = probability_bounds(p.dtype, eps)
+    return np.clip(p, lo, hi)
 
 _PROB_FIX = ("pass probabilities (e.g. sigmoid(z)); if these are raw scores (logits), "
              "use binary_cross_entropy_with_logits instead")
@@ -189,12 +219,12 @@ def _bce_inputs(y_true, p, eps, reduction, func):
 
 
 def _bce(y, p, eps):
-    p = np.clip(p, eps, 1.0 - eps)
+    p = clip_probability(p, eps)
     return -(y * np.log(p) + (1.0 - y) * _compute.log1p(-p))
 
 
 def _bce_grad(y, p, eps):
-    p = np.clip(p, eps, 1.0 - eps)
+    p = clip_probability(p, eps)
     return (p - y) / (p * (1.0 - p))
 
 
@@ -243,7 +273,10 @@ def binary_cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
 
     ``p`` is clipped to ``[eps, 1 − eps]`` first, so a confident wrong prediction
     costs at most ``−log(eps)`` (≈ 27.6 for the default ``eps = 1e-12``) instead of
-    infinity. Use :func:`binary_cross_entropy_with_logits` when the model outputs
+    infinity. That is for float64 ``p``; a float32 or float16 ``p`` is clipped to the
+    nearest bounds its dtype tells apart from 0 and 1 (:func:`probability_bounds`): in
+    float32 ``[1e-12, 1 − 2⁻²⁴]``, so a wrong answer at ``p = 1`` costs at most ≈ 16.6 and
+    a right one ≈ 6e-8 (never ``inf`` or ``0·log 0 = NaN``). Use :func:`binary_cross_entropy_with_logits` when the model outputs
     logits: it needs no clipping.
 
     Parameters
@@ -253,7 +286,7 @@ def binary_cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
     p : array_like
         Predicted probability of class 1, same shape, in [0, 1].
     eps : float, default 1e-12
-        Clipping margin (see :data:`EPS`).
+        Clipping margin (see :data:`EPS`); ``eps=0`` clips at the dtype's own limits.
     reduction : {"mean", "sum", "none"}, default "mean"
 
     Returns
@@ -495,17 +528,19 @@ def _is_index(target: np.ndarray, pred: np.ndarray) -> bool:
 
 # Per-row formulas; ``target`` is class indices or target rows ``Y``.
 def _cross_entropy(target, p, eps):
+    lo = probability_bounds(p.dtype, eps)[0]  # eps, unless p's dtype rounds it to 0
     if _is_index(target, p):
-        return -np.log(np.maximum(_pick(p, target), eps))  # −log p[i, y_i]
-    return -row_sum(target * np.log(np.maximum(p, eps)))  # −Σ_k Y_ik log p_ik
+        return -np.log(np.maximum(_pick(p, target), lo))  # −log p[i, y_i]
+    return -row_sum(target * np.log(np.maximum(p, lo)))  # −Σ_k Y_ik log p_ik
 
 
 def _cross_entropy_grad(target, p, eps):
+    lo = probability_bounds(p.dtype, eps)[0]
     if _is_index(target, p):
         grad = np.zeros_like(p)
-        _subtract_at(grad, target, 1.0 / np.maximum(_pick(p, target), eps))
+        _subtract_at(grad, target, 1.0 / np.maximum(_pick(p, target), lo))
         return grad
-    return -target / np.maximum(p, eps)
+    return -target / np.maximum(p, lo)
 
 
 def _softmax_cross_entropy(target, z, smoothing):
@@ -590,7 +625,8 @@ def cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
     With class indices ``y_i`` (one-hot ``Y``) only the correct class's term is left:
     ``L_i = −log p_{i, y_i}``, the negative log-probability given to the correct class
     (that is what is computed then). ``p`` is clipped to ``[eps, 1]`` before the log
-    (see :data:`EPS`).
+    (see :data:`EPS`; for a float16 ``p``, where 1e-12 rounds to 0, to
+    ``[max(eps, 2⁻¹⁴), 1]``: :func:`probability_bounds`).
 
     Parameters
     ----------
@@ -775,7 +811,7 @@ def softmax_cross_entropy(y_true, z, *, label_smoothing=0.0, weight=None, reduct
                                                reduction, func)
     if weight is None:
         return reduce_terms(_softmax_cross_entropy_rows, reduction, target, z, rowwise=True,
-                            smoothing=smoothing)
+                            block=_compute.ROW_BLOCKS * _compute.BLOCK, smoothing=smoothing)
     denominator = _weighted_denominator(target, z, weight, reduction, func)
     losses = reduce_terms(_weighted_softmax_cross_entropy,
                           "none" if reduction == "none" else "sum", target, z,

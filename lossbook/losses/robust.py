@@ -6,7 +6,8 @@ Two focal losses, the same formula from two kinds of input:
 - :func:`focal_with_logits` takes **logits** ``z`` (what a network outputs; lesson 10), is
   exact for logits of any size and follows torchvision's ``sigmoid_focal_loss``;
 - :func:`focal` takes **probabilities** ``p = σ(z)`` (lesson 08's derivation, where the
-  learner plots the loss against ``p_t``), clipped to ``[eps, 1 − eps]`` like
+  learner plots the loss against ``p_t``), clipped to ``[eps, 1 − eps]`` (as far as
+  ``p``'s dtype can tell those from 0 and 1) like
   :func:`~lossbook.losses.binary_cross_entropy`.
 
 ``focal_loss`` / ``focal_loss_grad`` are the deprecated old names of ``focal`` /
@@ -22,7 +23,7 @@ from lossbook._validation import (
 from lossbook.losses._compat import positional_options, renamed
 from lossbook.losses._compute import grad_terms, reduce_terms
 from lossbook.losses._compute import log1p, softplus_and_sigmoid
-from lossbook.losses.classification import EPS, check_eps
+from lossbook.losses.classification import EPS, check_eps, clip_probability
 
 __all__ = ["focal", "focal_grad", "focal_with_logits", "focal_with_logits_grad",
            "barron", "barron_grad"]
@@ -56,7 +57,7 @@ def _focal(y, p, gamma, a_pos, a_neg, eps):
     # lossbook.losses._compute.log1p): log(u) − ((u − 1) + p) / u with u = 1 − p. For a
     # positive, u = p and the correction ((p − 1) + (1 − p)) is exactly 0, since
     # fl(p − 1) = −fl(1 − p): the same numbers as log(p) and log1p(−p) taken apart.
-    p = np.clip(p, eps, 1.0 - eps)
+    p = clip_probability(p, eps)
     q = np.subtract(1.0, p)
     positive = y != 0.0
     p_t = np.where(positive, p, q)
@@ -82,7 +83,7 @@ def _power(x, gamma):
 
 
 def _focal_grad(y, p, gamma, a_pos, a_neg, eps):
-    p = np.clip(p, eps, 1.0 - eps)
+    p = clip_probability(p, eps)
     q = 1.0 - p
     # gamma * x**(gamma - 1) would be 0 * inf at x = 0 for gamma = 0: handle it apart.
     d_pos = gamma * q ** (gamma - 1.0) * np.log(p) - q ** gamma / p if gamma else -1.0 / p
@@ -101,7 +102,8 @@ def focal(y_true, p, *, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
     ``(1 − p_t)^γ`` shrinks the loss of examples that are already classified well, so
     training focuses on the hard ones. ``γ = 0`` and ``alpha=None`` give
     :func:`~lossbook.losses.binary_cross_entropy`. ``p`` is clipped to
-    ``[eps, 1 − eps]`` as there.
+    ``[eps, 1 − eps]`` as there (for float32 or float16 ``p``, to bounds its dtype tells
+    apart from 0 and 1: :func:`~lossbook.losses.classification.probability_bounds`).
 
     Takes **probabilities** ``p``; for logits (a network's raw outputs) use
     :func:`focal_with_logits`, which needs no clipping and follows torchvision.

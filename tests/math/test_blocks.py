@@ -70,3 +70,23 @@ def test_large_input_takes_blocked_path_and_matches_formula():
     assert_close(L.huber(y, p, reduction="none"),
                  np.where(np.abs(p - y) <= 1, 0.5 * (p - y) ** 2, np.abs(p - y) - 0.5))
     assert_close(L.mse_grad(y, p), 2 * (p - y) / n)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_softmax_cross_entropy_row_blocks_at_full_size(reduction):
+    """softmax_cross_entropy takes rows in blocks of ROW_BLOCKS × BLOCK values, each shifted
+    by its own maximum: at the real block size (several blocks, the last one short) it
+    still matches SciPy's per-row log-sum-exp."""
+    from scipy.special import logsumexp
+
+    g = np.random.default_rng(26)
+    n, c = 2 * _compute.ROW_BLOCKS * _compute.BLOCK // 10 + 7, 10
+    z = g.normal(scale=3.0, size=(n, c))
+    z[n // 2] += 30.0  # one block's maximum far above its other rows
+    y = g.integers(0, c, size=n)
+    assert z.size > 2 * _compute.ROW_BLOCKS * _compute.BLOCK
+    expected = logsumexp(z, axis=1) - z[np.arange(n), y]
+    got = L.softmax_cross_entropy(y, z, reduction=reduction)
+    # (absolute 1e-13: a loss near 0 is a difference of terms of the logits' size)
+    assert_close(got, expected if reduction == "none" else expected.mean(), rtol=1e-12,
+                 atol=1e-13)
