@@ -120,12 +120,14 @@ class FrameCanvas(FigureCanvasAgg):
         self.frames_sent += 1
 
 
-def changed_rects(previous, current, band: int = 16) -> list:
+def changed_rects(previous, current, band: int = 16, gap: int = 48) -> list:
     """Rectangles ``[x, y, width, height]`` covering every pixel that differs.
 
-    Rows are taken in bands of ``band``; each band that changed gives one rectangle from
-    its first to its last changed column. ``previous`` None or of another shape: None
-    (no patch: a view must take the whole frame).
+    Rows are taken in bands of ``band``; in each band that changed, the changed columns
+    are split wherever more than ``gap`` unchanged columns separate them (two panels of
+    one figure changing give two rectangles, not one across both), each run one
+    rectangle. ``previous`` None or of another shape: None (no patch: a view must take
+    the whole frame).
     """
     height, _ = current.shape
     if previous is None or previous.shape != current.shape:
@@ -135,6 +137,10 @@ def changed_rects(previous, current, band: int = 16) -> list:
     rects = []
     for top in np.flatnonzero(np.logical_or.reduceat(rows, np.arange(0, height, band))) * band:
         columns = np.flatnonzero(differs[top:top + band].any(axis=0))
-        rects.append([int(columns[0]), int(top), int(columns[-1] - columns[0] + 1),
-                      int(min(band, height - top))])
+        breaks = np.flatnonzero(np.diff(columns) > gap + 1)
+        starts = np.concatenate(([columns[0]], columns[breaks + 1]))
+        ends = np.concatenate((columns[breaks], [columns[-1]]))
+        rows_here = int(min(band, height - top))
+        rects.extend([int(x0), int(top), int(x1 - x0 + 1), rows_here]
+                     for x0, x1 in zip(starts, ends))
     return rects

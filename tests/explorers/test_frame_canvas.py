@@ -188,10 +188,20 @@ def test_changed_rects_cover_every_changed_pixel_and_only_changed_bands():
         for y, x in rng.integers(0, (50, 37), size=(rng.integers(0, 6), 2)):
             current[y, x] ^= 1
         rects = frame_canvas.changed_rects(previous, current)
-        covered = np.zeros(current.shape, bool)
+        covered = np.zeros(current.shape, int)
         for x, y, w, h in rects:
             assert y % 16 == 0 and h == min(16, 50 - y)
-            covered[y:y + h, x:x + w] = True
+            covered[y:y + h, x:x + w] += 1
             band = (current != previous)[y:y + h]
             assert band[:, x].any() and band[:, x + w - 1].any()   # tight in x
-        assert not ((current != previous) & ~covered).any()
+        assert not ((current != previous) & (covered == 0)).any()
+        assert covered.max() <= 1, "rectangles must not overlap"
+
+
+def test_changed_rects_split_a_band_where_its_changes_are_far_apart():
+    previous = np.zeros((16, 400), np.uint32)
+    current = previous.copy()
+    current[3, [10, 12, 30, 300, 340, 390]] = 1
+    assert frame_canvas.changed_rects(previous, current, gap=48) == [
+        [10, 0, 21, 16], [300, 0, 41, 16], [390, 0, 1, 16]]
+    assert frame_canvas.changed_rects(previous, current, gap=400) == [[10, 0, 381, 16]]
