@@ -331,13 +331,14 @@ def _fast_canvas_class(canvas_class):
     return _FAST_CANVAS[canvas_class]
 
 
-def attach_canvas(figure, alt: str = ""):
+def attach_canvas(figure, alt: str = "", *, first_frame: bool = True):
     """Give ``figure`` a canvas without touching pyplot; return ``(canvas, widget)``.
 
     The canvas is a :class:`lossbook.explorers.frame_canvas.FrameCanvas` (its widget's
     accessible name is ``alt``) unless anywidget is missing or the environment variable
     ``LOSSBOOK_EXPLORER_CANVAS`` is ``ipympl`` (what benchmarks/bench_felt_latency.py
-    compares against); then it is ipympl's, as below.
+    compares against); then it is ipympl's, as below. The frame canvas draws its first
+    frame at once unless ``first_frame`` is False (an explorer's ``update()`` draws it).
 
     The canvas gets a figure manager (ipympl sends images through it) that is *not*
     registered with pyplot, so nothing global changes. Header, footer and toolbar are
@@ -350,6 +351,8 @@ def attach_canvas(figure, alt: str = ""):
         try:
             from lossbook.explorers.frame_canvas import FrameCanvas
             canvas = FrameCanvas(figure, alt=alt)
+            if first_frame:
+                canvas.draw()
             return canvas, canvas.widget
         except ImportError:
             pass
@@ -421,7 +424,8 @@ class Explorer:
         self.controls: dict[str, widgets.Widget] = dict(self._build_controls())
         self._check_controls()
         self.figure = self._build_figure()
-        self.canvas, canvas_widget = attach_canvas(self.figure, self.alt_text or self.title)
+        self.canvas, canvas_widget = attach_canvas(self.figure, self.alt_text or self.title,
+                                                   first_frame=False)
         _freeze_layout(self.figure)
         self._background = None
         self._background_renderer = None

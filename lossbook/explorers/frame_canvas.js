@@ -1,12 +1,13 @@
 // lossbook's explorer canvas (an anywidget ES module; see frame_canvas.py).
 //
-// Each frame arrives as one state update: `frame` (the whole picture, a PNG), `patch` and
-// `patch_rects` (raw RGBA of the rectangles that changed since frame `seq - 1`, or null)
-// and `seq`. A view showing frame `seq - 1` paints the patch at once with putImageData:
-// no decode, nothing to wait for. Any other view (new, reloaded, reconnected, or one that
-// missed a frame) decodes the whole `frame` with createImageBitmap and takes patches
-// again afterwards. The canvas has the figure's size in pixels, set by the kernel: no
-// resize handshake, and a patch is never painted on any frame but its own.
+// Each frame arrives as two state updates: first `patch` and `patch_rects` (raw RGBA of
+// the rectangles that changed since frame `seq - 1`, or null) with `seq`; then `frame`
+// (the whole picture, a PNG) with `frame_seq`. A view showing frame `seq - 1` paints the
+// patch at once with putImageData: no decode, nothing to wait for. Any other view (new,
+// reloaded, reconnected, or one that missed a frame) waits for the whole frame of the
+// newest seq, decodes it with createImageBitmap and takes patches again afterwards. The
+// canvas has the figure's size in pixels, set by the kernel: no resize handshake, and a
+// patch is never painted on any frame but its own.
 
 function render({ model, el }) {
   const canvas = document.createElement("canvas");
@@ -43,8 +44,10 @@ function render({ model, el }) {
   async function paintWhole() {
     decoding = true;
     try {
-      while (painted !== model.get("seq")) {       // until the newest frame is shown
-        const seq = model.get("seq");
+      // Until the newest frame is shown; if its PNG has not come yet, change:frame_seq
+      // calls this again when it does.
+      while (painted !== model.get("seq") && model.get("frame_seq") === model.get("seq")) {
+        const seq = model.get("frame_seq");
         const frame = model.get("frame");
         if (!frame || frame.byteLength === 0) return;
         const bitmap = await createImageBitmap(new Blob([frame], { type: "image/png" }));
@@ -58,6 +61,8 @@ function render({ model, el }) {
     } finally {
       decoding = false;
     }
+    // A patch that came during the decode may apply to the frame just drawn.
+    if (painted >= 0 && painted === model.get("seq") - 1) update();
   }
 
   function update() {
@@ -77,10 +82,13 @@ function render({ model, el }) {
   el.classList.add("lossbook-canvas-view");
   el.appendChild(canvas);
   paintWhole();
+  const wholeFrameCame = () => { if (!decoding && painted !== model.get("seq")) paintWhole(); };
   model.on("change:seq", update);
+  model.on("change:frame_seq", wholeFrameCame);
   model.on("change:alt", label);
   return () => {
     model.off("change:seq", update);
+    model.off("change:frame_seq", wholeFrameCame);
     model.off("change:alt", label);
   };
 }

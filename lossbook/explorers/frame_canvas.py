@@ -9,12 +9,13 @@ left explorers blank. An explorer needs none of the interactive toolbar, so:
 - :class:`FrameCanvas` is matplotlib's Agg canvas. ``draw()`` (and so ``draw_idle()``)
   renders and sends the frame at once; ``blit()`` sends the blitted buffer. No draw
   request travels to the browser and back.
-- Every frame goes out as one widget state update (``hold_sync``) of three traits, all
-  binary buffers or numbers: ``frame``, the whole frame as a PNG
-  (:class:`lossbook.explorers.base._FrameEncoder`: only the 16-row bands that changed are
-  recompressed); ``patch`` and ``patch_rects``, the raw RGBA pixels of the rectangles
-  that changed since frame ``seq - 1`` (None: no patch, take the whole frame); and
-  ``seq``, the frame's number.
+- Every frame goes out as two widget state updates (``hold_sync``). First ``patch`` and
+  ``patch_rects``, the raw RGBA pixels of the rectangles that changed since frame
+  ``seq - 1`` (None: no patch, take the whole frame), and ``seq``, the frame's number;
+  then ``frame``, the whole frame as a PNG (:class:`lossbook.explorers.base._FrameEncoder`:
+  only the 16-row bands that changed are recompressed), and ``frame_seq``, its number.
+  The PNG (up to ~40 ms for a frame where most bands changed, on a loaded machine) is
+  encoded after the patch has left, off the key press's path.
 - A view that shows frame ``seq - 1`` paints the patch with ``putImageData`` in the same
   task that received the message: no decode, nothing to wait for (a PNG decode waits
   behind whatever else the page's main thread has queued, 20-30 ms in JupyterLab). Any
@@ -59,6 +60,7 @@ def _widget_class():
             patch = traitlets.Bytes(b"").tag(sync=True)
             patch_rects = traitlets.List(None, allow_none=True).tag(sync=True)
             seq = traitlets.Int(0).tag(sync=True)
+            frame_seq = traitlets.Int(0).tag(sync=True)
 
         FrameCanvasWidget.__module__ = __name__
         _WIDGET_CLASS = FrameCanvasWidget
@@ -109,14 +111,16 @@ class FrameCanvas(FigureCanvasAgg):
         keep = pixels.view(np.uint32).squeeze(2).copy()
         rects = changed_rects(self._previous, keep)
         patch = b"".join(pixels[y:y + h, x:x + w].tobytes() for x, y, w, h in rects or ())
-        png = self._encoder.encode(pixels, keep=keep)
         self._previous = keep
-        with self.widget.hold_sync():      # one message, even if the size changed
+        with self.widget.hold_sync():      # the patch first: what open views paint now
             self.widget.width, self.widget.height = pixels.shape[1], pixels.shape[0]
-            self.widget.frame = png
             self.widget.patch = patch
             self.widget.patch_rects = rects
             self.widget.seq += 1
+        png = self._encoder.encode(pixels, keep=keep)
+        with self.widget.hold_sync():      # then the whole frame, for any other view
+            self.widget.frame = png
+            self.widget.frame_seq = self.widget.seq
         self.frames_sent += 1
 
 

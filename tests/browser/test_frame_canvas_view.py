@@ -20,6 +20,8 @@ pytest.importorskip("anywidget")
 
 from lossbook.explorers import frame_canvas  # noqa: E402
 
+pytestmark = pytest.mark.browser
+
 _SETUP_JS = """async (source) => {
   const realDecode = window.createImageBitmap.bind(window);
   window.decodes = { started: 0, held: [], hold: false };
@@ -96,14 +98,17 @@ class Kernel:
     def state(self) -> dict:
         w = self.canvas.widget
         return {"width": w.width, "height": w.height, "alt": w.alt, "seq": w.seq,
-                "frame": base64.b64encode(bytes(w.frame)).decode(),
+                "frame_seq": w.frame_seq, "frame": base64.b64encode(bytes(w.frame)).decode(),
                 "patch": base64.b64encode(bytes(w.patch)).decode(),
                 "patch_rects": w.patch_rects}
 
-    def frame(self, r: float) -> dict:
+    def frame(self, r: float) -> tuple[dict, dict]:
+        """The two updates of one frame, as the kernel sends them: the patch, then the PNG."""
         self.dot.set_data([r], [r * r])
         self.canvas.draw()
-        return {k: v for k, v in self.state().items() if k in ("frame", "patch", "patch_rects", "seq")}
+        state = self.state()
+        return ({k: state[k] for k in ("patch", "patch_rects", "seq")},
+                {k: state[k] for k in ("frame", "frame_seq")})
 
     def picture(self) -> np.ndarray:
         return np.asarray(self.canvas.get_renderer().buffer_rgba())
@@ -126,6 +131,11 @@ def settle(page):
     page.evaluate("() => window.releaseDecodes()")
 
 
+def deliver(page, updates, model: int = 0):
+    for update in updates:
+        page.evaluate(_DELIVER_JS, [model, update])
+
+
 def test_a_new_view_shows_the_kernels_frame_with_its_accessible_name(blank):
     kernel = Kernel()
     blank.evaluate(_DELIVER_JS, [0, kernel.state()])
@@ -143,9 +153,11 @@ def test_patches_are_painted_at_once_without_a_decode(blank):
     settle(blank)
     decodes = blank.evaluate("() => window.decodes.started")
     for r in (-2.0, 1.5, 2.5, -0.5):
-        blank.evaluate(_DELIVER_JS, [0, kernel.frame(r)])
-        # no settle(): a patch is painted in the task that delivered it
+        patch, whole = kernel.frame(r)
+        deliver(blank, [patch])
+        # no settle(), no PNG yet: a patch is painted in the task that delivered it
         np.testing.assert_array_equal(shown(blank, view), kernel.picture())
+        deliver(blank, [whole])
     assert blank.evaluate("() => window.decodes.started") == decodes
 
 
@@ -158,7 +170,7 @@ def test_frames_arriving_while_the_first_frame_decodes_never_leave_it_blank_or_s
     blank.evaluate("() => { window.decodes.hold = true; }")
     view = blank.evaluate(_NEW_VIEW_JS, 0)
     for r in (-2.0, 2.0):
-        blank.evaluate(_DELIVER_JS, [0, kernel.frame(r)])
+        deliver(blank, kernel.frame(r))
     assert not shown(blank, view)[..., 3].any(), "nothing may be painted before the decode"
     blank.evaluate("() => { window.decodes.hold = false; }")
     settle(blank)
@@ -171,7 +183,11 @@ def test_a_missed_frame_is_repaired_with_a_whole_frame(blank):
     view = blank.evaluate(_NEW_VIEW_JS, 0)
     settle(blank)
     kernel.frame(-2.0)                                  # never delivered to the page
-    blank.evaluate(_DELIVER_JS, [0, kernel.frame(2.5)])
+    patch, whole = kernel.frame(2.5)
+    deliver(blank, [patch])
+    settle(blank)          # a patch against a frame the view never had: not painted
+    assert blank.evaluate("() => window.decodes.started") == 1
+    deliver(blank, [whole])
     settle(blank)
     np.testing.assert_array_equal(shown(blank, view), kernel.picture())
 
@@ -182,9 +198,14 @@ def test_a_second_view_opened_later_shows_the_same_frame(blank):
     first = blank.evaluate(_NEW_VIEW_JS, 0)
     settle(blank)
     for r in (1.0, -1.5):
-        blank.evaluate(_DELIVER_JS, [0, kernel.frame(r)])
+        deliver(blank, kernel.frame(r))
     second = blank.evaluate(_NEW_VIEW_JS, 0)
-    blank.evaluate(_DELIVER_JS, [0, kernel.frame(0.5)])   # arrives while the second decodes
+    deliver(blank, kernel.frame(0.5))                    # arrives while the second decodes
+    patch, whole = kernel.frame(-1.0)
+    deliver(blank, [patch])
+    third = blank.evaluate(_NEW_VIEW_JS, 0)             # between a patch and its PNG
     settle(blank)
-    for view in (first, second):
+    deliver(blank, [whole])
+    settle(blank)
+    for view in (first, second, third):
         np.testing.assert_array_equal(shown(blank, view), kernel.picture())

@@ -438,8 +438,8 @@ def browser(ipympl_canvas, monkeypatch):
     models = []
     attach = base.attach_canvas
 
-    def attach_with_a_browser(figure, alt=""):
-        canvas, widget = attach(figure, alt)
+    def attach_with_a_browser(figure, alt="", **options):
+        canvas, widget = attach(figure, alt, **options)
         models.append(BrowserCanvasModel(canvas))
         return canvas, widget
 

@@ -75,6 +75,10 @@ def test_the_model_holds_the_whole_latest_frame_from_the_start():
     np.testing.assert_array_equal(decoded(explorer.canvas.widget), kernel_picture(explorer))
     state = explorer.canvas.widget.get_state()
     assert bytes(state["frame"]).startswith(b"\x89PNG") and state["width"] == 5 * style.EXPLORER_DPI
+    explorer.controls["r"].value = -2.0
+    widget = explorer.canvas.widget
+    assert widget.frame_seq == widget.seq == 2
+    np.testing.assert_array_equal(decoded(widget), kernel_picture(explorer))
 
 
 def test_every_update_sends_one_whole_frame_of_exactly_the_pixels_without_a_round_trip():
