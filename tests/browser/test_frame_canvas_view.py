@@ -136,21 +136,24 @@ def deliver(page, updates, model: int = 0):
         page.evaluate(_DELIVER_JS, [model, update])
 
 
-def test_a_new_view_shows_the_kernels_frame_with_its_accessible_name(blank):
+def shown_kernel(page):
+    """A kernel and a view of it that has drawn its first frame: ``(kernel, view)``."""
     kernel = Kernel()
-    blank.evaluate(_DELIVER_JS, [0, kernel.state()])
-    view = blank.evaluate(_NEW_VIEW_JS, 0)
-    settle(blank)
+    page.evaluate(_DELIVER_JS, [0, kernel.state()])
+    view = page.evaluate(_NEW_VIEW_JS, 0)
+    settle(page)
+    return kernel, view
+
+
+def test_a_new_view_shows_the_kernels_frame_with_its_accessible_name(blank):
+    kernel, view = shown_kernel(blank)
     np.testing.assert_array_equal(shown(blank, view), kernel.picture())
     got = blank.evaluate(_PIXELS_JS, view)
     assert got["role"] == "img" and got["label"] == "A parabola with a dot."
 
 
 def test_patches_are_painted_at_once_without_a_decode(blank):
-    kernel = Kernel()
-    blank.evaluate(_DELIVER_JS, [0, kernel.state()])
-    view = blank.evaluate(_NEW_VIEW_JS, 0)
-    settle(blank)
+    kernel, view = shown_kernel(blank)
     decodes = blank.evaluate("() => window.decodes.started")
     for r in (-2.0, 1.5, 2.5, -0.5):
         patch, whole = kernel.frame(r)
@@ -178,10 +181,7 @@ def test_frames_arriving_while_the_first_frame_decodes_never_leave_it_blank_or_s
 
 
 def test_a_missed_frame_is_repaired_with_a_whole_frame(blank):
-    kernel = Kernel()
-    blank.evaluate(_DELIVER_JS, [0, kernel.state()])
-    view = blank.evaluate(_NEW_VIEW_JS, 0)
-    settle(blank)
+    kernel, view = shown_kernel(blank)
     kernel.frame(-2.0)                                  # never delivered to the page
     patch, whole = kernel.frame(2.5)
     deliver(blank, [patch])
@@ -193,10 +193,7 @@ def test_a_missed_frame_is_repaired_with_a_whole_frame(blank):
 
 
 def test_a_second_view_opened_later_shows_the_same_frame(blank):
-    kernel = Kernel()
-    blank.evaluate(_DELIVER_JS, [0, kernel.state()])
-    first = blank.evaluate(_NEW_VIEW_JS, 0)
-    settle(blank)
+    kernel, first = shown_kernel(blank)
     for r in (1.0, -1.5):
         deliver(blank, kernel.frame(r))
     second = blank.evaluate(_NEW_VIEW_JS, 0)
