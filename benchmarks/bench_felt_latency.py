@@ -175,17 +175,18 @@ _lb_widgets.Widget._handle_msg = _lb_traced_handle_msg
 _TRACE_KERNEL_AFTER = """\
 _lb_canvas_class = type(_lb_explorer.canvas)
 if hasattr(_lb_canvas_class, "send_frame"):      # the frame canvas
-    from lossbook.explorers.base import _FrameEncoder as _lb_encoder_class
-    _lb_encode, _lb_send = _lb_encoder_class.encode, _lb_canvas_class.send_frame
-    def _lb_traced_encode(self, *args, **kwargs):
+    # "encode" = the patch (changed rectangles, raw), "send" = its state update; the
+    # whole PNG follows in a second update, after these marks (only the first counts).
+    _lb_send_frame, _lb_widget = _lb_canvas_class.send_frame, _lb_explorer.canvas.widget
+    _lb_send_state = _lb_widget.send_state
+    def _lb_traced_send_frame(self):
         _lb_mark("encode_start")
-        data = _lb_encode(self, *args, **kwargs)
+        _lb_send_frame(self)
+    def _lb_traced_send_state(key=None):
         _lb_mark("encoded")
-        return data
-    def _lb_traced_send(self):
-        _lb_send(self)
+        _lb_send_state(key)
         _lb_mark("sent")
-    _lb_encoder_class.encode, _lb_canvas_class.send_frame = _lb_traced_encode, _lb_traced_send
+    _lb_canvas_class.send_frame, _lb_widget.send_state = _lb_traced_send_frame, _lb_traced_send_state
 else:                                            # ipympl's canvas
     _lb_encode, _lb_send = _lb_canvas_class.get_diff_image, _lb_canvas_class.send_binary
     def _lb_traced_encode(self):
@@ -215,8 +216,8 @@ def trace_press(presser, log: Path) -> dict | None:
     marks = {}
     page = presser.page.evaluate("() => window.__lossbookTrace")
     for stamp, tag, size in page:
-        if tag == "ws_in" and size > 5000 and "frame_in" not in marks:
-            marks["frame_in"] = stamp           # the frame: the only large message
+        if tag == "ws_in" and size > 2000 and "frame_in" not in marks:
+            marks["frame_in"] = stamp           # the frame (or patch): the first large message
         elif tag in ("keydown", "img_src", "img_drawn"):
             marks.setdefault(tag, stamp)
     for line in log.read_text().splitlines():
