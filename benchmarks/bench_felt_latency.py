@@ -9,8 +9,12 @@ the title), open in its own tab for the whole run.
 
 For each explorer: focus the first slider, press an arrow key (alternating right/left so
 the value always changes), and time from the ``keydown`` event in the page to the first
-animation frame whose pixels differ (explorers: a hash of the ipympl canvas' pixels;
-peer: a new inline PNG decoded). Presses on the explorer and on the peer alternate, so
+animation frame whose pixels differ (explorers: a hash of the canvas' pixels; peer: a new
+inline PNG decoded).
+
+``--canvas frame,ipympl`` measures each explorer once per canvas (the ``frame`` canvas of
+lossbook/explorers/frame_canvas.py, the default, and ipympl's, chosen in the kernel by
+``LOSSBOOK_EXPLORER_CANVAS``), each interleaved with the same peer: before/after in one run. Presses on the explorer and on the peer alternate, so
 both see the same load; each explorer's ratio is against the peer presses interleaved
 with its own. Between presses the kernel is left to go quiet, so each press is measured
 on its own. Median and 90th percentile over ``--presses``, with the load average
@@ -23,9 +27,10 @@ and its 90th percentile ≤ 100 ms under load.
 ``--trace`` (explorers only, no peer) times each press end to end instead, with
 clocks on both sides (the machine's wall clock, ms): key press → the widget's message
 leaves the page → the kernel's handler starts → the frame is encoded and handed to the
-kernel's socket → the frame's websocket message reaches the page → ipympl sets the
-image's ``src`` → the image is decoded and drawn on the canvas → the first animation
-frame with the new pixels; median of each step per explorer.
+kernel's socket → the frame's websocket message reaches the page → the decode starts
+(ipympl: the image's ``src`` is set; frame canvas: ``createImageBitmap``) → the image is
+decoded (and, for ipympl, drawn) → the first animation frame with the new pixels; median
+of each step per explorer.
 
 Run: ``.venv/bin/python benchmarks/bench_felt_latency.py [--presses 20] [--trace] [names...]``
 (needs /usr/bin/chromium or $LOSSBOOK_CHROMIUM).
@@ -137,6 +142,11 @@ _TRACE_PAGE_JS = r"""(() => {
     send(data) { mark('ws_out', size(data)); return super.send(data); }
   };
   document.addEventListener('keydown', () => mark('keydown', 0), true);
+  const createBitmap = window.createImageBitmap;
+  window.createImageBitmap = function (...args) {   // the frame canvas' decode
+    mark('img_src', 0);
+    return createBitmap.apply(this, args).then((bitmap) => { mark('img_drawn', 0); return bitmap; });
+  };
   const src = Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, 'src');
   Object.defineProperty(HTMLImageElement.prototype, 'src', {configurable: true,
     get() { return src.get.call(this); },
@@ -164,21 +174,35 @@ _lb_widgets.Widget._handle_msg = _lb_traced_handle_msg
 """
 _TRACE_KERNEL_AFTER = """\
 _lb_canvas_class = type(_lb_explorer.canvas)
-_lb_encode, _lb_send = _lb_canvas_class.get_diff_image, _lb_canvas_class.send_binary
-def _lb_traced_encode(self):
-    _lb_mark("encode_start")
-    return _lb_encode(self)
-def _lb_traced_send(self, data):
-    _lb_mark("encoded")
-    _lb_send(self, data)
-    _lb_mark("sent")
-_lb_canvas_class.get_diff_image, _lb_canvas_class.send_binary = _lb_traced_encode, _lb_traced_send
+if hasattr(_lb_canvas_class, "send_frame"):      # the frame canvas
+    # "encode" = the patch (changed rectangles, raw), "send" = its state update; the
+    # whole PNG follows in a second update, after these marks (only the first counts).
+    _lb_send_frame, _lb_widget = _lb_canvas_class.send_frame, _lb_explorer.canvas.widget
+    _lb_send_state = _lb_widget.send_state
+    def _lb_traced_send_frame(self):
+        _lb_mark("encode_start")
+        _lb_send_frame(self)
+    def _lb_traced_send_state(key=None):
+        _lb_mark("encoded")
+        _lb_send_state(key)
+        _lb_mark("sent")
+    _lb_canvas_class.send_frame, _lb_widget.send_state = _lb_traced_send_frame, _lb_traced_send_state
+else:                                            # ipympl's canvas
+    _lb_encode, _lb_send = _lb_canvas_class.get_diff_image, _lb_canvas_class.send_binary
+    def _lb_traced_encode(self):
+        _lb_mark("encode_start")
+        return _lb_encode(self)
+    def _lb_traced_send(self, data):
+        _lb_mark("encoded")
+        _lb_send(self, data)
+        _lb_mark("sent")
+    _lb_canvas_class.get_diff_image, _lb_canvas_class.send_binary = _lb_traced_encode, _lb_traced_send
 _lb_explorer
 """
 TRACE_STEPS = (("key→kernel", "keydown", "kernel_in"), ("kernel", "kernel_in", "encode_start"),
                ("encode", "encode_start", "encoded"), ("send", "encoded", "sent"),
-               ("transport", "sent", "frame_in"), ("→img src", "frame_in", "img_src"),
-               ("load+draw", "img_src", "img_drawn"), ("→paint", "img_drawn", "painted"))
+               ("transport", "sent", "frame_in"), ("→decode", "frame_in", "img_src"),
+               ("decode", "img_src", "img_drawn"), ("→paint", "img_drawn", "painted"))
 
 
 def trace_press(presser, log: Path) -> dict | None:
@@ -192,8 +216,8 @@ def trace_press(presser, log: Path) -> dict | None:
     marks = {}
     page = presser.page.evaluate("() => window.__lossbookTrace")
     for stamp, tag, size in page:
-        if tag == "ws_in" and size > 5000 and "frame_in" not in marks:
-            marks["frame_in"] = stamp           # the frame: the only large message
+        if tag == "ws_in" and size > 2000 and "frame_in" not in marks:
+            marks["frame_in"] = stamp           # the frame (or patch): the first large message
         elif tag in ("keydown", "img_src", "img_drawn"):
             marks.setdefault(tag, stamp)
     for line in log.read_text().splitlines():
@@ -220,14 +244,21 @@ def print_trace(rows) -> None:
         print(f"{name:<22} {total:6.0f} " + " ".join(cells) + f" {load:8.1f}")
 
 
-def run_trace(context, server, names, presses: int) -> int:
+def canvas_source(canvas: str) -> str:
+    """Kernel code choosing the explorers' canvas (before lossbook draws anything)."""
+    return f"import os\nos.environ['LOSSBOOK_EXPLORER_CANVAS'] = {canvas!r}\n"
+
+
+def run_trace(context, server, names, presses: int, canvases) -> int:
     context.add_init_script(_TRACE_PAGE_JS)
     rows = []
-    for i, name in enumerate(names, start=1):
+    jobs = [(name, canvas) for name in names for canvas in canvases]
+    for i, (name, canvas) in enumerate(jobs, start=1):
         log = server.root / f"trace_{i}.log"
-        source = (_TRACE_KERNEL_BEFORE.format(log=str(log))
+        source = (_TRACE_KERNEL_BEFORE.format(log=str(log)) + canvas_source(canvas)
                   + f"from lossbook import explorers\n_lb_explorer = explorers.{name}()\n"
                   + _TRACE_KERNEL_AFTER)
+        name = f"{name} [{canvas}]"
         page, notebook, presser = open_job(context, server, i, source, peer=False)
         try:
             presser.press()                  # warm-up
@@ -318,8 +349,13 @@ def main(argv=None) -> int:
     parser.add_argument("--presses", type=int, default=20)
     parser.add_argument("--trace", action="store_true",
                         help="time each step of a press, page and kernel (no peer)")
+    parser.add_argument("--canvas", default="frame",
+                        help="comma-separated canvases to measure: frame (default), ipympl")
     parser.add_argument("names", nargs="*", help="explorer factories (default: all)")
     args = parser.parse_args(argv)
+    canvases = [c.strip() for c in args.canvas.split(",") if c.strip()]
+    if not canvases or set(canvases) - {"frame", "ipympl"}:
+        parser.error(f"--canvas: choose from frame, ipympl; got {args.canvas!r}")
     names = args.names or list(explorers.FACTORIES)
     unknown = set(names) - set(explorers.FACTORIES)
     if unknown:
@@ -338,7 +374,7 @@ def main(argv=None) -> int:
         context = labharness.launch_chromium(playwright, profile, chromium)
         if args.trace:
             try:
-                return run_trace(context, server, names, args.presses)
+                return run_trace(context, server, names, args.presses, canvases)
             finally:
                 context.close()
         try:
@@ -348,9 +384,11 @@ def main(argv=None) -> int:
                 print(f"bench_felt_latency: the peer failed: {error}", file=sys.stderr)
                 return 1
             peer.press()                      # warm-up (first frame, caches)
-            for i, name in enumerate(names, start=1):
+            jobs = [(name, canvas) for name in names for canvas in canvases]
+            for i, (name, canvas) in enumerate(jobs, start=1):
                 # One notebook (and kernel) per explorer, as a learner has one lesson open.
-                source = f"from lossbook import explorers\nexplorers.{name}()"
+                source = canvas_source(canvas) + f"from lossbook import explorers\nexplorers.{name}()"
+                name = f"{name} [{canvas}]" if len(canvases) > 1 else name
                 try:
                     page, notebook, presser = open_job(context, server, i, source, peer=False)
                 except (RuntimeError, TimeoutError) as error:
@@ -379,13 +417,13 @@ def main(argv=None) -> int:
     print(f"\nFelt latency: key press → changed pixels (ms), {args.presses} presses each, "
           "alternating with the peer's")
     print(f"goals: median ≥ {GOAL_RATIO:.0f}× faster than the peer, p90 ≤ {GOAL_P90_MS:.0f} ms")
-    print(f"{'explorer':<22} {'median':>7} {'p90':>6} {'n':>3} {'peer med':>9} {'peer p90':>9} "
+    print(f"{'explorer':<30} {'median':>7} {'p90':>6} {'n':>3} {'peer med':>9} {'peer p90':>9} "
           f"{'peer/this':>9} {'load 1m':>9}  goals")
     failed = []
     for name, ours, theirs, load_before, load_after in rows:
         load = f"{load_before:4.1f}→{load_after:<4.1f}"
         if not ours or not theirs:
-            print(f"{name:<22} {'-':>7} {'-':>6} {len(ours):3d} {'-':>9} {'-':>9} {'-':>9} {load:>9}"
+            print(f"{name:<30} {'-':>7} {'-':>6} {len(ours):3d} {'-':>9} {'-':>9} {'-':>9} {load:>9}"
                   "  no frame changed")
             failed.append(name)
             continue
@@ -394,7 +432,7 @@ def main(argv=None) -> int:
         missed = [f"ratio {ratio:.1f}" if ratio < GOAL_RATIO else "",
                   f"p90 {p90(ours):.0f}" if p90(ours) > GOAL_P90_MS else ""]
         missed = ", ".join(m for m in missed if m)
-        print(f"{name:<22} {median:7.0f} {p90(ours):6.0f} {len(ours):3d} {peer_median:9.0f} "
+        print(f"{name:<30} {median:7.0f} {p90(ours):6.0f} {len(ours):3d} {peer_median:9.0f} "
               f"{p90(theirs):9.0f} {ratio:9.1f} {load:>9}  {'MISSED ' + missed if missed else 'met'}")
         if len(ours) < args.presses // 2:
             failed.append(name)

@@ -15,11 +15,14 @@ Three things the lesson and its explorer need, each small:
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from lossbook import losses
+from lossbook._validation import check_scalar, check_vector_rows
+from lossbook.losses import embedding as embedding_losses
 
 __all__ = [
     "LOSSES", "toy_pairs", "point_forces", "descent_path",
@@ -66,40 +69,86 @@ def point_forces(X, loss: str, *, margin: float = 1.0, temperature: float = 0.5)
     (float, ndarray)
         The loss and its gradient, shaped like ``X``.
     """
-    X = np.asarray(X, dtype=float)
+    X, margin, temperature = _check_points(X, loss, margin, temperature, "point_forces")
+    return _forces(X, loss, margin, temperature)
+
+
+def _check_points(X, loss, margin, temperature, func):
+    """Validate the arguments of :func:`point_forces` once (the descent loop does not)."""
+    if loss not in LOSSES:
+        raise ValueError(f"{func}: loss must be one of {LOSSES}, got {loss!r}")
+    X = check_vector_rows(X, "X", func, matrix=True).astype(float, copy=False)
+    if X.shape[0] < 2 or X.shape[0] % 2:
+        raise ValueError(f"{func}: X must hold an even number (≥ 2) of points, pairs "
+                         f"(2k, 2k+1), got {X.shape[0]} rows; drop or add a point")
+    margin = check_scalar(margin, "margin", func, low=0.0,
+                          fix="margin is how far apart different pairs must be, e.g. 1.0")
+    temperature = check_scalar(temperature, "temperature", func, low=0.0, low_open=True,
+                               fix="temperature scales the similarities, e.g. 0.5")
+    if loss == "info_nce" and not (np.linalg.norm(X, axis=1) > 0.0).all():
+        row = int(np.flatnonzero(~(np.linalg.norm(X, axis=1) > 0.0))[0])
+        raise ValueError(f"{func}: with InfoNCE every point must be a non-zero vector (only "
+                         f"directions count), got an all-zero row at index {row}; move it")
+    return X, margin, temperature
+
+
+def _forces(X: np.ndarray, loss: str, margin: float, temperature: float):
+    """:func:`point_forces` on checked arguments: the losses' unchecked ``*_terms``
+    functions, the same arithmetic as the public ones (a descent path calls this 61 times)."""
     n = X.shape[0]
     partner = _partner(n)
     grad = np.zeros_like(X)
     if loss == "contrastive":
-        i, j = np.triu_indices(n, k=1)
+        i, j, same = _pair_indices(n)
         diff = X[i] - X[j]
         d = np.linalg.norm(diff, axis=1)
-        same = (partner[i] == j).astype(float)
-        value = losses.contrastive(d, same, margin=margin)
-        g = losses.contrastive_grad(d, same, margin=margin)
+        terms, g = embedding_losses.contrastive_terms(d, same, margin)
+        g = g * (1.0 / d.size)
         unit = np.divide(diff, d[:, None], out=np.zeros_like(diff), where=d[:, None] > 0)
         np.add.at(grad, i, g[:, None] * unit)
         np.add.at(grad, j, -g[:, None] * unit)
-        return value, grad
+        return float(terms.sum()) / terms.size, grad
     if loss == "triplet":
-        anchor = np.repeat(np.arange(n), n)
-        negative = np.tile(np.arange(n), n)
-        keep = (negative != anchor) & (negative != partner[anchor])
-        a, k = anchor[keep], negative[keep]
-        p = partner[a]
-        value = losses.triplet_margin(X[a], X[p], X[k], margin=margin)
-        ga, gp, gn = losses.triplet_margin_grad(X[a], X[p], X[k], margin=margin)
+        a, p, k = _triplet_indices(n)
+        terms, (ga, gp, gn) = embedding_losses.triplet_terms(X[a], X[p], X[k], margin,
+                                                            scale=1.0 / a.size)
         np.add.at(grad, a, ga)
         np.add.at(grad, p, gp)
         np.add.at(grad, k, gn)
-        return value, grad
-    if loss == "info_nce":
-        value = losses.info_nce(X, X[partner], temperature=temperature)
-        dq, dk = losses.info_nce_grad(X, X[partner], temperature=temperature)
-        grad += dq
-        np.add.at(grad, partner, dk)
-        return value, grad
-    raise ValueError(f"point_forces: loss must be one of {LOSSES}, got {loss!r}")
+        return float(terms.sum()) / terms.size, grad
+    norms = np.linalg.norm(X, axis=1)
+    if not (norms > 0.0).all():
+        raise ValueError("point_forces: a point reached the origin during the descent; "
+                         "InfoNCE needs non-zero vectors: use a smaller lr")
+    terms, (dq, dk) = embedding_losses.info_nce_terms(X, X[partner], norms, norms[partner],
+                                                      temperature, scale=1.0 / n)
+    grad += dq
+    np.add.at(grad, partner, dk)
+    return float(terms.sum()) / terms.size, grad
+
+
+def _read_only(*arrays):
+    for array in arrays:
+        array.flags.writeable = False      # cached: shared by every later call
+    return arrays
+
+
+@functools.lru_cache(maxsize=8)
+def _pair_indices(n: int):
+    """Every pair ``(i, j)``, ``i < j``, of ``n`` paired points and ``same`` (1 for partners)."""
+    i, j = np.triu_indices(n, k=1)
+    return _read_only(i, j, (_partner(n)[i] == j).astype(float))
+
+
+@functools.lru_cache(maxsize=8)
+def _triplet_indices(n: int):
+    """(anchor, positive, negative) indices of every triplet among ``n`` paired points."""
+    partner = _partner(n)
+    anchor = np.repeat(np.arange(n), n)
+    negative = np.tile(np.arange(n), n)
+    keep = (negative != anchor) & (negative != partner[anchor])
+    a, k = anchor[keep], negative[keep]
+    return _read_only(a, partner[a], k)
 
 
 def descent_path(X, loss: str, *, steps: int, lr: float = 0.5, margin: float = 1.0,
@@ -111,11 +160,14 @@ def descent_path(X, loss: str, *, steps: int, lr: float = 0.5, margin: float = 1
     it the points start on the unit circle and are put back on it after every step
     (projected gradient descent), and the step is ``lr·τ`` (its gradient grows like 1/τ).
 
+    The arguments are checked once; the steps call the losses' unchecked kernels.
+
     Returns
     -------
     positions : ndarray, shape (steps + 1, n, 2)
     loss : ndarray, shape (steps + 1,)
     """
+    X, margin, temperature = _check_points(X, loss, margin, temperature, "descent_path")
     X = np.array(X, dtype=float)
     on_circle = loss == "info_nce"
     if on_circle:
@@ -123,13 +175,13 @@ def descent_path(X, loss: str, *, steps: int, lr: float = 0.5, margin: float = 1
         lr = lr * temperature
     positions, values = [X.copy()], []
     for _ in range(int(steps)):
-        value, grad = point_forces(X, loss, margin=margin, temperature=temperature)
+        value, grad = _forces(X, loss, margin, temperature)
         values.append(value)
         X -= lr * X.shape[0] * grad
         if on_circle:
             X /= np.linalg.norm(X, axis=1, keepdims=True)
         positions.append(X.copy())
-    values.append(point_forces(X, loss, margin=margin, temperature=temperature)[0])
+    values.append(_forces(X, loss, margin, temperature)[0])
     return np.array(positions), np.array(values)
 
 

@@ -34,6 +34,7 @@ class BarronExplorer(Explorer):
     title = "Barron's general robust loss"
     instructions = ("Lower α to make the loss more robust: large residuals cost less and "
                     "get less weight. c sets the width of the quadratic bowl around 0.")
+    alt_text = barron_figure.ALT_TEXT
 
     def __init__(self, alpha: float = 1.0, c: float = 1.0):
         self._initial = (alpha, c)

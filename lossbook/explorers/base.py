@@ -64,8 +64,9 @@ A full matplotlib draw re-renders every tick label and costs tens of millisecond
 slow machine. If ``_changing_artists()`` lists the artists that ``_show`` modifies, the
 base class marks them animated, keeps a copy of everything else (captured on every full
 draw) and, on an update, pastes that background, draws only those artists and sends the
-frame at once (always a whole frame: see :func:`_fast_canvas_class` for why no
-"diff" frames). Until the first full draw has happened (no front end yet), or when
+frame at once (:mod:`lossbook.explorers.frame_canvas`; on ipympl's canvas always a whole
+frame: see :func:`_fast_canvas_class` for why no "diff" frames). Until the first full
+draw has happened (ipympl: no front end yet), or when
 ``_show`` changed something else and called :meth:`Explorer.request_full_redraw`, the
 update falls back to ``canvas.draw_idle()``. Everything not listed must stay unchanged
 after the figure is built.
@@ -330,14 +331,31 @@ def _fast_canvas_class(canvas_class):
     return _FAST_CANVAS[canvas_class]
 
 
-def attach_canvas(figure):
-    """Give ``figure`` an ipympl canvas without touching pyplot; return ``(canvas, widget)``.
+def attach_canvas(figure, alt: str = "", *, first_frame: bool = True):
+    """Give ``figure`` a canvas without touching pyplot; return ``(canvas, widget)``.
+
+    The canvas is a :class:`lossbook.explorers.frame_canvas.FrameCanvas` (its widget's
+    accessible name is ``alt``) unless anywidget is missing or the environment variable
+    ``LOSSBOOK_EXPLORER_CANVAS`` is ``ipympl`` (what benchmarks/bench_felt_latency.py
+    compares against); then it is ipympl's, as below. The frame canvas draws its first
+    frame at once unless ``first_frame`` is False (an explorer's ``update()`` draws it).
 
     The canvas gets a figure manager (ipympl sends images through it) that is *not*
     registered with pyplot, so nothing global changes. Header, footer and toolbar are
     hidden and resizing is off: an explorer's figure has a fixed size. Without ipympl,
     the figure is rendered by Agg into an ``ipywidgets.Image`` instead.
     """
+    import os
+
+    if os.environ.get("LOSSBOOK_EXPLORER_CANVAS", "frame") == "frame":
+        try:
+            from lossbook.explorers.frame_canvas import FrameCanvas
+            canvas = FrameCanvas(figure, alt=alt)
+            if first_frame:
+                canvas.draw()
+            return canvas, canvas.widget
+        except ImportError:
+            pass
     try:
         from ipympl.backend_nbagg import Canvas, FigureManager
     except ImportError:
@@ -380,8 +398,11 @@ class Explorer:
         The controls, by name; setting ``.value`` triggers :meth:`update`.
     figure : matplotlib.figure.Figure
         Built once by ``_build_figure``; updates change its artists in place.
-    canvas : ipympl.backend_nbagg.Canvas
-        The figure's interactive canvas (an Agg/Image stand-in without ipympl).
+    canvas : lossbook.explorers.frame_canvas.FrameCanvas
+        The figure's Agg canvas; ``canvas.widget`` is what the page shows (see
+        :mod:`lossbook.explorers.frame_canvas`). Without anywidget, or with
+        ``LOSSBOOK_EXPLORER_CANVAS=ipympl``: ipympl's canvas (an Agg/Image stand-in
+        without ipympl either).
     readout : ipywidgets.HTML
         The live text readout (CSS class ``lossbook-readout``, ``aria-live="polite"``).
     readout_text : str
@@ -394,6 +415,8 @@ class Explorer:
     title: str = ""
     #: One or two sentences telling the learner what to try.
     instructions: str = ""
+    #: The figure's description for screen readers (the canvas' accessible name).
+    alt_text: str = ""
 
     def __init__(self):
         self._holding = False
@@ -401,7 +424,8 @@ class Explorer:
         self.controls: dict[str, widgets.Widget] = dict(self._build_controls())
         self._check_controls()
         self.figure = self._build_figure()
-        self.canvas, canvas_widget = attach_canvas(self.figure)
+        self.canvas, canvas_widget = attach_canvas(self.figure, self.alt_text or self.title,
+                                                   first_frame=False)
         _freeze_layout(self.figure)
         self._background = None
         self._background_renderer = None

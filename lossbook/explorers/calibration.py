@@ -15,7 +15,7 @@ import numpy as np
 from lossbook import calibration as calib
 from lossbook import losses
 from lossbook.explorers.base import Explorer, dropdown, float_slider, fmt
-from lossbook.figures.calibration import CalibrationFigure
+from lossbook.figures.calibration import ALT_TEXT as CALIBRATION_ALT_TEXT, CalibrationFigure
 
 __all__ = ["CalibrationExplorer", "calibration", "TRAININGS"]
 
@@ -56,6 +56,7 @@ class CalibrationExplorer(Explorer):
     title = "When the metric is not the loss: threshold, weights, temperature"
     instructions = ("Pick how the network was trained, then move the threshold and the temperature. "
                     "Which numbers move with each control, and which stay put?")
+    alt_text = CALIBRATION_ALT_TEXT
 
     def __init__(self, training: str = "cross-entropy", threshold: float = 0.5,
                  temperature: float = 1.0, *, epochs: int = 15):

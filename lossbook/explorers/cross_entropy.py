@@ -16,6 +16,7 @@ class CrossEntropyExplorer(Explorer):
     title = "Cross-entropy from a logit: naive vs stable"
     instructions = ("Push the logit far to the right with label 0, or lower the "
                     "temperature: when does the naive formula give inf or nan?")
+    alt_text = figure.ALT_TEXT
 
     def _build_controls(self):
         return {

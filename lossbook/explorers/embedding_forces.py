@@ -28,6 +28,7 @@ class EmbeddingForcesExplorer(Explorer):
     instructions = ("Pick a loss, then move the step slider: partners (same colour) are pulled "
                     "together, the others pushed away. Change the margin or the temperature and "
                     "watch the forces (arrows) change.")
+    alt_text = forces_figure.ALT_TEXT
 
     def __init__(self, loss: str = "triplet", margin: float = 1.0, temperature: float = 0.5,
                  steps: int = 0):

@@ -23,6 +23,7 @@ class HingeMarginExplorer(Explorer):
     title = "Hinge loss and the margin"
     instructions = ("Turn and shift the decision line; lengthen w to narrow the margin band. "
                     "Hinge loss charges every point with margin y·f(x) < 1.")
+    alt_text = hinge_figure.ALT_TEXT
 
     def __init__(self, angle: float = 45.0, bias: float = 0.0, norm: float = 1.0,
                  n: int = 40, seed: int = 5):

@@ -19,6 +19,7 @@ class LossVsCostExplorer(Explorer):
     title = "Loss is per example, cost is the average"
     instructions = ("Move a prediction and watch its bar and the cost change; switch the "
                     "reduction between none, mean and sum.")
+    alt_text = figure.ALT_TEXT
 
     def __init__(self, n: int = 5, seed: int = 34):
         if not isinstance(n, (int, np.integer)) or not 1 <= n <= 5:

@@ -18,6 +18,7 @@ class MseLineFitExplorer(Explorer):
     title = "Fitting a line by hand: the MSE surface and its gradient"
     instructions = ("Move the slope and the intercept. The arrow is one gradient-descent "
                     "step: follow it to the minimum (the star).")
+    alt_text = figure.ALT_TEXT
 
     def __init__(self, n: int = 30, noise: float = 1.0, seed: int = 0):
         points = data.regression_1d(n=n, slope=2.0, intercept=1.0, noise=noise, seed=seed)

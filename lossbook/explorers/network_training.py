@@ -193,6 +193,7 @@ class NetworkTrainingExplorer(Explorer):
     instructions = ("Choose a loss, learning rate, batch size and hidden width; a new setting "
                     "trains in the background (the curves grow). Move the epoch slider to see "
                     "any epoch of a run.")
+    alt_text = training_figure.ALT_TEXT
 
     def __init__(self, loss: str = "cross_entropy", lr: float = 0.1, batch_size: int = 32,
                  hidden: int = 32, epoch: int = EPOCHS):

@@ -21,6 +21,7 @@ class OutlierExperimentExplorer(Explorer):
     title = "Choosing a loss: the outlier experiment"
     instructions = ("Add outliers (more of them, or further away) and watch which fit "
                     "stays on the clean line. The bars score each fit on clean test data.")
+    alt_text = outlier_figure.ALT_TEXT
 
     def __init__(self, outlier_fraction: float = 0.1, outlier_size: float = 10.0,
                  delta: float = 1.0):

@@ -27,6 +27,7 @@ class RegularizationPathsExplorer(Explorer):
     instructions = ("Raise λ: lasso (L1) weights hit exactly 0 one after another, ridge (L2) "
                     "weights only shrink. Right: raise λ until the lasso solution reaches the "
                     "diamond's corner (w₂ = 0 exactly); ridge never reaches an axis.")
+    alt_text = paths_figure.ALT_TEXT
 
     def __init__(self, log10_lam: float = -1.0):
         self._initial = log10_lam

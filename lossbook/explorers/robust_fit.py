@@ -19,6 +19,7 @@ class RobustFitExplorer(Explorer):
     title = "Outliers: MSE, MAE and Huber fits side by side"
     instructions = ("Move the outlier up and down (and sideways) and watch which line "
                     "follows it; change Huber's δ between the two extremes.")
+    alt_text = figure.ALT_TEXT
 
     def __init__(self, n: int = 12, seed: int = 1):
         points = data.regression_1d(n=n, slope=1.5, intercept=1.0, noise=0.6,

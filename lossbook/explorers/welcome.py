@@ -14,6 +14,7 @@ class WelcomeExplorer(Explorer):
     title = "Your first explorer: the loss of one prediction"
     instructions = ("Move the prediction ŷ (click the slider, then use the arrow keys). "
                     "Where is the squared error smaller than the absolute error?")
+    alt_text = figure.ALT_TEXT
 
     def __init__(self, target: float = 2.0, y_pred: float = 3.0):
         self.target = float(target)

@@ -14,6 +14,12 @@ mean (they carry the 1/n), with ``"none"`` and ``"sum"`` that of the sum.
 
 Distances are Euclidean, ``‖a − b‖₂`` (not squared). Where a distance is exactly 0 its
 gradient (a unit vector) is undefined; the functions use 0 there, a valid subgradient.
+
+Each loss has one implementation, an unchecked ``*_terms`` function that gives the
+per-example losses and (on request) the gradient of their sum at once. The public
+functions validate their arguments, then call it; code that has already validated its
+arrays and calls a loss many times in a loop (:func:`lossbook.embeddings.descent_path`,
+lesson 11's explorer) calls the ``*_terms`` function directly.
 """
 from __future__ import annotations
 
@@ -91,7 +97,7 @@ def contrastive(distance, same, *, margin=1.0, reduction="mean"):
     array([0.25, 0.25, 0.  ])
     """
     d, s, m = _contrastive_inputs(distance, same, margin, reduction, "contrastive")
-    return _reduce(s * d**2 + (1.0 - s) * np.maximum(0.0, m - d) ** 2, reduction)
+    return _reduce(contrastive_terms(d, s, m, grad=False)[0], reduction)
 
 
 def contrastive_grad(distance, same, *, margin=1.0, reduction="mean"):
@@ -118,8 +124,18 @@ def contrastive_grad(distance, same, *, margin=1.0, reduction="mean"):
     array([ 1., -1.,  0.])
     """
     d, s, m = _contrastive_inputs(distance, same, margin, reduction, "contrastive_grad")
-    grad = 2.0 * s * d - 2.0 * (1.0 - s) * np.maximum(0.0, m - d)
-    return grad * _scale(reduction, d.size)
+    return contrastive_terms(d, s, m)[1] * _scale(reduction, d.size)
+
+
+def contrastive_terms(d: np.ndarray, s: np.ndarray, m: float, *, grad: bool = True):
+    """Unchecked: per-pair losses of :func:`contrastive` and ``∂L_i/∂d_i`` (or None).
+
+    ``d`` and ``s`` are 1-D float arrays of one shape (distances ≥ 0, labels 0/1),
+    ``m ≥ 0`` a float; nothing is checked (the public functions do that).
+    """
+    short = np.maximum(0.0, m - d)
+    losses = s * d**2 + (1.0 - s) * short**2
+    return losses, (2.0 * s * d - 2.0 * (1.0 - s) * short) if grad else None
 
 
 # ---------------------------------------------------------------------------
@@ -177,9 +193,7 @@ def triplet_margin(anchor, positive, negative, *, margin=1.0, reduction="mean"):
     """
     a, p, n, m, _ = _triplet_inputs(anchor, positive, negative, margin, reduction,
                                     "triplet_margin")
-    d_pos = np.linalg.norm(a - p, axis=1)
-    d_neg = np.linalg.norm(a - n, axis=1)
-    return _reduce(np.maximum(0.0, d_pos - d_neg + m), reduction)
+    return _reduce(triplet_terms(a, p, n, m, grad=False)[0], reduction)
 
 
 def triplet_margin_grad(anchor, positive, negative, *, margin=1.0, reduction="mean"):
@@ -213,13 +227,29 @@ def triplet_margin_grad(anchor, positive, negative, *, margin=1.0, reduction="me
     """
     a, p, n, m, single = _triplet_inputs(anchor, positive, negative, margin, reduction,
                                          "triplet_margin_grad")
-    d_pos = np.linalg.norm(a - p, axis=1)
-    d_neg = np.linalg.norm(a - n, axis=1)
-    active = (d_pos - d_neg + m > 0.0)[:, None] * _scale(reduction, a.shape[0])
-    u = _unit(a - p, d_pos) * active
-    v = _unit(a - n, d_neg) * active
-    grads = (u - v, -u, v)
+    grads = triplet_terms(a, p, n, m, scale=_scale(reduction, a.shape[0]))[1]
     return tuple(g[0] for g in grads) if single else grads
+
+
+def triplet_terms(a: np.ndarray, p: np.ndarray, n: np.ndarray, m: float, *,
+                  grad: bool = True, scale: float = 1.0):
+    """Unchecked: per-triplet losses of :func:`triplet_margin` and ``scale`` × the
+    gradients of their sum, ``(d_anchor, d_positive, d_negative)`` (or None).
+
+    ``a``, ``p``, ``n`` are finite float arrays of one shape ``(rows, d)``, ``m ≥ 0``
+    a float; nothing is checked (the public functions do that).
+    """
+    to_positive, to_negative = a - p, a - n
+    d_pos = np.linalg.norm(to_positive, axis=1)
+    d_neg = np.linalg.norm(to_negative, axis=1)
+    excess = d_pos - d_neg + m
+    losses = np.maximum(0.0, excess)
+    if not grad:
+        return losses, None
+    active = (excess > 0.0)[:, None] * scale
+    u = _unit(to_positive, d_pos) * active
+    v = _unit(to_negative, d_neg) * active
+    return losses, (u - v, -u, v)
 
 
 # ---------------------------------------------------------------------------
@@ -307,9 +337,7 @@ def info_nce(queries, keys, *, temperature=0.1, reduction="mean"):
     array([0.31326169, 0.31326169])
     """
     q, k, qn, kn, tau = _info_nce_inputs(queries, keys, temperature, reduction, "info_nce")
-    _, _, s = _info_nce_logits(q, k, qn, kn, tau)
-    rows = np.arange(q.shape[0])
-    return _reduce(-_log_softmax_rows(s)[rows, rows], reduction)
+    return _reduce(info_nce_terms(q, k, qn, kn, tau, grad=False)[0], reduction)
 
 
 def info_nce_grad(queries, keys, *, temperature=0.1, reduction="mean"):
@@ -350,16 +378,32 @@ def info_nce_grad(queries, keys, *, temperature=0.1, reduction="mean"):
     """
     q, k, qn, kn, tau = _info_nce_inputs(queries, keys, temperature, reduction,
                                          "info_nce_grad")
-    qh, kh, s = _info_nce_logits(q, k, qn, kn, tau)
-    g = np.exp(_log_softmax_rows(s))
+    return info_nce_terms(q, k, qn, kn, tau, scale=_scale(reduction, q.shape[0]))[1]
+
+
+def info_nce_terms(q: np.ndarray, k: np.ndarray, q_norm: np.ndarray, k_norm: np.ndarray,
+                   temperature: float, *, grad: bool = True, scale: float = 1.0):
+    """Unchecked: per-query losses of :func:`info_nce` and ``scale`` × the gradients of
+    their sum, ``(d_queries, d_keys)`` (or None).
+
+    ``q`` ``(n, d)`` and ``k`` ``(m ≥ n, d)`` are finite float arrays, ``q_norm`` and
+    ``k_norm`` their row norms (all > 0), ``temperature > 0``; nothing is checked (the
+    public functions do that).
+    """
+    qh, kh, s = _info_nce_logits(q, k, q_norm, k_norm, temperature)
+    log_p = _log_softmax_rows(s)
     rows = np.arange(q.shape[0])
+    losses = -log_p[rows, rows]
+    if not grad:
+        return losses, None
+    g = np.exp(log_p)
     g[rows, rows] -= 1.0
-    g *= _scale(reduction, q.shape[0])
-    d_qh = g @ kh / tau
-    d_kh = g.T @ qh / tau
-    d_q = (d_qh - qh * np.einsum("ij,ij->i", qh, d_qh)[:, None]) / qn[:, None]
-    d_k = (d_kh - kh * np.einsum("ij,ij->i", kh, d_kh)[:, None]) / kn[:, None]
-    return d_q, d_k
+    g *= scale
+    d_qh = g @ kh / temperature
+    d_kh = g.T @ qh / temperature
+    d_q = (d_qh - qh * np.einsum("ij,ij->i", qh, d_qh)[:, None]) / q_norm[:, None]
+    d_k = (d_kh - kh * np.einsum("ij,ij->i", kh, d_kh)[:, None]) / k_norm[:, None]
+    return losses, (d_q, d_k)
 
 
 # ---------------------------------------------------------------------------

@@ -55,6 +55,13 @@ class _NoBlit(_Square):
         return []
 
 
+@pytest.fixture
+def ipympl_canvas(monkeypatch):
+    """Explorers built in the test use ipympl's canvas (LOSSBOOK_EXPLORER_CANVAS=ipympl),
+    the comparison path of benchmarks/bench_felt_latency.py --canvas frame,ipympl."""
+    monkeypatch.setenv("LOSSBOOK_EXPLORER_CANVAS", "ipympl")
+
+
 def test_contract_holds_for_a_minimal_subclass(check_contract):
     explorer = _Square()
     check_contract(explorer)
@@ -92,7 +99,8 @@ def test_blit_changes_pixels_without_a_draw_request(frame):
     assert not np.array_equal(frame(explorer), before)
 
 
-def test_without_a_background_update_asks_for_draw_idle(monkeypatch):
+def test_without_a_background_update_asks_for_draw_idle(ipympl_canvas, monkeypatch):
+    """ipympl draws only when its front end asks: until then there is no background."""
     explorer = _Square()
     calls = []
     monkeypatch.setattr(explorer.canvas, "draw_idle", lambda: calls.append(1))
@@ -246,7 +254,7 @@ def test_the_frame_encoder_sends_whole_exact_frames_and_recompresses_only_change
     assert all(a is b for a, b in zip(after, before))
 
 
-def test_a_blitted_frame_is_sent_whole(frame):
+def test_a_blitted_frame_is_sent_whole(ipympl_canvas, frame):
     """Every frame is a complete picture ("full" mode), never only the changed pixels."""
     from PIL import Image
 
@@ -283,7 +291,7 @@ def test_importing_an_explorer_module_keeps_the_factory():
     assert callable(explorers.welcome) and not isinstance(explorers.welcome, type(base))
 
 
-def test_hidpi_switch_falls_back_to_a_full_draw_then_blits_again(frame):
+def test_hidpi_switch_falls_back_to_a_full_draw_then_blits_again(ipympl_canvas, frame):
     blitting, drawing = _Square(), _NoBlit()
     for explorer in (blitting, drawing):
         frame(explorer)
@@ -299,7 +307,7 @@ def test_hidpi_switch_falls_back_to_a_full_draw_then_blits_again(frame):
     np.testing.assert_array_equal(frame(blitting), frame(drawing))
 
 
-def test_without_ipympl_the_figure_is_shown_as_an_image(monkeypatch):
+def test_without_ipympl_the_figure_is_shown_as_an_image(ipympl_canvas, monkeypatch):
     import ipywidgets
 
     monkeypatch.setitem(sys.modules, "ipympl.backend_nbagg", None)   # import fails
@@ -425,13 +433,13 @@ class BrowserCanvasModel:
 
 
 @pytest.fixture
-def browser(monkeypatch):
+def browser(ipympl_canvas, monkeypatch):
     """Explorers built in the test get a :class:`BrowserCanvasModel` from their first message."""
     models = []
     attach = base.attach_canvas
 
-    def attach_with_a_browser(figure):
-        canvas, widget = attach(figure)
+    def attach_with_a_browser(figure, alt="", **options):
+        canvas, widget = attach(figure, alt, **options)
         models.append(BrowserCanvasModel(canvas))
         return canvas, widget
 

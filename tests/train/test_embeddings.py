@@ -27,6 +27,58 @@ def test_point_forces_contrastive_is_lossbook_over_all_pairs():
         E.point_forces(X, "hinge")
 
 
+
+@pytest.mark.parametrize("loss", E.LOSSES)
+def test_point_forces_equals_the_public_validated_losses(loss):
+    """The unchecked fast path (the losses' *_terms kernels) gives bit for bit what the
+    public, validated losses give, assembled the obvious way."""
+    X = E.toy_pairs(5, seed=11)
+    n = X.shape[0]
+    partner = np.arange(n) ^ 1
+    expected = np.zeros_like(X)
+    if loss == "contrastive":
+        i, j = np.triu_indices(n, k=1)
+        d = np.linalg.norm(X[i] - X[j], axis=1)
+        same = (partner[i] == j).astype(float)
+        value = L.contrastive(d, same, margin=0.7)
+        g = L.contrastive_grad(d, same, margin=0.7)
+        unit = (X[i] - X[j]) / d[:, None]
+        np.add.at(expected, i, g[:, None] * unit)
+        np.add.at(expected, j, -g[:, None] * unit)
+    elif loss == "triplet":
+        anchor, negative = np.repeat(np.arange(n), n), np.tile(np.arange(n), n)
+        keep = (negative != anchor) & (negative != partner[anchor])
+        a, k = anchor[keep], negative[keep]
+        value = L.triplet_margin(X[a], X[partner[a]], X[k], margin=0.7)
+        for index, g in zip((a, partner[a], k),
+                            L.triplet_margin_grad(X[a], X[partner[a]], X[k], margin=0.7)):
+            np.add.at(expected, index, g)
+    else:
+        value = L.info_nce(X, X[partner], temperature=0.3)
+        dq, dk = L.info_nce_grad(X, X[partner], temperature=0.3)
+        expected += dq
+        np.add.at(expected, partner, dk)
+    got_value, got = E.point_forces(X, loss, margin=0.7, temperature=0.3)
+    assert got_value == value
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((3, 2)), "even number"),
+    (np.array([[0.0, np.nan], [1.0, 1.0]]), "X"),
+    (np.zeros(4), "shape"),
+    ([["a", "b"], ["c", "d"]], "numbers"),
+])
+def test_point_forces_and_descent_path_check_their_points_once(bad, match):
+    for call in (lambda: E.point_forces(bad, "triplet"),
+                 lambda: E.descent_path(bad, "triplet", steps=3)):
+        with pytest.raises((ValueError, TypeError), match=match):
+            call()
+    with pytest.raises(ValueError, match="margin"):
+        E.descent_path(E.toy_pairs(), "triplet", steps=3, margin=-1.0)
+    with pytest.raises(ValueError, match="non-zero"):
+        E.point_forces([[0.0, 0.0], [1.0, 0.0]], "info_nce")
+
 def test_descent_path_lowers_the_loss_and_stays_on_the_circle_for_info_nce():
     X = E.toy_pairs()
     for loss in E.LOSSES:
