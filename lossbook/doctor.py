@@ -2,14 +2,14 @@
 
 What breaks explorers in practice, in the order it is checked:
 
-1. **Packages**: JupyterLab, ipywidgets, jupyterlab_widgets, ipympl, ipykernel, matplotlib
-   installed, at the versions lossbook requires, and ipywidgets' own pin on
+1. **Packages**: JupyterLab, ipywidgets, jupyterlab_widgets, ipympl, anywidget, ipykernel,
+   matplotlib installed, at the versions lossbook requires, and ipywidgets' own pin on
    jupyterlab_widgets satisfied (a mismatch gives "Error displaying widget").
-2. **Lab extensions**: the front-end halves ``@jupyter-widgets/jupyterlab-manager`` and
-   ``jupyter-matplotlib`` present in a folder JupyterLab searches, the copy JupyterLab
+2. **Lab extensions**: the front-end halves ``@jupyter-widgets/jupyterlab-manager``,
+   ``jupyter-matplotlib`` and ``anywidget`` (the explorers' canvas) present in a folder JupyterLab searches, the copy JupyterLab
    loads (the first found, as ``jupyter labextension list`` shows) being the one the
    Python package installed (an old copy in ``~/.local/share/jupyter`` shadows a new one),
-   ipympl's JavaScript version range satisfied, and neither disabled in ``page_config.json``.
+   ipympl's JavaScript version range satisfied, and none disabled in ``page_config.json``.
 3. **Kernel**: the ``python3`` kernel the notebooks ask for runs the Python environment
    lossbook is installed in (otherwise ``import lossbook`` fails, or widgets talk to a
    kernel with other versions).
@@ -36,12 +36,14 @@ from pathlib import Path
 __all__ = ["Finding", "Environment", "diagnose", "report", "PACKAGES", "EXTENSIONS"]
 
 #: Python distributions the explorers need (checked against lossbook's own requirements).
-PACKAGES = ("jupyterlab", "ipywidgets", "jupyterlab_widgets", "ipympl", "ipykernel", "matplotlib")
+PACKAGES = ("jupyterlab", "ipywidgets", "jupyterlab_widgets", "ipympl", "anywidget", "ipykernel",
+            "matplotlib")
 #: Lab extension name -> the Python distribution that installs it.
 EXTENSIONS = {"@jupyter-widgets/jupyterlab-manager": "jupyterlab_widgets",
-              "jupyter-matplotlib": "ipympl"}
+              "jupyter-matplotlib": "ipympl", "anywidget": "anywidget"}
 #: Minimum versions when lossbook's metadata cannot be read (an uninstalled checkout).
 FALLBACK_MINIMUMS = {"jupyterlab": ">=4.0", "ipywidgets": ">=8.1", "ipympl": ">=0.9.3",
+                     "anywidget": ">=0.9",
                      "ipykernel": ">=6.25", "matplotlib": ">=3.7", "jupyterlab_widgets": ">=3.0"}
 IPYMPL_BACKEND = "module://ipympl.backend_nbagg"
 KERNEL_NAME = "python3"

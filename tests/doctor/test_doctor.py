@@ -13,9 +13,10 @@ import pytest
 from lossbook import cli, doctor
 
 HEALTHY_VERSIONS = {"jupyterlab": "4.2.5", "ipywidgets": "8.1.5", "jupyterlab_widgets": "3.0.13",
-                    "ipympl": "0.9.4", "ipykernel": "6.29.5", "matplotlib": "3.9.2",
+                    "ipympl": "0.9.4", "anywidget": "0.9.18", "ipykernel": "6.29.5", "matplotlib": "3.9.2",
                     "lossbook": "0.1.0", "voila": "0.5.8"}
-EXTENSION_VERSIONS = {"@jupyter-widgets/jupyterlab-manager": "5.0.13", "jupyter-matplotlib": "0.11.4"}
+EXTENSION_VERSIONS = {"@jupyter-widgets/jupyterlab-manager": "5.0.13", "jupyter-matplotlib": "0.11.4",
+                      "anywidget": "0.9.18"}
 ENV_EXT = "/env/share/jupyter/labextensions"
 
 
@@ -27,7 +28,7 @@ class Healthy(doctor.Environment):
         return HEALTHY_VERSIONS.get(distribution)
 
     def requirements(self, distribution):
-        return {"lossbook": ["numpy>=1.24", "ipywidgets>=8.1", "ipympl>=0.9.3", "jupyterlab>=4.0",
+        return {"lossbook": ["numpy>=1.24", "ipywidgets>=8.1", "ipympl>=0.9.3", "anywidget>=0.9", "jupyterlab>=4.0",
                              "matplotlib>=3.7", "ipykernel>=6.25", 'voila>=0.5.8; extra == "workshop"'],
                 "ipywidgets": ["comm>=0.1.3", "jupyterlab_widgets~=3.0.12",
                                'pytest>=3.6.0; extra == "test"']}.get(distribution, [])
@@ -128,7 +129,7 @@ def test_jupyterlab_widgets_not_matching_ipywidgets(healthy, monkeypatch):
 
 def test_missing_lab_extension(healthy, monkeypatch):
     monkeypatch.setattr(Healthy, "installed_extensions",
-                        lambda self, n: [] if n == "jupyter-matplotlib" else [(ENV_EXT, "5.0.13")])
+                        lambda self, n: [] if n == "jupyter-matplotlib" else [(ENV_EXT, EXTENSION_VERSIONS[n])])
     found = problems(doctor.diagnose(healthy))
     assert set(found) == {"lab extension jupyter-matplotlib"}
     finding = found["lab extension jupyter-matplotlib"]
@@ -284,3 +285,12 @@ def test_a_real_disabled_extension_is_found(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert f"disabled in {labconfig / 'page_config.json'}" in out
     assert "fix: jupyter labextension enable @jupyter-widgets/jupyterlab-manager" in out
+
+
+def test_missing_explorer_canvas_extension_is_named(healthy, monkeypatch):
+    """The explorers draw on an anywidget canvas: without its front end they stay empty."""
+    monkeypatch.setattr(Healthy, "installed_extensions",
+                        lambda self, n: [] if n == "anywidget" else [(ENV_EXT, EXTENSION_VERSIONS[n])])
+    found = problems(doctor.diagnose(healthy))
+    assert set(found) == {"lab extension anywidget"}
+    assert "anywidget" in found["lab extension anywidget"].fix
