@@ -13,6 +13,7 @@ import pytest
 from lossbook import explorers, losses
 from lossbook.explorers import base
 from lossbook.figures import style
+from parabola_figure import parabola_with_dot
 
 
 class _Square(base.Explorer):
@@ -26,12 +27,7 @@ class _Square(base.Explorer):
                 "target": base.dropdown("target", [0.0, 1.0], 1.0)}
 
     def _build_figure(self):
-        fig, ax = style.new_figure(figsize=(5, 3), dpi=style.EXPLORER_DPI)
-        r = np.linspace(-4, 4, 81)
-        with style.course_style():
-            ax.plot(r, r**2, **style.LOSS_STYLES["mse"].line())
-            (self.dot,) = ax.plot([0], [0], **style.LOSS_STYLES["mse"].points())
-        style.label_axes(ax, title="r squared", xlabel="residual r", ylabel="loss")
+        fig, self.dot = parabola_with_dot()
         self.updates = 0
         return fig
 

@@ -11,6 +11,7 @@ import pytest
 from lossbook import explorers
 from lossbook.explorers import base, frame_canvas
 from lossbook.figures import style
+from parabola_figure import parabola_with_dot
 
 anywidget = pytest.importorskip("anywidget")
 
@@ -23,12 +24,7 @@ class _Dot(base.Explorer):
         return {"r": base.float_slider("residual", 0.5, -3.0, 3.0, 0.25)}
 
     def _build_figure(self):
-        fig, ax = style.new_figure(figsize=(5, 3), dpi=style.EXPLORER_DPI)
-        r = np.linspace(-4, 4, 81)
-        with style.course_style():
-            ax.plot(r, r**2, **style.LOSS_STYLES["mse"].line())
-            (self.dot,) = ax.plot([0], [0], **style.LOSS_STYLES["mse"].points())
-        style.label_axes(ax, title="r squared", xlabel="residual r", ylabel="loss")
+        fig, self.dot = parabola_with_dot()
         return fig
 
     def state(self):
