@@ -2,6 +2,8 @@
 
 - The learner's progress store is pointed at a temporary folder, so tests and nbval runs
   never write into the repository or the user's home.
+- Each notebook nbval runs gets a progress store of its own (:func:`pytest_collectstart`): what
+  a notebook's ``progress()`` prints must not depend on which notebooks ran before it.
 - ``LOSSBOOK_NO_SKIPS=1`` (set by ``.ci/run``) turns every skipped test into a failure:
   a check that is skipped in CI is not a check. On a laptop, tests that need Chromium,
   bubblewrap or PyTorch skip with a message saying what to install.
@@ -168,10 +170,28 @@ NBVAL_NOT_COMPARED = ("text/html",)
 
 
 def pytest_collectstart(collector):
-    """Before nbval collects a notebook's cells: compare text, not HTML."""
+    """Before nbval collects a notebook's cells: compare text, not HTML, and give the notebook's
+    kernel a fresh progress store of its own."""
+    if type(collector).__name__ != "IPyNbFile":
+        return
     skip = getattr(collector, "skip_compare", None)
-    if type(collector).__name__ == "IPyNbFile" and isinstance(skip, tuple):
+    if isinstance(skip, tuple):
         collector.skip_compare = skip + tuple(m for m in NBVAL_NOT_COMPARED if m not in skip)
+    collector.setup = _with_own_progress_store(collector.setup, collector.path.stem)
+
+
+def _with_own_progress_store(start_kernel, notebook: str):
+    """``start_kernel`` (nbval's ``IPyNbFile.setup``, which launches the kernel with this
+    process's environment) run with ``LOSSBOOK_PROGRESS_DIR`` pointing at a new empty folder;
+    the session's store is restored once the kernel has started."""
+    def setup():
+        session_store = os.environ["LOSSBOOK_PROGRESS_DIR"]
+        os.environ["LOSSBOOK_PROGRESS_DIR"] = tempfile.mkdtemp(prefix=f"lossbook-progress-{notebook}-")
+        try:
+            start_kernel()
+        finally:
+            os.environ["LOSSBOOK_PROGRESS_DIR"] = session_store
+    return setup
 
 
 def _relative(path: Path) -> str | None:
