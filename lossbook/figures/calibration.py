@@ -48,13 +48,16 @@ class CalibrationFigure:
     """The built figure and the artists an update changes."""
 
     def __init__(self, n_bins: int = 10, dpi=style.EXPLORER_DPI):
+        from lossbook.figures.text_cache import cached_text  # imports matplotlib
+
         self.figure, (self.cm_ax, self.pr_ax, self.rel_ax) = style.new_figure(
             figsize=(10.4, 4.6), dpi=dpi, ncols=3, width_ratios=(0.8, 1.0, 1.0))
         ax = self.cm_ax
         with style.course_style():
             self.image = ax.imshow(np.zeros((2, 2)), cmap="Blues", vmin=0.0, vmax=1.0)
-            self.cells = [[ax.text(j, i, "0", ha="center", va="center", fontsize=16,
-                                   fontweight="bold") for j in range(2)] for i in range(2)]
+            # cached layout: the counts are redrawn on every update (blitting)
+            self.cells = [[cached_text(ax, j, i, "0", ha="center", va="center", fontsize=16,
+                                       fontweight="bold") for j in range(2)] for i in range(2)]
             ax.set_xticks([0, 1], ["0 (not 9)", "1 (a 9)"])
             ax.set_yticks([0, 1], ["0 (not 9)", "1 (a 9)"])
             ax.grid(False)
