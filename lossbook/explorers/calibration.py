@@ -15,7 +15,8 @@ import numpy as np
 from lossbook import calibration as calib
 from lossbook import losses
 from lossbook.explorers.base import Explorer, dropdown, float_slider, fmt
-from lossbook.figures.calibration import ALT_TEXT as CALIBRATION_ALT_TEXT, CalibrationFigure
+from lossbook.figures.calibration import ALT_TEXT as CALIBRATION_ALT_TEXT, CalibrationFigure, pr_curve
+from lossbook.figures.reliability import ece_of_bins
 
 __all__ = ["CalibrationExplorer", "calibration", "TRAININGS"]
 
@@ -87,17 +88,28 @@ class CalibrationExplorer(Explorer):
         counts = calib.binary_counts(self.y, proba, threshold)
         from lossbook import metrics
 
+        # One binning serves the bars and the ECE (the same float as
+        # metrics.expected_calibration_error, without validating and binning twice).
+        bins = metrics.reliability_bins(self.y, np.column_stack([1 - proba, proba]),
+                                        n_bins=self._plot.reliability.n_bins)
         return {
             "training": training, "threshold": threshold, "temperature": temperature,
-            "logits": z, "proba": proba, "counts": counts,
-            "ece": metrics.expected_calibration_error(self.y, np.column_stack([1 - proba, proba]),
-                                                      n_bins=self._plot.reliability.n_bins),
+            "logits": z, "proba": proba, "counts": counts, "bins": bins,
+            "pr_curve": self._pr_curve(training),
+            "ece": ece_of_bins(bins),
             "nll": calib.temperature_nll(z, self.y, temperature),
             "logit_cut": temperature * float(np.log(threshold / (1 - threshold))),
         }
 
+    def _pr_curve(self, training: str):
+        """The PR curve of a training's scores: it depends on neither slider, so once each."""
+        cache = self.__dict__.setdefault("_pr_curves", {})
+        if training not in cache:
+            cache[training] = pr_curve(self.y, self.logits[training])
+        return cache[training]
+
     def _show(self, s):
-        self._plot.show(self.y, s["logits"], threshold=s["threshold"], temperature=s["temperature"])
+        self._plot.show_numbers(s["counts"], s["pr_curve"], s["bins"])
 
     def _changing_artists(self):
         return self._plot.changing_artists()

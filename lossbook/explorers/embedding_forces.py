@@ -84,6 +84,13 @@ class EmbeddingForcesExplorer(Explorer):
     def _show(self, s):
         forces = -s["gradient"] * s["positions"].shape[0] * forces_figure.ARROW_SCALE
         limit = forces_figure.view_limit(s["loss_name"], self._positions)
+        # Zoom out, never back in, while the loss stays: a limit change costs a full
+        # matplotlib redraw (~100 ms), and a margin sweep back and forth would otherwise
+        # pay it at every crossing of the 2.5 / 5 boundary.
+        previous = getattr(self, "_view", None)
+        if previous is not None and previous[0] == s["loss_name"]:
+            limit = max(limit, previous[1])
+        self._view = (s["loss_name"], limit)
         if self._plot.show(s["positions"], forces, s["curve"], s["steps"], s["loss_name"], limit):
             self.request_full_redraw()
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossbook import calibration, losses
+from lossbook import calibration, losses, metrics
 from lossbook.figures import style
-from lossbook.figures.reliability import ReliabilityPlot
+from lossbook.figures.reliability import ReliabilityPlot, ece_of_bins
 
 __all__ = ["ALT_TEXT", "CalibrationFigure", "pr_curve"]
 
@@ -48,13 +48,16 @@ class CalibrationFigure:
     """The built figure and the artists an update changes."""
 
     def __init__(self, n_bins: int = 10, dpi=style.EXPLORER_DPI):
+        from lossbook.figures.text_cache import cached_text  # imports matplotlib
+
         self.figure, (self.cm_ax, self.pr_ax, self.rel_ax) = style.new_figure(
             figsize=(10.4, 4.6), dpi=dpi, ncols=3, width_ratios=(0.8, 1.0, 1.0))
         ax = self.cm_ax
         with style.course_style():
             self.image = ax.imshow(np.zeros((2, 2)), cmap="Blues", vmin=0.0, vmax=1.0)
-            self.cells = [[ax.text(j, i, "0", ha="center", va="center", fontsize=16,
-                                   fontweight="bold") for j in range(2)] for i in range(2)]
+            # cached layout: the counts are redrawn on every update (blitting)
+            self.cells = [[cached_text(ax, j, i, "0", ha="center", va="center", fontsize=16,
+                                       fontweight="bold") for j in range(2)] for i in range(2)]
             ax.set_xticks([0, 1], ["0 (not 9)", "1 (a 9)"])
             ax.set_yticks([0, 1], ["0 (not 9)", "1 (a 9)"])
             ax.grid(False)
@@ -69,24 +72,37 @@ class CalibrationFigure:
                              ylabel="precision")
             self.pr_ax.legend(loc="lower left", fontsize=10)
         self.reliability = ReliabilityPlot(self.rel_ax, n_bins)
+        self.reliability.label("Reliability of σ(z / T)")   # fixed: the ECE is in the readout
 
     def show(self, y_true, logits, *, threshold: float, temperature: float) -> dict:
         """Draw one state; return its numbers (counts, PR curve, ECE, probabilities)."""
         y = np.asarray(y_true)
         proba = losses.sigmoid(np.asarray(logits, dtype=float) / temperature)
         counts = calibration.binary_counts(y, proba, threshold)
+        precision, recall = pr_curve(y, logits)
+        proba2 = np.column_stack([1.0 - proba, proba])
+        bins = metrics.reliability_bins(y, proba2, n_bins=self.reliability.n_bins)
+        self.show_numbers(counts, (precision, recall), bins)
+        return {"counts": counts, "precision_curve": precision, "recall_curve": recall,
+                "ece": ece_of_bins(bins), "proba": proba}
+
+    def show_numbers(self, counts, curve, bins) -> None:
+        """Put computed numbers on the artists: ``counts`` (:class:`BinaryCounts`), the PR
+        ``curve`` ``(precision, recall)`` and the reliability ``bins``. The explorer calls
+        this with what its state already holds, so nothing is computed twice."""
         matrix = counts.matrix
         self.image.set_data(matrix / matrix.sum(axis=1, keepdims=True).clip(min=1))
         for i in range(2):
             for j in range(2):
-                self.cells[i][j].set_text(str(int(matrix[i, j])))
-        precision, recall = pr_curve(y, logits)
-        self.pr_line.set_data(recall, precision)
+                text = str(int(matrix[i, j]))
+                if self.cells[i][j].get_text() != text:
+                    self.cells[i][j].set_text(text)
+        precision, recall = curve
+        if curve is not getattr(self, "_curve", None):   # a training's curve: set once
+            self.pr_line.set_data(recall, precision)
+            self._curve = curve
         self.pr_point.set_data([counts.recall], [counts.precision])
-        ece = self.reliability.show(y, np.column_stack([1.0 - proba, proba]),
-                                    title_prefix="Reliability of σ(z / T)", set_title=False)
-        return {"counts": counts, "precision_curve": precision, "recall_curve": recall,
-                "ece": ece, "proba": proba}
+        self.reliability.show_bins(bins)
 
     def changing_artists(self) -> list:
         return [self.image, *[t for row in self.cells for t in row], self.pr_line, self.pr_point,

@@ -137,6 +137,8 @@ class OutlierExperimentFigure:
     """
 
     def __init__(self, outlier_fraction, outlier_size, delta, dpi=style.EXPLORER_DPI):
+        from lossbook.figures.text_cache import cached_text  # imports matplotlib
+
         self.figure, (self.data_ax, self.error_ax) = style.new_figure(
             figsize=(10.0, 5.4), dpi=dpi, ncols=2, width_ratios=(1.6, 1.0))
         ax = self.data_ax
@@ -166,8 +168,9 @@ class OutlierExperimentFigure:
                 color=[style.LOSS_STYLES[name].color for name in LOSSES],
                 hatch=[_HATCHES[name] for name in LOSSES], edgecolor="black")
             self.bars = dict(zip(LOSSES, bars))
-            self.bar_labels = {name: self.error_ax.text(p, 1.0, "", ha="center",
-                                                        va="bottom", fontsize=12)
+            # cached layout: the labels are redrawn on every update (blitting)
+            self.bar_labels = {name: cached_text(self.error_ax, p, 1.0, "", ha="center",
+                                                 va="bottom", fontsize=12)
                                for p, name in zip(positions, LOSSES)}
             self.noise_line = self.error_ax.axhline(NOISE ** 2, color="black", linestyle=":",
                                                     linewidth=1.5, label="noise level σ² = 1")

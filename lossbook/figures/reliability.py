@@ -19,7 +19,15 @@ import numpy as np
 from lossbook import metrics
 from lossbook.figures import style
 
-__all__ = ["ReliabilityPlot", "reliability_figure"]
+__all__ = ["ReliabilityPlot", "ece_of_bins", "reliability_figure"]
+
+
+def ece_of_bins(bins) -> float:
+    """The expected calibration error of computed bins: the same arithmetic, in the same
+    order, as :func:`lossbook.metrics.expected_calibration_error` (so the same float)."""
+    filled = bins.count > 0
+    gaps = np.abs(bins.accuracy[filled] - bins.confidence[filled])
+    return float((bins.count[filled] * gaps).sum() / int(bins.count.sum()))
 
 
 class ReliabilityPlot:
@@ -55,15 +63,27 @@ class ReliabilityPlot:
         unless ``set_title=False`` (an explorer keeps a fixed title, so that only the
         bars and markers need redrawing)."""
         bins = metrics.reliability_bins(y_true, proba, n_bins=self.n_bins)
+        self.show_bins(bins)
+        ece = ece_of_bins(bins)
+        self.label(f"{title_prefix}ECE = {ece:.3f}" if set_title
+                   else (title_prefix or "Reliability diagram"))
+        return ece
+
+    def show_bins(self, bins) -> None:
+        """Put already computed :class:`lossbook.metrics.ReliabilityBins` on the bars and
+        markers (what an explorer calls on every update: the title and labels stay)."""
         for bar, acc in zip(self.bars, np.nan_to_num(bins.accuracy)):
             bar.set_height(acc)
         filled = bins.count > 0
         self.gaps.set_data(self.centres[filled], bins.confidence[filled])
-        ece = metrics.expected_calibration_error(y_true, proba, n_bins=self.n_bins)
-        title = f"{title_prefix}ECE = {ece:.3f}" if set_title else (title_prefix or "Reliability diagram")
-        style.label_axes(self.ax, title=title, xlabel="confidence (top-class probability)",
-                         ylabel="accuracy")
-        return ece
+
+    def label(self, title: str) -> None:
+        """Title and axis labels (once per distinct title)."""
+        # Labelling enters the course style (an rc_context): a few ms, so only when it changes.
+        if title != getattr(self, "_title", None):
+            style.label_axes(self.ax, title=title, xlabel="confidence (top-class probability)",
+                             ylabel="accuracy")
+            self._title = title
 
     def artists(self) -> list:
         return [*self.bars, self.gaps]

@@ -159,3 +159,32 @@ def test_fit_line_minimises_each_loss(x, seed, delta):
 def test_fit_line_refuses_a_vertical_line():
     with pytest.raises(ValueError, match="at least two different values"):
         fitting.fit_line([1.0, 1.0, 1.0], [0.0, 1.0, 2.0], loss="mse")
+
+
+def test_layout_cached_labels_draw_the_same_pixels_as_plain_text():
+    """The bar labels cache their text layout per string: the pixels must be a plain
+    ``Text``'s, state after state (including a string seen before, from the cache)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    from lossbook.figures.text_cache import LayoutCachedText
+
+    plot = outlier_figure.build()
+    FigureCanvasAgg(plot.figure)
+    assert all(isinstance(label, LayoutCachedText) for label in plot.bar_labels.values())
+    plot.figure.canvas.draw()   # the first draw runs the layout engine
+
+    def frames():
+        out = []
+        for state in [*STATES, STATES[1]]:
+            plot.show(outlier_figure.experiment(*state))
+            plot.figure.canvas.draw()
+            out.append(np.asarray(plot.figure.canvas.buffer_rgba()).copy())
+        return out
+
+    cached = frames()
+    for label in plot.bar_labels.values():
+        label.__class__ = Text      # the same artists, drawn by matplotlib's own code
+    plain = frames()
+    for state, a, b in zip([*STATES, STATES[1]], cached, plain):
+        np.testing.assert_array_equal(a, b, err_msg=str(state))
