@@ -69,8 +69,19 @@ def _record(action, default):
         return default
 
 
-@dataclass(frozen=True)
-class Hint:
+class _ShownAsMessage:
+    """Shown as its ``message`` text (repr and IPython's pretty printer; HTML is the class's own).
+    Subclassing dataclasses pass ``repr=False``, or the generated ``__repr__`` would win."""
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(self.message)
+
+
+@dataclass(frozen=True, repr=False)  # repr: the message
+class Hint(_ShownAsMessage):
     """One hint; shows as text or HTML."""
 
     exercise_id: str
@@ -83,12 +94,6 @@ class Hint:
         more = (f'; hint("{self.exercise_id}") again for the next' if self.number < self.total
                 else f' (the last one; solution("{self.exercise_id}") shows the code)')
         return f"Hint {self.number} of {self.total} for {self.exercise_id}{more}:\n{self.text}"
-
-    def __repr__(self) -> str:
-        return self.message
-
-    def _repr_pretty_(self, p, cycle) -> None:
-        p.text(self.message)
 
     def _repr_html_(self) -> str:
         e = html.escape
@@ -114,8 +119,8 @@ def hint(exercise_id: str, *, record: bool = True) -> Hint:
     return Hint(exercise.id, index + 1, len(exercise.hints), exercise.hints[index])
 
 
-@dataclass(frozen=True)
-class Solution:
+@dataclass(frozen=True, repr=False)  # repr: the message
+class Solution(_ShownAsMessage):
     """The solution code, or (``shown=False``) a note on how to see it."""
 
     exercise_id: str
@@ -128,12 +133,6 @@ class Solution:
             return (f'Try hint("{self.exercise_id}") first. To see the solution, '
                     f'call solution("{self.exercise_id}", confirm=True).')
         return f"Solution for {self.exercise_id}:\n\n{self.code.rstrip()}\n"
-
-    def __repr__(self) -> str:
-        return self.message
-
-    def _repr_pretty_(self, p, cycle) -> None:
-        p.text(self.message)
 
     def _repr_html_(self) -> str:
         if not self.shown:
@@ -193,8 +192,8 @@ def solution(exercise_id: str, confirm: bool = False):
 _SYMBOLS = {"passed": "✔", "attempted": "◐", "not started": "·"}
 
 
-@dataclass(frozen=True)
-class ProgressReport:
+@dataclass(frozen=True, repr=False)  # repr: the message
+class ProgressReport(_ShownAsMessage):
     """Lessons × exercises with passed / attempted / not started; shows as text or HTML."""
 
     lessons: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
@@ -225,12 +224,6 @@ class ProgressReport:
         if self.in_memory:
             lines.append("  Note: the progress folder is not writable; this session's progress is kept in memory only.")
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.message
-
-    def _repr_pretty_(self, p, cycle) -> None:
-        p.text(self.message)
 
     def _repr_html_(self) -> str:
         e = html.escape

@@ -23,6 +23,7 @@ import numpy as np
 from lossbook import data as datasets
 from lossbook import losses
 from lossbook.figures import style
+from lossbook.figures.lessons.lesson05_hinge import margin_losses  # one home for the four curves
 
 __all__ = ["ALT_TEXT", "HingeMarginFigure", "build", "sample_data", "scores",
            "margin_losses", "M_RANGE"]
@@ -60,27 +61,6 @@ def scores(X, angle: float, bias: float, norm: float) -> np.ndarray:
     """Decision values :math:`f(x) = w\\cdot x + b` for the rows of ``X``."""
     w = weights(angle, norm)
     return X[:, 0] * w[0] + X[:, 1] * w[1] + bias
-
-
-def margin_losses(m) -> dict[str, np.ndarray]:
-    """The four losses of the right panel at margins ``m``, from :mod:`lossbook.losses`.
-
-    >>> for name, values in margin_losses(np.array([0.0, 2.0])).items():
-    ...     print(name, values.round(4))
-    zero_one [1. 0.]
-    hinge [1. 0.]
-    squared_hinge [1. 0.]
-    logistic [1.     0.1831]
-    """
-    m = np.asarray(m, dtype=float)
-    ones = np.ones_like(m)
-    return {
-        "zero_one": (m <= 0).astype(float),
-        "hinge": losses.hinge(ones, m, reduction="none"),
-        "squared_hinge": losses.squared_hinge(ones, m, reduction="none"),
-        "logistic": losses.binary_cross_entropy_with_logits(ones, m, reduction="none")
-        / np.log(2.0),
-    }
 
 
 def _line_through(level: float, w: np.ndarray, bias: float, half_length: float) -> np.ndarray:

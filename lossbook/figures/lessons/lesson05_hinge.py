@@ -20,6 +20,12 @@ def margin_losses(margins) -> dict[str, np.ndarray]:
     --------
     >>> margin_losses([-1.0, 0.5, 2.0])["hinge"]
     array([2. , 0.5, 0. ])
+    >>> for name, values in margin_losses(np.array([0.0, 2.0])).items():
+    ...     print(name, values.round(4))
+    zero_one [1. 0.]
+    hinge [1. 0.]
+    squared_hinge [1. 0.]
+    logistic [1.     0.1831]
     """
     m = np.asarray(margins, dtype=float)
     ones = np.ones_like(m)
