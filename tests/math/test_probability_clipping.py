@@ -18,9 +18,11 @@ from hypothesis.extra.numpy import arrays
 
 import lossbook.losses as L
 from lossbook.losses.classification import EPS, probability_bounds
+from lazymodules import lazy
 
-torch = pytest.importorskip("torch", reason="PyTorch cross-checks: pip install torch (CPU build); CI installs it")
-F = torch.nn.functional
+# Imported on first use: the tests that compare with PyTorch are marked slow (root conftest.py)
+torch = lazy("torch")
+F = lazy("torch.nn.functional")
 
 DTYPES = [np.float16, np.float32, np.float64]
 SETTINGS = settings(max_examples=60, deadline=None, database=None)
