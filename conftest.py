@@ -12,6 +12,12 @@
   ``pytest -m "not slow"`` is the quick check while developing (README) and ``make test``
   still runs everything. With ``-m "not slow"`` those files are not even collected (nbval
   would otherwise parse every notebook only to deselect it).
+- In the fast lane (any ``-m`` that leaves out ``slow``) each hypothesis test tries a quarter of
+  the examples its ``@settings`` ask for, at least 10 (:data:`FAST_LANE_EXAMPLES`); ``make test``
+  tries every one.
+- A test file outside the slow paths that imports PyTorch when it is collected fails (seconds
+  in the fast lane): its tests should use ``lazy("torch")`` (``tests/support/lazymodules.py``).
+- What collection builds is frozen out of the garbage collector's full passes (``gc.freeze``).
 - The fast lane stays fast: a test that is not marked ``slow`` may not start a Jupyter kernel
   (ipykernel, the grader's sandboxed kernel or fork server), JupyterLab/Voilà, Chromium,
   Playwright's driver, a Dask cluster or JupyterHub (:data:`HEAVY_COMMANDS`): the
