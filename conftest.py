@@ -12,6 +12,12 @@
   ``pytest -m "not slow"`` is the quick check while developing (README) and ``make test``
   still runs everything. With ``-m "not slow"`` those files are not even collected (nbval
   would otherwise parse every notebook only to deselect it).
+- In the fast lane (any ``-m`` that leaves out ``slow``) each hypothesis test tries a quarter of
+  the examples its ``@settings`` ask for, at least 10 (:data:`FAST_LANE_EXAMPLES`); ``make test``
+  tries every one.
+- A test file outside the slow paths that imports PyTorch when it is collected fails (seconds
+  in the fast lane): its tests should use ``lazy("torch")`` (``tests/support/lazymodules.py``).
+- What collection builds is frozen out of the garbage collector's full passes (``gc.freeze``).
 - The fast lane stays fast: a test that is not marked ``slow`` may not start a Jupyter kernel
   (ipykernel, the grader's sandboxed kernel or fork server), JupyterLab/Voilà, Chromium,
   Playwright's driver, a Dask cluster or JupyterHub (:data:`HEAVY_COMMANDS`): the
@@ -23,7 +29,9 @@
   ``tools/run_notebooks.py``), so a style change in the HTML fails nothing.
 """
 import functools
+import gc
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -79,6 +87,14 @@ SLOW_TESTS = {
     # forbidden-call profile hook, about a second of CPU each (the same checks run forked in slow).
     **{f"tests/exercises/test_catalog.py::{name}[inprocess-choose_loss]": "a second of CPU per choose_loss check"
        for name in ("test_reference_passes", "test_stored_solution_passes")},
+    # Builds every explorer (about a second of CPU each, 11 s in all); the fast lane builds the
+    # first (welcome), checks every explorer's alt text without building it, and that the canvas
+    # is named by it (test_every_explorer_class_has_alt_text, ..._named_by_the_figures_alt_text).
+    **{f"tests/explorers/test_frame_canvas.py::test_every_explorer_has_alt_text_on_its_canvas[{name}]":
+       "builds an explorer (about a second of CPU)"
+       for name in ("loss_vs_cost", "mse_line_fit", "robust_fit", "cross_entropy", "hinge_margin",
+                    "regularization_paths", "outlier_experiment", "barron", "network_training",
+                    "calibration", "embedding_forces")},
     # Imports PyTorch inside the test (the lazily imported ones are found by _heavy_reference).
     "tests/math/test_buffer_blocks.py::test_real_blocks_match_torch":
         "a PyTorch cross-check (importing PyTorch costs about 2 s of CPU)",
@@ -256,10 +272,49 @@ def _heavy_reference(item) -> str | None:
     return heavy_reason_of(function, params.values()) if function is not None else None
 
 
+def fast_lane(config) -> bool:
+    """True when ``-m`` leaves out the ``slow`` tests (``pytest -m "not slow"``)."""
+    expression = config.option.markexpr
+    if not expression:
+        return False
+    try:
+        from _pytest.mark.expression import Expression
+
+        return not Expression.compile(expression).evaluate(lambda name, **kwargs: name == "slow")
+    except Exception:  # noqa: BLE001 - an unknown pytest: the full counts, as in make test
+        return False
+
+
+#: In the fast lane each hypothesis test tries this fraction of the examples its ``@settings``
+#: ask for, and at least :data:`FAST_LANE_MIN_EXAMPLES`; ``make test`` tries every one.
+FAST_LANE_EXAMPLES = 1 / 4
+FAST_LANE_MIN_EXAMPLES = 10
+
+
+def fast_lane_examples(max_examples: int) -> int:
+    """How many of a hypothesis test's ``max_examples`` the fast lane tries."""
+    return min(max_examples, max(FAST_LANE_MIN_EXAMPLES, int(max_examples * FAST_LANE_EXAMPLES)))
+
+
+def _try_fewer_examples(function) -> None:
+    """Give the hypothesis test ``function`` the fast lane's share of its examples (once: the
+    items of a parametrized test share the function)."""
+    from hypothesis import settings
+
+    current = getattr(function, "_hypothesis_internal_use_settings", None)  # where @settings puts them
+    if current is None or getattr(function, "_lossbook_fast_lane_examples", False):
+        return
+    function._hypothesis_internal_use_settings = settings(
+        current, max_examples=fast_lane_examples(current.max_examples))
+    function._lossbook_fast_lane_examples = True
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Mark ``slow``: every test under a :data:`SLOW` path, every notebook cell, the tests of
-    :data:`SLOW_TESTS`, and every test that uses a lazily imported heavy module (PyTorch)."""
+    :data:`SLOW_TESTS`, and every test that uses a lazily imported heavy module (PyTorch).
+    In the fast lane, hypothesis tests try fewer examples (:data:`FAST_LANE_EXAMPLES`)."""
+    fewer_examples = fast_lane(config)
     for item in items:
         if item.get_closest_marker("slow"):
             continue
@@ -268,6 +323,21 @@ def pytest_collection_modifyitems(config, items):
                 or _heavy_reference(item) is not None)
         if slow:
             item.add_marker(pytest.mark.slow)
+        elif fewer_examples and getattr(getattr(item, "function", None), "is_hypothesis_test", False):
+            _try_fewer_examples(item.function)
+
+
+def pytest_collectreport(report):
+    """What collection builds (modules, test items, the course's objects) lives to the end of
+    the session: keep it out of the garbage collector's full passes, which would otherwise walk
+    all of it again and again, ever more as collection goes on (about 1 s of CPU while the fast
+    lane is collected, and up to a second per full pass while it runs). Frozen after each
+    collector, so that the passes during collection skip what is already collected too."""
+    gc.freeze()
+
+
+def pytest_collection_finish(session):
+    gc.freeze()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -280,10 +350,28 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped, but LOSSBOOK_NO_SKIPS=1 forbids skipping in CI: {reason}"
 
 
+def _heavy_modules_loaded() -> set[str]:
+    from lazymodules import HEAVY
+
+    return {name for name in HEAVY if name in sys.modules}
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_make_collect_report(collector):
+    """A test file outside the slow paths that imports PyTorch when collected fails (it would
+    cost seconds in the fast lane): its tests should use a lazy module (``lazymodules``)."""
+    heavy_before = _heavy_modules_loaded()
     outcome = yield
     report = outcome.get_result()
+    imported = sorted(_heavy_modules_loaded() - heavy_before)
+    if imported and report.passed and isinstance(collector, pytest.File) and _slow_reason(collector.path) is None:
+        from lazymodules import HEAVY
+
+        report.outcome = "failed"
+        report.longrepr = (f"{_relative(collector.path) or collector.path} imports {', '.join(imported)} when it is "
+                           f"collected ({HEAVY[imported[0]]}), in the fast lane too: write "
+                           f"`{imported[0]} = lazy({imported[0]!r})` (from lazymodules import lazy, "
+                           "tests/support/lazymodules.py); the tests that use it are then marked slow")
     if NO_SKIPS and report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"

@@ -145,6 +145,10 @@ def test_nbval_compares_the_text_of_rich_outputs_not_their_html(request):
 
     class IPyNbFile:                  # what the hook sees of nbval's collector
         skip_compare = ("metadata", "image/png")
+        path = ROOT / "notebooks" / "00_welcome.ipynb"
+
+        def setup(self):              # starts the kernel; the hook wraps it (own progress store)
+            pass
 
     collector = IPyNbFile()
     conftest.pytest_collectstart(collector)

@@ -2,6 +2,7 @@
 ``progress()`` and the ``lossbook progress`` command."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -225,15 +226,20 @@ def _cli(*args, stdin="", env_dir):
                           capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_cli_prints_progress_and_reset_asks_first(tmp_path):
+def test_cli_prints_progress_and_reset_asks_first(tmp_path, folder, monkeypatch, capsys):
+    """The command as learners run it (a fresh interpreter), then its --reset in this process
+    (``lossbook.cli.main``, what ``python -m lossbook`` calls) with no terminal to ask on."""
+    from lossbook import cli
+
     ProgressStore(tmp_path).record_check("mse", "passed")
     shown = _cli(env_dir=tmp_path)
     assert shown.returncode == 0 and "✔ mse" in shown.stdout
-    refused = _cli("--reset", env_dir=tmp_path)  # no terminal to ask on
-    assert refused.returncode == 1 and "--yes" in refused.stderr
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))     # a pipe, as under subprocess.run
+    assert cli.main(["progress", "--reset"]) == 1
+    assert "--yes" in capsys.readouterr().err
     assert ProgressStore(tmp_path).status("mse") == "passed"
-    done = _cli("--reset", "--yes", env_dir=tmp_path)
-    assert done.returncode == 0 and "Progress reset" in done.stdout
+    assert cli.main(["progress", "--reset", "--yes"]) == 0
+    assert "Progress reset" in capsys.readouterr().out
     assert ProgressStore(tmp_path).status("mse") == "not started"
 
 

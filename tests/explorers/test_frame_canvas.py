@@ -2,6 +2,8 @@
 the latest frame always in the model, an accessible name; and its fallbacks."""
 from __future__ import annotations
 
+import importlib
+import inspect
 import io
 import sys
 
@@ -111,9 +113,21 @@ def test_the_canvas_is_named_by_the_figures_alt_text():
 
 @pytest.mark.parametrize("name", list(explorers.FACTORIES))
 def test_every_explorer_has_alt_text_on_its_canvas(name):
+    """Builds each explorer (slow but for the first: root conftest.py, SLOW_TESTS)."""
     explorer = getattr(explorers, name)()
     alt = explorer.canvas.widget.alt
     assert len(alt) > 60 and alt != explorer.title, f"{name}: the canvas needs the figure's alt text"
+    assert alt == type(explorer).alt_text
+
+
+@pytest.mark.parametrize("name", list(explorers.FACTORIES))
+def test_every_explorer_class_has_alt_text(name):
+    """The quick form of the test above, without building the explorer: the canvas is named by
+    the class's ``alt_text`` (test_the_canvas_is_named_by_the_figures_alt_text)."""
+    module = importlib.import_module(f"lossbook.explorers.{explorers.FACTORIES[name][0]}")
+    cls = getattr(module, inspect.signature(getattr(explorers, name)).return_annotation)
+    assert issubclass(cls, base.Explorer)
+    assert len(cls.alt_text) > 60 and cls.alt_text != cls.title, f"{name}: the canvas needs the figure's alt text"
 
 
 def test_the_view_never_uses_data_urls_or_image_elements():

@@ -18,9 +18,11 @@ from hypothesis.extra.numpy import arrays
 
 import lossbook.losses as L
 from lossbook.losses.classification import EPS, probability_bounds
+from lazymodules import lazy
 
-torch = pytest.importorskip("torch", reason="PyTorch cross-checks: pip install torch (CPU build); CI installs it")
-F = torch.nn.functional
+# Imported on first use: the tests that compare with PyTorch are marked slow (root conftest.py)
+torch = lazy("torch")
+F = lazy("torch.nn.functional")
 
 DTYPES = [np.float16, np.float32, np.float64]
 SETTINGS = settings(max_examples=60, deadline=None, database=None)
@@ -130,49 +132,44 @@ def _case(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_clipped_losses_are_finite_and_capped(dtype):
-    @SETTINGS
-    @given(_case(dtype), st.data())
-    def check(case, data):
-        p, eps, gamma = case
-        y = data.draw(arrays(dtype, p.shape, elements=st.sampled_from([0.0, 1.0])))
-        lo, hi = (float(b) for b in probability_bounds(np.dtype(dtype), eps))
-        cap = max(-math.log(lo), -math.log1p(-hi)) * 1.01
-        with np.errstate(all="raise", under="ignore"):
-            bce = L.binary_cross_entropy(y, p, eps=eps, reduction="none")
-            fl = L.focal(y, p, eps=eps, gamma=gamma, reduction="none")
-            grads = [L.binary_cross_entropy_grad(y, p, eps=eps, reduction="none"),
-                     L.focal_grad(y, p, eps=eps, gamma=gamma, reduction="none")]
-        for out in [bce, fl, *grads]:
-            assert np.all(np.isfinite(out)), (p, y, eps, out)
-        b64, f64 = bce.astype(np.float64), fl.astype(np.float64)
-        assert np.all((b64 >= 0) & (b64 <= cap))
-        assert np.all((f64 >= 0) & (f64 <= b64 * 1.01 + 1e-30))  # (1 − p_t)^γ ≤ 1
-        right = (y == 1) & (p == 1) | (y == 0) & (p == 0)
-        assert np.all(b64[right] <= max(-math.log1p(-hi), -math.log1p(-lo)) * 1.01)
-        # the gradient points the right way: down for a positive, up for a negative
-        g = grads[0]
-        assert np.all(g[y == 1] < 0) and np.all(g[y == 0] > 0)
-
-    check()
+@SETTINGS
+@given(data=st.data())
+def test_clipped_losses_are_finite_and_capped(dtype, data):
+    p, eps, gamma = data.draw(_case(dtype))
+    y = data.draw(arrays(dtype, p.shape, elements=st.sampled_from([0.0, 1.0])))
+    lo, hi = (float(b) for b in probability_bounds(np.dtype(dtype), eps))
+    cap = max(-math.log(lo), -math.log1p(-hi)) * 1.01
+    with np.errstate(all="raise", under="ignore"):
+        bce = L.binary_cross_entropy(y, p, eps=eps, reduction="none")
+        fl = L.focal(y, p, eps=eps, gamma=gamma, reduction="none")
+        grads = [L.binary_cross_entropy_grad(y, p, eps=eps, reduction="none"),
+                 L.focal_grad(y, p, eps=eps, gamma=gamma, reduction="none")]
+    for out in [bce, fl, *grads]:
+        assert np.all(np.isfinite(out)), (p, y, eps, out)
+    b64, f64 = bce.astype(np.float64), fl.astype(np.float64)
+    assert np.all((b64 >= 0) & (b64 <= cap))
+    assert np.all((f64 >= 0) & (f64 <= b64 * 1.01 + 1e-30))  # (1 − p_t)^γ ≤ 1
+    right = (y == 1) & (p == 1) | (y == 0) & (p == 0)
+    assert np.all(b64[right] <= max(-math.log1p(-hi), -math.log1p(-lo)) * 1.01)
+    # the gradient points the right way: down for a positive, up for a negative
+    g = grads[0]
+    assert np.all(g[y == 1] < 0) and np.all(g[y == 0] > 0)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_cross_entropy_is_finite_in_every_dtype(dtype):
-    @SETTINGS
-    @given(arrays(dtype, (3, 4), elements=st.sampled_from([0.0, 1.0])), st.data())
-    def check(rows, data):
-        rows[:, 0] = 1.0 - rows[:, 1:].max(axis=1)  # one-hot or all-zero: make each row one-hot
-        rows[:, 1:] *= rows[:, 1:].cumsum(axis=1) == 1
-        rows[:, 0] = 1.0 - rows[:, 1:].sum(axis=1)
-        target = data.draw(arrays(np.int64, 3, elements=st.integers(0, 3)))
-        with np.errstate(all="raise", under="ignore"):
-            outs = [L.cross_entropy(target, rows, reduction="none"),
-                    L.cross_entropy(rows[::-1].copy(), rows, reduction="none"),
-                    L.cross_entropy_grad(target, rows, reduction="none")]
-        for out in outs:
-            assert np.all(np.isfinite(out))
-        cap = -math.log(float(probability_bounds(np.dtype(dtype), EPS)[0])) * 1.01
-        assert np.all((outs[0] >= 0) & (outs[0].astype(np.float64) <= cap))
-
-    check()
+@SETTINGS
+@given(data=st.data())
+def test_cross_entropy_is_finite_in_every_dtype(dtype, data):
+    rows = data.draw(arrays(dtype, (3, 4), elements=st.sampled_from([0.0, 1.0])))
+    rows[:, 0] = 1.0 - rows[:, 1:].max(axis=1)  # one-hot or all-zero: make each row one-hot
+    rows[:, 1:] *= rows[:, 1:].cumsum(axis=1) == 1
+    rows[:, 0] = 1.0 - rows[:, 1:].sum(axis=1)
+    target = data.draw(arrays(np.int64, 3, elements=st.integers(0, 3)))
+    with np.errstate(all="raise", under="ignore"):
+        outs = [L.cross_entropy(target, rows, reduction="none"),
+                L.cross_entropy(rows[::-1].copy(), rows, reduction="none"),
+                L.cross_entropy_grad(target, rows, reduction="none")]
+    for out in outs:
+        assert np.all(np.isfinite(out))
+    cap = -math.log(float(probability_bounds(np.dtype(dtype), EPS)[0])) * 1.01
+    assert np.all((outs[0] >= 0) & (outs[0].astype(np.float64) <= cap))

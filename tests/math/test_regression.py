@@ -83,7 +83,7 @@ def test_subgradients_at_kinks():
 
 def test_mse_is_minimised_by_mean_and_mae_by_median():
     y = np.array([1.0, 2.0, 3.0, 10.0])
-    grid = np.linspace(0, 11, 11001)
+    grid = np.linspace(0, 11, 1101)  # steps of 0.01: the mean 4 and the median 2.5 are on it
     best_mse = grid[np.argmin([mse(y, np.full(4, c)) for c in grid])]
     best_mae = [c for c in grid if np.isclose(mae(y, np.full(4, c)), mae(y, np.full(4, 2.5)))]
     assert abs(best_mse - y.mean()) < 1e-3

@@ -1,20 +1,26 @@
 """The fast lane (``pytest -m "not slow"``) refuses heavy child processes: a test that starts
 a kernel, a server or a browser without the ``slow`` marker fails (root conftest.py).
 
-Heavy imports are deferred, not dropped:
+Heavy imports are deferred, not dropped (and a test file that imports PyTorch when collected
+fails, saying how to defer it):
 
 - ``tests/support/lazy_iri_syntax.py`` (a pytest plugin loaded before nbval): jsonschema's IRI
   checker is built on first use, and gives the real package's verdicts.
 - ``tests/support/lazymodules.py``: PyTorch imported on first use; the root conftest marks
   ``slow`` every test that uses it, found from the names the test reads.
+
+In the fast lane each hypothesis test tries a quarter of its examples; ``make test`` all of them.
 """
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import lazymodules
 from lazymodules import heavy_reason_of, lazy
@@ -42,12 +48,17 @@ CHEAP = [
 
 
 @pytest.fixture
-def heavy_command(request):
-    """The root conftest's ``heavy_command``, from the conftest pytest loaded (not a re-import)."""
+def root_conftest(request):
+    """The root conftest, as pytest loaded it (not a re-import)."""
     for plugin in request.config.pluginmanager.get_plugins():
         if Path(getattr(plugin, "__file__", "") or "").resolve() == ROOT_CONFTEST:
-            return plugin.heavy_command
+            return plugin
     raise AssertionError(f"{ROOT_CONFTEST} is not loaded")
+
+
+@pytest.fixture
+def heavy_command(root_conftest):
+    return root_conftest.heavy_command
 
 
 @pytest.mark.parametrize("command", HEAVY, ids=lambda c: Path(c[0] if len(c) < 4 else c[2]).name)
@@ -157,3 +168,66 @@ def test_tests_that_use_a_lazy_heavy_module_are_found_without_importing_it(monke
     assert lazymodules.heavy_reason(lazy("json")) is None       # only HEAVY packages count
     assert "not imported yet" in repr(_heavy)                   # nothing was imported
     assert "PyTorch" in lazymodules.heavy_reason(lazy("torch.nn.functional"))
+
+
+def test_a_test_file_that_imports_pytorch_when_collected_fails(request, root_conftest, monkeypatch):
+    """The root conftest's collection hook, run on this file's module with a stand-in for
+    PyTorch that appears in ``sys.modules`` while the module is collected."""
+    monkeypatch.setitem(lazymodules.HEAVY, "lossbook_test_heavy_package", "heavy, for this test")
+    module = request.node.getparent(pytest.Module)
+
+    def collect(slow_reason=None):
+        report = pytest.CollectReport(module.nodeid, "passed", None, [])
+        monkeypatch.delitem(sys.modules, "lossbook_test_heavy_package", raising=False)
+        monkeypatch.setattr(root_conftest, "_slow_reason", lambda path: slow_reason)
+        hook = root_conftest.pytest_make_collect_report(module)
+        next(hook)
+        monkeypatch.setitem(sys.modules, "lossbook_test_heavy_package", types.ModuleType("stand-in"))
+
+        class Outcome:
+            def get_result(self):
+                return report
+
+        with pytest.raises(StopIteration):
+            hook.send(Outcome())
+        return report
+
+    report = collect()
+    assert report.outcome == "failed"
+    assert report.longrepr.startswith("tests/setup/test_fast_lane.py imports lossbook_test_heavy_package when")
+    assert "heavy, for this test" in report.longrepr
+    assert "lossbook_test_heavy_package = lazy('lossbook_test_heavy_package')" in report.longrepr
+    assert collect(slow_reason="a slow path").outcome == "passed"
+
+
+# --- hypothesis in the fast lane -----------------------------------------------------------------
+
+_tried = []
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(st.integers())
+def test_hypothesis_runs_in_both_lanes(value):
+    _tried.append(value)
+
+
+def test_the_fast_lane_tries_a_quarter_of_each_hypothesis_tests_examples(request, root_conftest):
+    assert [root_conftest.fast_lane_examples(n) for n in (300, 200, 60, 40, 25, 10, 5)] == [75, 50, 15, 10, 10, 10, 5]
+    in_the_fast_lane = root_conftest.fast_lane(request.config)
+    expected = 10 if in_the_fast_lane else 40
+    assert test_hypothesis_runs_in_both_lanes._hypothesis_internal_use_settings.max_examples == expected
+    _tried.clear()
+    test_hypothesis_runs_in_both_lanes()
+    assert 0 < len(_tried) <= expected
+
+
+@pytest.mark.parametrize("expression, fast", [
+    ("not slow", True), ("not slow and not browser", True), ("not (slow or browser)", True),
+    ("", False), ("slow", False), ("not browser", False), ("slow or not slow", False)])
+def test_the_fast_lane_is_any_selection_that_leaves_out_the_slow_tests(root_conftest, expression, fast):
+    config = types.SimpleNamespace(option=types.SimpleNamespace(markexpr=expression))
+    assert root_conftest.fast_lane(config) is fast
+
+
+def test_what_collection_built_is_kept_out_of_the_full_garbage_collections():
+    assert gc.get_freeze_count() > 10_000
