@@ -259,6 +259,10 @@ _SUM_LOG_MIN_MEAN = 4 * float(np.finfo(np.float64).eps) / 1e-12
 
 
 def _reduce_bce_with_logits(y, z, reduction):
+    if reduction != "none":
+        result = _compute.fused_logit_sum(_compute.LOGIT_BCE, y, z)  # in C, if built
+        if result is not None:
+            return result if reduction == "sum" else result / z.size
     if reduction != "none" and z.dtype == np.float64 and z.size > SMALL:
         result = sum_blocks(_sum_bce_with_logits, y, z)
         if result >= _SUM_LOG_MIN_MEAN * z.size:
@@ -433,6 +437,10 @@ def binary_cross_entropy_with_logits(y_true, z, *, pos_weight=None, reduction="m
     if pos_weight is None:
         return _reduce_bce_with_logits(y, z, reduction)
     if isinstance(pos_weight, float):
+        result = None if reduction == "none" else _compute.fused_logit_sum(
+            _compute.LOGIT_WEIGHTED_BCE, y, z, weight=pos_weight)
+        if result is not None:  # summed in C
+            return result if reduction == "sum" else result / z.size
         return reduce_terms(_bce_with_logits_weighted, reduction, y, z, pos_weight=pos_weight)
     # One weight per element (broadcast, e.g. from one per column): cut into blocks with y, z.
     return reduce_terms(lambda w, y, z: _bce_with_logits_weighted(y, z, w), reduction,
@@ -468,6 +476,11 @@ def binary_cross_entropy_with_logits_grad(y_true, z, *, pos_weight=None, reducti
     y, z, pos_weight = _bce_logit_inputs(y_true, z, pos_weight, reduction,
                                          "binary_cross_entropy_with_logits_grad")
     if pos_weight is None:
+        if z.size > SMALL and y.shape == z.shape and _compute.fusable(y, z):  # in C
+            grad = np.empty(z.shape)
+            _compute.FUSED.bce_logit_grad(y, z, 1.0 / z.size if reduction == "mean" else 1.0,
+                                          grad)
+            return grad
         return grad_terms(lambda y, z: _sigmoid(z) - y, reduction, z.size, y, z)
     if isinstance(pos_weight, float):
         return grad_terms(_bce_with_logits_weighted_grad, reduction, z.size, y, z,
@@ -810,6 +823,10 @@ def softmax_cross_entropy(y_true, z, *, label_smoothing=0.0, weight=None, reduct
     z, smoothing, target, weight = _logit_rows(y_true, z, label_smoothing, weight,
                                                reduction, func)
     if weight is None:
+        fused = None if reduction == "none" else _compute.fused_rows(target, z)
+        if fused is not None:  # in C
+            result = _compute.FUSED.softmax_ce_sum(*fused, smoothing)
+            return result if reduction == "sum" else result / z.shape[0]
         return reduce_terms(_softmax_cross_entropy_rows, reduction, target, z, rowwise=True,
                             block=_compute.ROW_BLOCKS * _compute.BLOCK, smoothing=smoothing)
     denominator = _weighted_denominator(target, z, weight, reduction, func)
@@ -855,6 +872,13 @@ def softmax_cross_entropy_grad(y_true, z, *, label_smoothing=0.0, weight=None,
     z, smoothing, target, weight = _logit_rows(y_true, z, label_smoothing, weight,
                                                reduction, func)
     if weight is None:
+        fused = _compute.fused_rows(target, z)
+        if fused is not None:  # in C
+            grad = np.empty(z.shape)
+            _compute.FUSED.softmax_ce_grad(*fused, smoothing,
+                                           1.0 / z.shape[0] if reduction == "mean" else 1.0,
+                                           grad)
+            return grad
         return grad_terms(_softmax_cross_entropy_grad, reduction, _n_rows(z), target, z,
                           rowwise=True, smoothing=smoothing)
     denominator = _weighted_denominator(target, z, weight, reduction, func)

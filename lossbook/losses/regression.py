@@ -16,6 +16,7 @@ import numpy as np
 
 from lossbook._validation import check_finite, check_pair, check_scalar
 from lossbook.losses._compat import positional_options
+from lossbook.losses import _compute
 from lossbook.losses._compute import SMALL, dot, full, grad_residual, log1p, \
     reduce_residual, sum_log, total
 
@@ -335,8 +336,11 @@ def log_cosh(y_true, y_pred, *, reduction="mean"):
     y, p, check = _inputs(y_true, y_pred, reduction, "log_cosh")
     if reduction == "none" or p.size <= SMALL:
         return reduce_residual(_log_cosh, reduction, y, p, check)
-    result = reduce_residual(_log_cosh, "sum", y, p, check, summer=_sum_log_cosh)
-    if result < _LOG_COSH_MIN_MEAN * p.size:  # tiny residuals: sum the per-element form
+    # in C where it was built (the per-element form), else through _sum_log_cosh
+    result = reduce_residual(_log_cosh, "sum", y, p, check, summer=_sum_log_cosh,
+                             fused="log_cosh_sum")
+    if result < _LOG_COSH_MIN_MEAN * p.size and not _compute.fusable(y, p):
+        # tiny residuals: sum the per-element form
         result = reduce_residual(_log_cosh, "sum", y, p, check)
     return result if reduction == "sum" else result / p.size
 

@@ -21,7 +21,8 @@ from lossbook._validation import (
     check_binary_labels, check_finite, check_pair, check_probabilities, check_scalar,
 )
 from lossbook.losses._compat import positional_options, renamed
-from lossbook.losses._compute import grad_terms, reduce_terms
+from lossbook.losses import _compute
+from lossbook.losses._compute import SMALL, fusable, grad_terms, reduce_terms
 from lossbook.losses._compute import log1p, softplus_and_sigmoid
 from lossbook.losses.classification import EPS, check_eps, clip_probability
 
@@ -239,6 +240,10 @@ def focal_with_logits(y_true, z, *, gamma=2.0, alpha=None, reduction="mean"):
     """
     y, z, params = _focal_logit_inputs(y_true, z, gamma, alpha, reduction,
                                        "focal_with_logits")
+    if reduction != "none":
+        result = _compute.fused_logit_sum(_compute.LOGIT_FOCAL, y, z, **params)  # in C
+        if result is not None:
+            return result if reduction == "sum" else result / z.size
     return reduce_terms(_focal_with_logits, reduction, y, z, **params)
 
 
@@ -354,6 +359,9 @@ def barron(y_true, y_pred, *, alpha, c=1.0, reduction="mean"):
     array([0.39346934, 1.        ])
     """
     y, p, alpha, c = _barron_inputs(y_true, y_pred, alpha, c, reduction, "barron")
+    if reduction != "none" and p.size > SMALL and y.shape == p.shape and fusable(y, p):
+        result = _compute.FUSED.barron_sum(y, p, alpha, c)  # in C
+        return result if reduction == "sum" else result / p.size
     return reduce_terms(_barron, reduction, y, p, alpha=alpha, c=c)
 
 
