@@ -162,11 +162,12 @@ enum { F_EXP, F_LOG, F_LOG1P, F_EXPM1, N_FUNCS };
 #include <dlfcn.h>
 #include <immintrin.h>
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
 typedef __m256d (*Vec4)(__m256d);
 static Vec4 vec4[N_FUNCS];
 
+/* (compiled for AVX2 alone, called only where the processor has it: the rest of the
+   extension stays baseline x86-64) */
+__attribute__((target("avx2,fma")))
 static void apply_vec4(Vec4 f, double *t, Py_ssize_t n)
 {
     Py_ssize_t i = 0;
@@ -181,7 +182,6 @@ static void apply_vec4(Vec4 f, double *t, Py_ssize_t n)
             t[i + j] = pad[j];
     }
 }
-#pragma GCC pop_options
 
 static const char *const VEC4_NAMES[N_FUNCS] = {
     "_ZGVdN4v_exp", "_ZGVdN4v_log", "_ZGVdN4v_log1p", "_ZGVdN4v_expm1",
