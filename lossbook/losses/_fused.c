@@ -469,6 +469,50 @@ static void softmax_ce_grad(const long long *idx, const double *z, Py_ssize_t n,
     }
 }
 
+/* Whether every row of p (n × k) sums to within atol of 1 and holds no negative entry:
+   the checks of cross_entropy's probabilities in one pass (a NaN fails both; the caller
+   then runs the numpy checks, which name what is wrong) */
+static int probability_rows_ok(const double *p, Py_ssize_t n, Py_ssize_t k, double atol)
+{
+    int ok = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double *row = p + i * k;
+        double s = 0.0, low = row[0];
+        for (Py_ssize_t j = 0; j < k; j++) {
+            s += row[j];
+            low = row[j] < low ? row[j] : low;
+        }
+        ok &= (fabs(s - 1.0) <= atol) & (low >= 0.0);  /* (no branch: false for NaN) */
+    }
+    return ok;
+}
+
+/* Σ_i −log max(p_{i, idx_i}, lo): the cross-entropy of probability rows p (n × k) with
+   class indices; *bad as for softmax_ce_sum */
+static double nll_sum(const long long *idx, const double *p, Py_ssize_t n, Py_ssize_t k,
+                      double lo, Py_ssize_t *bad)
+{
+    double t[TILE];
+    Compensated c = {0.0, 0.0};
+    for (Py_ssize_t start = 0; start < n; start += TILE) {
+        Py_ssize_t m = n - start < TILE ? n - start : TILE;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            long long label = idx[start + i];
+            if (label < 0 || label >= k) {
+                *bad = start + i;
+                return NAN;
+            }
+            double picked = p[(start + i) * k + label];
+            t[i] = picked > lo ? picked : lo;
+        }
+        apply(F_LOG, t, m);
+        for (Py_ssize_t i = 0; i < m; i++)
+            t[i] = -t[i];
+        add(&c, tile_sum(t, m));
+    }
+    return total(&c);
+}
+
 static int get_doubles(PyObject *obj, Py_buffer *view, const char *name)
 {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
@@ -681,9 +725,10 @@ static PyObject *py_barron_sum(PyObject *self, PyObject *args)
     return PyFloat_FromDouble(result);
 }
 
-/* idx (n int64), z (n × k float64); the work buffer and rows per tile for softmax_ce_* */
+/* idx (n int64 class indices) and the rows z (n × k float64, `name` in errors) as buffers;
+   on failure nothing is held */
 static int get_rows(PyObject *idx_obj, PyObject *z_obj, Py_ssize_t k, Py_buffer *idx,
-                    Py_buffer *z)
+                    Py_buffer *z, const char *name)
 {
     if (k < 1) {
         PyErr_SetString(PyExc_ValueError, "k (the number of classes) must be >= 1");
@@ -691,14 +736,14 @@ static int get_rows(PyObject *idx_obj, PyObject *z_obj, Py_ssize_t k, Py_buffer 
     }
     if (get_indices(idx_obj, idx, "idx") < 0)
         return -1;
-    if (get_doubles(z_obj, z, "z") < 0) {
+    if (get_doubles(z_obj, z, name) < 0) {
         PyBuffer_Release(idx);
         return -1;
     }
     if (N_DOUBLES(*z) != (idx->len / 8) * k) {
         PyBuffer_Release(idx);
         PyBuffer_Release(z);
-        PyErr_SetString(PyExc_ValueError, "z must hold k values for each index in idx");
+        PyErr_Format(PyExc_ValueError, "%s must hold k values for each index in idx", name);
         return -1;
     }
     return 0;
@@ -722,7 +767,7 @@ static PyObject *py_softmax_ce_sum(PyObject *self, PyObject *args)
     double smoothing;
     Py_buffer idx, z;
     if (!PyArg_ParseTuple(args, "OOnd:softmax_ce_sum", &idx_obj, &z_obj, &k, &smoothing)
-            || get_rows(idx_obj, z_obj, k, &idx, &z) < 0)
+            || get_rows(idx_obj, z_obj, k, &idx, &z, "z") < 0)
         return NULL;
     Py_ssize_t work_size = k > TILE ? k : TILE;
     double *work = PyMem_Malloc((size_t)work_size * sizeof(double));
@@ -757,7 +802,7 @@ static PyObject *py_softmax_ce_grad(PyObject *self, PyObject *args)
     Py_buffer idx, z, out;
     if (!PyArg_ParseTuple(args, "OOnddO:softmax_ce_grad", &idx_obj, &z_obj, &k, &smoothing,
                           &scale, &out_obj)
-            || get_rows(idx_obj, z_obj, k, &idx, &z) < 0)
+            || get_rows(idx_obj, z_obj, k, &idx, &z, "z") < 0)
         return NULL;
     if (get_out(out_obj, &out, N_DOUBLES(z)) < 0) {
         PyBuffer_Release(&idx);
@@ -775,6 +820,63 @@ static PyObject *py_softmax_ce_grad(PyObject *self, PyObject *args)
     if (bad >= 0)
         return index_error(bad);
     Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(probability_rows_ok_doc,
+"probability_rows_ok(p, k, atol) -> bool\n\n"
+"Whether every row of p (C-contiguous float64, k values a row) sums to within atol of 1\n"
+"and has no negative entry (False for NaN), in one pass.");
+
+static PyObject *py_probability_rows_ok(PyObject *self, PyObject *args)
+{
+    PyObject *p_obj;
+    Py_ssize_t k;
+    double atol;
+    Py_buffer p;
+    if (!PyArg_ParseTuple(args, "Ond:probability_rows_ok", &p_obj, &k, &atol))
+        return NULL;
+    if (k < 1) {
+        PyErr_SetString(PyExc_ValueError, "k (the number of classes) must be >= 1");
+        return NULL;
+    }
+    if (get_doubles(p_obj, &p, "p") < 0)
+        return NULL;
+    if (N_DOUBLES(p) % k != 0) {
+        PyBuffer_Release(&p);
+        PyErr_SetString(PyExc_ValueError, "p must hold whole rows of k values");
+        return NULL;
+    }
+    int ok;
+    Py_BEGIN_ALLOW_THREADS
+    ok = probability_rows_ok((const double *)p.buf, N_DOUBLES(p) / k, k, atol);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&p);
+    return PyBool_FromLong(ok);
+}
+
+PyDoc_STRVAR(nll_sum_doc,
+"nll_sum(idx, p, k, lo) -> float\n\n"
+"Sum over the rows i of p (n x k, C-contiguous float64) of -log max(p[i, idx_i], lo);\n"
+"idx is n int64 class indices.");
+
+static PyObject *py_nll_sum(PyObject *self, PyObject *args)
+{
+    PyObject *idx_obj, *p_obj;
+    Py_ssize_t k;
+    double lo;
+    Py_buffer idx, p;
+    if (!PyArg_ParseTuple(args, "OOnd:nll_sum", &idx_obj, &p_obj, &k, &lo)
+            || get_rows(idx_obj, p_obj, k, &idx, &p, "p") < 0)
+        return NULL;
+    double result;
+    Py_ssize_t bad = -1;
+    Py_BEGIN_ALLOW_THREADS
+    result = nll_sum((const long long *)idx.buf, (const double *)p.buf, idx.len / 8, k, lo,
+                     &bad);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&idx);
+    PyBuffer_Release(&p);
+    return bad >= 0 ? index_error(bad) : PyFloat_FromDouble(result);
 }
 
 PyDoc_STRVAR(vector_math_doc,
@@ -807,6 +909,8 @@ static PyMethodDef methods[] = {
     {"barron_sum", py_barron_sum, METH_VARARGS, barron_sum_doc},
     {"softmax_ce_sum", py_softmax_ce_sum, METH_VARARGS, softmax_ce_sum_doc},
     {"softmax_ce_grad", py_softmax_ce_grad, METH_VARARGS, softmax_ce_grad_doc},
+    {"probability_rows_ok", py_probability_rows_ok, METH_VARARGS, probability_rows_ok_doc},
+    {"nll_sum", py_nll_sum, METH_VARARGS, nll_sum_doc},
     {"vector_math", py_vector_math, METH_VARARGS, vector_math_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -23,6 +23,7 @@ import numpy as np
 from lossbook._validation import (
     as_class_indices, as_float_array, check_2d_scores, check_finite, check_pair,
     check_probabilities, check_reduction, check_rows_sum_to_one, check_scalar,
+    row_sum_tolerance,
 )
 from lossbook.losses import _compute
 from lossbook.losses._compute import SMALL, full, grad_terms, reduce_terms, row_max, \
@@ -617,13 +618,24 @@ def _probability_rows(p, eps, reduction, func):
     check_reduction(reduction, func)
     p = check_2d_scores(as_float_array(p, "p", func, finite=False), "p", func)
     # Row sums near 1 (which also rules out NaN/inf) and no negative entry: then no
-    # entry exceeds 1 either, so p.max() need not be computed.
-    check_rows_sum_to_one(p, "p", func)
-    if not p.min() >= 0.0:
-        check_probabilities(p, "p", func, fix="if these are raw scores (logits), use "
-                                              "softmax_cross_entropy, or apply softmax first")
+    # entry exceeds 1 either, so p.max() need not be computed. Both in one pass in C where
+    # it applies; if that finds a bad row, the checks below say what is wrong.
+    if not _rows_are_probabilities_in_c(p):
+        check_rows_sum_to_one(p, "p", func)
+        if not p.min() >= 0.0:
+            check_probabilities(p, "p", func, fix="if these are raw scores (logits), use "
+                                                  "softmax_cross_entropy, or apply softmax first")
     eps = check_eps(eps, func)
     return p, eps
+
+
+def _rows_are_probabilities_in_c(p: np.ndarray) -> bool:
+    """True if :data:`~lossbook.losses._compute.FUSED` found every row of ``p`` to sum to 1
+    (within :func:`~lossbook._validation.row_sum_tolerance`) with no negative entry; False
+    if it found otherwise or does not take ``p`` (then the numpy checks run)."""
+    if p.ndim != 2 or p.size <= SMALL or not _compute.fusable(p):
+        return False
+    return _compute.FUSED.probability_rows_ok(p, p.shape[1], row_sum_tolerance(p))
 
 
 def _n_rows(pred: np.ndarray) -> int:
@@ -666,6 +678,10 @@ def cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
     """
     p, eps = _probability_rows(p, eps, reduction, "cross_entropy")
     target = _targets(y_true, p, "cross_entropy", "p")
+    fused = None if reduction == "none" else _compute.fused_rows(target, p)
+    if fused is not None:  # in C
+        result = _compute.FUSED.nll_sum(*fused, float(probability_bounds(p.dtype, eps)[0]))
+        return result if reduction == "sum" else result / p.shape[0]
     return reduce_terms(_cross_entropy, reduction, target, p, rowwise=True, eps=eps)
 
 

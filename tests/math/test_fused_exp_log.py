@@ -400,6 +400,15 @@ def _rows_data(n, k=10, seed=0):
     return g.integers(0, k, size=n // k), g.normal(scale=2.0, size=(n // k, k))
 
 
+def _probability_rows_data(n, k=10, seed=0):
+    idx, z = _rows_data(n, k, seed)
+    p = special.softmax(z, axis=1)
+    p[::7, 0] = 0.0  # some rows with a zero (clipped to eps before the log) ...
+    p[::7, 1:] /= p[::7, 1:].sum(axis=1, keepdims=True)
+    idx[::14] = 0  # ... which half of them pick
+    return idx, p
+
+
 LOSSES = {
     "bce_with_logits": (lambda y, z, **kw: L.binary_cross_entropy_with_logits(y, z, **kw),
                         _logit_data, "logit_sum"),
@@ -420,6 +429,10 @@ LOSSES = {
     "softmax_cross_entropy smoothing": (
         lambda y, z, **kw: L.softmax_cross_entropy(y, z, label_smoothing=0.1, **kw),
         _rows_data, "softmax_ce_sum"),
+    "cross_entropy": (lambda y, p, **kw: L.cross_entropy(y, p, **kw), _probability_rows_data,
+                      "nll_sum"),
+    "cross_entropy eps": (lambda y, p, **kw: L.cross_entropy(y, p, eps=1e-3, **kw),
+                          _probability_rows_data, "nll_sum"),
     "bce_with_logits_grad": (lambda y, z, **kw: L.bce_with_logits_grad(y, z, **kw),
                              _logit_data, "bce_logit_grad"),
     "softmax_cross_entropy_grad": (
@@ -470,7 +483,7 @@ def test_c_and_numpy_give_the_same_losses(vector, name, n):
 def _nan_cases():
     return [pytest.param(loss, data, "y_pred" if name.startswith(("log_cosh", "barron")) else "z",
                          id=name)
-            for name, (loss, data, _) in LOSSES.items()]
+            for name, (loss, data, _) in LOSSES.items() if not name.startswith("cross_entropy")]
 
 
 @needs_fused
@@ -535,8 +548,82 @@ def test_other_dtypes_and_layouts_take_the_numpy_path(name):
         with mock.patch.object(fused, c_name, wraps=getattr(fused, c_name)) as called:
             got = loss(yy, zz, reduction="sum")
         assert called.call_count == 0, case
+        if case == "float16" and name.startswith("cross_entropy"):
+            continue  # (its zeros are clipped to 2^-14, not 1e-12: probability_bounds)
         np.testing.assert_allclose(np.asarray(got, dtype=np.float64), expected, rtol=rtol,
                                    atol=rtol * np.abs(expected).max(), err_msg=case)
+
+
+# --- cross_entropy: its probability rows checked and its picks' logs summed in C -------------
+@needs_fused
+@SETTINGS
+@given(rows=sizes, k=st.sampled_from([1, 2, 3, 10, 600]), seed=st.integers(0, 2**32 - 1),
+       flaw=st.sampled_from([None, "sum", "negative", "nan", "inf", "near"]))
+def test_probability_rows_ok_agrees_with_the_numpy_checks(rows, k, seed, flaw):
+    from lossbook._validation import row_sum_tolerance
+    rows = min(rows, 20_000 // k)
+    g = np.random.default_rng(seed)
+    p = special.softmax(g.normal(scale=3.0, size=(rows, k)), axis=1)
+    row, col = g.integers(rows), g.integers(k)
+    if flaw == "sum":
+        p[row, col] += 1e-5
+    elif flaw == "negative":  # a negative entry in a row that still sums to 1
+        p[row, col] -= 0.5
+        p[row, (col + 1) % k] += 0.5
+    elif flaw in ("nan", "inf"):
+        p[row, col] = np.nan if flaw == "nan" else np.inf
+    elif flaw == "near":  # within the tolerance
+        p[row, col] += 0.5e-6
+    atol = row_sum_tolerance(p)
+    sums = p.sum(axis=1)
+    expected = bool(np.all(np.abs(sums - 1.0) <= atol) and p.min() >= 0.0)
+    assert fused.probability_rows_ok(p, k, atol) is expected
+
+
+@needs_fused
+@SETTINGS
+@given(rows=sizes, k=st.sampled_from([1, 2, 10, 600]), seed=st.integers(0, 2**32 - 1),
+       lo=st.sampled_from([1e-12, 1e-3, 5e-324]))
+def test_nll_sum_matches_numpy_logs(rows, k, seed, lo):
+    rows = min(rows, 20_000 // k)
+    g = np.random.default_rng(seed)
+    p = special.softmax(g.normal(scale=10.0, size=(rows, k)), axis=1)
+    p[g.integers(rows), :] = np.eye(k)[0]  # zeros and an exact 1
+    idx = g.integers(0, k, size=rows)
+    terms = -np.log(np.maximum(p[np.arange(rows), idx], lo))
+    for on in _modes():
+        previous = fused.vector_math(on)
+        try:
+            got = fused.nll_sum(idx, p, k, lo)
+        finally:
+            fused.vector_math(previous)
+        assert_sum(got, terms)
+
+
+@needs_fused
+@pytest.mark.parametrize("loss", [L.cross_entropy, L.cross_entropy_grad])
+@pytest.mark.parametrize("flaw, message", [
+    ("sum", "each row of p must sum to 1"),
+    ("negative", "p must hold probabilities in \\[0, 1\\]"),
+    ("nan", "p must be finite"),
+    ("inf", "p must be finite"),
+])
+def test_bad_probability_rows_are_named_in_c_as_in_numpy(loss, flaw, message):
+    idx, p = _probability_rows_data(10_000)
+    if flaw == "sum":
+        p[503, 2] += 1e-3
+    elif flaw == "negative":
+        p[503, 2] -= 0.25
+        p[503, 3] += 0.25
+    else:
+        p[503, 2] = np.nan if flaw == "nan" else np.inf
+    with mock.patch.object(fused, "probability_rows_ok",
+                           wraps=fused.probability_rows_ok) as called:
+        with pytest.raises(ValueError, match=f"{loss.__name__}: {message}"):
+            loss(idx, p)
+    assert called.call_count == 1
+    with numpy_path(), pytest.raises(ValueError, match=f"{loss.__name__}: {message}"):
+        loss(idx, p)
 
 
 @needs_fused
@@ -567,6 +654,12 @@ def test_the_c_functions_refuse_what_they_cannot_read():
             fused.softmax_ce_sum(idx, rows, 2, 0.0)
         with pytest.raises(ValueError, match=r"idx\[3\] is not a class index"):
             fused.softmax_ce_grad(idx, rows, 2, 0.0, 1.0, np.empty_like(rows))
+    with pytest.raises(ValueError, match="whole rows"):
+        fused.probability_rows_ok(np.zeros(7), 2, 1e-6)
+    with pytest.raises(ValueError, match=r"p must hold k values"):
+        fused.nll_sum(np.zeros(5, dtype=np.int64), np.zeros(7), 2, 1e-12)
+    with pytest.raises(ValueError, match=r"idx\[3\] is not a class index"):
+        fused.nll_sum(idx, rows, 2, 1e-12)
     assert fused.logit_sum(np.zeros(0), np.zeros(0), 0, 1.0, 0.0, 1.0, 1.0) == 0.0
     assert fused.softmax_ce_sum(np.zeros(0, dtype=np.int64), np.zeros((0, 4)), 4, 0.0) == 0.0
 
