@@ -296,6 +296,27 @@ def fused_logit_sum(kind: int, y: np.ndarray, z: np.ndarray, *, weight: float = 
     return FUSED.logit_sum(y, z, kind, weight, gamma, a_pos, a_neg)
 
 
+#: ``kind`` of ``FUSED.probability_sum``: the binary cross-entropy and the focal loss on
+#: probabilities.
+PROB_BCE, PROB_FOCAL = 0, 1
+
+
+def fused_probability_sum(kind: int, y: np.ndarray, p: np.ndarray, options):
+    """``Σ`` of a loss on probabilities (``kind``) in one pass in C, which also checks the
+    labels and probabilities; or None where :data:`FUSED` does not take ``y`` and ``p``,
+    where ``options()`` raises, or where an input is invalid: then the caller's numpy checks
+    run and raise their errors in their order. ``options()`` checks the loss's scalar
+    options and returns ``(lo, hi, gamma, a_pos, a_neg)``, ``[lo, hi]`` the clipping bounds."""
+    if p.size <= SMALL or y.shape != p.shape or not fusable(y, p):
+        return None
+    try:
+        lo, hi, gamma, a_pos, a_neg = options()
+    except (TypeError, ValueError):
+        return None
+    result, ok = FUSED.probability_sum(y, p, kind, gamma, a_pos, a_neg, float(lo), float(hi))
+    return result if ok else None
+
+
 def fused_rows(target: np.ndarray, z: np.ndarray):
     """``(class indices as C-contiguous int64, z, number of classes)``, the first arguments
     of :data:`FUSED`'s softmax cross-entropy, where it takes ``target`` and the rows ``z``

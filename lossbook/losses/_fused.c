@@ -513,6 +513,63 @@ static double nll_sum(const long long *idx, const double *p, Py_ssize_t n, Py_ss
     return total(&c);
 }
 
+/* The losses on probabilities p with labels y, p clipped to [lo, hi] first:
+   - PROB_BCE:   −(y log p + (1 − y) log1p(−p));
+   - PROB_FOCAL: −α_t (1 − p_t)^γ log p_t, p_t = p for y ≠ 0 and 1 − p for y = 0, with
+     log p_t = log(p_t) − ((p_t − 1) + (1 − p_t')) / p_t (1 − p_t' the other of p, 1 − p:
+     log1p(−p) for a negative, exactly log p for a positive), as lossbook.losses.robust.
+   *ok is cleared where a label is outside [0, 1] (BCE) or not 0 or 1 (focal), or a p
+   outside [0, 1] (NaN included): the caller then runs the numpy checks, which name it. */
+enum { PROB_BCE, PROB_FOCAL };
+typedef struct { int kind; double gamma, a_pos, a_neg, lo, hi; } ProbabilityLoss;
+
+static double probability_sum(const double *y, const double *p, Py_ssize_t n,
+                              const ProbabilityLoss *loss, int *ok)
+{
+    double a[TILE], b[TILE], w[TILE];
+    Compensated c = {0.0, 0.0};
+    int valid = 1;
+    for (Py_ssize_t start = 0; start < n; start += TILE) {
+        Py_ssize_t m = n - start < TILE ? n - start : TILE;
+        const double *yt = y + start, *pt = p + start;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            double label = yt[i], prob = pt[i];
+            valid &= (prob >= 0.0) & (prob <= 1.0);
+            if (loss->kind == PROB_BCE)
+                valid &= (label >= 0.0) & (label <= 1.0);
+            else
+                valid &= (label == 0.0) | (label == 1.0);
+            double clipped = prob < loss->lo ? loss->lo : prob > loss->hi ? loss->hi : prob;
+            a[i] = clipped;
+            b[i] = -clipped;
+        }
+        if (loss->kind == PROB_BCE) {
+            apply(F_LOG, a, m);
+            apply(F_LOG1P, b, m);
+            for (Py_ssize_t i = 0; i < m; i++)
+                a[i] = -(yt[i] * a[i] + (1.0 - yt[i]) * b[i]);
+        } else {
+            for (Py_ssize_t i = 0; i < m; i++) {
+                double clipped = a[i], q = 1.0 - clipped;
+                int positive = yt[i] != 0.0;
+                double p_t = positive ? clipped : q, other = positive ? q : clipped;
+                double correction = ((p_t - 1.0) + other) / p_t;
+                b[i] = correction < 1.0 ? correction : 1.0;
+                a[i] = p_t;
+                w[i] = power(other, loss->gamma)
+                       * (loss->a_pos == loss->a_neg ? -loss->a_pos
+                          : -loss->a_pos * yt[i] + -loss->a_neg * (1.0 - yt[i]));
+            }
+            apply(F_LOG, a, m);
+            for (Py_ssize_t i = 0; i < m; i++)
+                a[i] = w[i] * (a[i] - b[i]);
+        }
+        add(&c, tile_sum(a, m));
+    }
+    *ok = valid;
+    return total(&c);
+}
+
 static int get_doubles(PyObject *obj, Py_buffer *view, const char *name)
 {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
@@ -879,6 +936,39 @@ static PyObject *py_nll_sum(PyObject *self, PyObject *args)
     return bad >= 0 ? index_error(bad) : PyFloat_FromDouble(result);
 }
 
+PyDoc_STRVAR(probability_sum_doc,
+"probability_sum(y, p, kind, gamma, a_pos, a_neg, lo, hi) -> (float, bool)\n\n"
+"Sum over i of a loss of the probability p_i (clipped to [lo, hi]) with label y_i: kind 0\n"
+"the binary cross-entropy -(y log p + (1 - y) log1p(-p)), kind 1 the focal loss\n"
+"-a_t (1 - p_t)^gamma log p_t (p_t = p for y = 1, 1 - p for y = 0); and whether every\n"
+"p is in [0, 1] and every y in [0, 1] (kind 0) or 0 or 1 (kind 1). y and p are\n"
+"C-contiguous float64 arrays of the same size.");
+
+static PyObject *py_probability_sum(PyObject *self, PyObject *args)
+{
+    PyObject *y_obj, *p_obj;
+    ProbabilityLoss loss;
+    Py_buffer y, p;
+    if (!PyArg_ParseTuple(args, "OOiddddd:probability_sum", &y_obj, &p_obj, &loss.kind,
+                          &loss.gamma, &loss.a_pos, &loss.a_neg, &loss.lo, &loss.hi))
+        return NULL;
+    if (loss.kind != PROB_BCE && loss.kind != PROB_FOCAL) {
+        PyErr_SetString(PyExc_ValueError, "kind must be 0 (BCE) or 1 (focal)");
+        return NULL;
+    }
+    if (get_pair(y_obj, p_obj, &y, &p) < 0)
+        return NULL;
+    double result;
+    int ok;
+    Py_BEGIN_ALLOW_THREADS
+    result = probability_sum((const double *)y.buf, (const double *)p.buf, N_DOUBLES(y), &loss,
+                             &ok);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&y);
+    PyBuffer_Release(&p);
+    return Py_BuildValue("(dO)", result, ok ? Py_True : Py_False);
+}
+
 PyDoc_STRVAR(vector_math_doc,
 "vector_math(on=None) -> bool\n\n"
 "Whether exp/log run four elements at a time through libmvec (AVX2) rather than libm's\n"
@@ -911,6 +1001,7 @@ static PyMethodDef methods[] = {
     {"softmax_ce_grad", py_softmax_ce_grad, METH_VARARGS, softmax_ce_grad_doc},
     {"probability_rows_ok", py_probability_rows_ok, METH_VARARGS, probability_rows_ok_doc},
     {"nll_sum", py_nll_sum, METH_VARARGS, nll_sum_doc},
+    {"probability_sum", py_probability_sum, METH_VARARGS, probability_sum_doc},
     {"vector_math", py_vector_math, METH_VARARGS, vector_math_doc},
     {NULL, NULL, 0, NULL},
 };

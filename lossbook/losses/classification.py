@@ -213,6 +213,10 @@ def _softmax(z, axis=-1):
 # ---------------------------------------------------------------------------
 def _bce_inputs(y_true, p, eps, reduction, func):
     y_true, p = check_pair(y_true, p, func, reduction, pred_name="p", finite=False)
+    return _bce_checks(y_true, p, eps, func)
+
+
+def _bce_checks(y_true, p, eps, func):
     check_probabilities(y_true, "y_true", func, fix=_TARGET_FIX)
     check_probabilities(p, "p", func, fix=_PROB_FIX)
     eps = check_eps(eps, func)
@@ -303,7 +307,15 @@ def binary_cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
     >>> round(binary_cross_entropy([1, 0], [0.9, 0.2]), 6)
     0.164252
     """
-    y, p, eps = _bce_inputs(y_true, p, eps, reduction, "binary_cross_entropy")
+    func = "binary_cross_entropy"
+    y, p = check_pair(y_true, p, func, reduction, pred_name="p", finite=False)
+    if reduction != "none":  # in C, with the checks of y and p, where it applies
+        result = _compute.fused_probability_sum(
+            _compute.PROB_BCE, y, p,
+            lambda: (*probability_bounds(p.dtype, check_eps(eps, func)), 0.0, 1.0, 1.0))
+        if result is not None:
+            return result if reduction == "sum" else result / p.size
+    y, p, eps = _bce_checks(y, p, eps, func)
     return reduce_terms(_bce, reduction, y, p, eps=eps)
 
 

@@ -30,6 +30,7 @@ from scipy import special
 
 import lossbook.losses as L
 from lossbook.losses import _compute
+from lossbook.losses.classification import probability_bounds
 
 from lazymodules import lazy
 
@@ -400,6 +401,14 @@ def _rows_data(n, k=10, seed=0):
     return g.integers(0, k, size=n // k), g.normal(scale=2.0, size=(n // k, k))
 
 
+def _probability_data(n, seed=0):
+    """0/1 labels and probabilities, some exactly 0 or 1 (clipped to eps before the log)."""
+    g = np.random.default_rng(seed)
+    p = g.uniform(0.0, 1.0, size=n)
+    p[::97], p[1::97] = 0.0, 1.0
+    return g.integers(0, 2, size=n).astype(float), p
+
+
 def _probability_rows_data(n, k=10, seed=0):
     idx, z = _rows_data(n, k, seed)
     p = special.softmax(z, axis=1)
@@ -429,6 +438,14 @@ LOSSES = {
     "softmax_cross_entropy smoothing": (
         lambda y, z, **kw: L.softmax_cross_entropy(y, z, label_smoothing=0.1, **kw),
         _rows_data, "softmax_ce_sum"),
+    "binary_cross_entropy": (lambda y, p, **kw: L.binary_cross_entropy(y, p, **kw),
+                             _probability_data, "probability_sum"),
+    "binary_cross_entropy eps": (
+        lambda y, p, **kw: L.binary_cross_entropy(y, p, eps=1e-4, **kw), _probability_data,
+        "probability_sum"),
+    "focal": (lambda y, p, **kw: L.focal(y, p, **kw), _probability_data, "probability_sum"),
+    "focal alpha gamma": (lambda y, p, **kw: L.focal(y, p, alpha=0.25, gamma=1.5, **kw),
+                          _probability_data, "probability_sum"),
     "cross_entropy": (lambda y, p, **kw: L.cross_entropy(y, p, **kw), _probability_rows_data,
                       "nll_sum"),
     "cross_entropy eps": (lambda y, p, **kw: L.cross_entropy(y, p, eps=1e-3, **kw),
@@ -480,10 +497,17 @@ def test_c_and_numpy_give_the_same_losses(vector, name, n):
         assert loss(y, z, reduction="sum") == pytest.approx(fsum(per_element), rel=1e-13)
 
 
+def _pred_name(name):
+    if name.startswith(("log_cosh", "barron")):
+        return "y_pred"
+    if "logits" in name or name.startswith("softmax"):
+        return "z"
+    return "p"  # (the losses on probabilities)
+
+
 def _nan_cases():
-    return [pytest.param(loss, data, "y_pred" if name.startswith(("log_cosh", "barron")) else "z",
-                         id=name)
-            for name, (loss, data, _) in LOSSES.items() if not name.startswith("cross_entropy")]
+    return [pytest.param(loss, data, _pred_name(name), id=name)
+            for name, (loss, data, _) in LOSSES.items()]
 
 
 @needs_fused
@@ -548,10 +572,98 @@ def test_other_dtypes_and_layouts_take_the_numpy_path(name):
         with mock.patch.object(fused, c_name, wraps=getattr(fused, c_name)) as called:
             got = loss(yy, zz, reduction="sum")
         assert called.call_count == 0, case
-        if case == "float16" and name.startswith("cross_entropy"):
-            continue  # (its zeros are clipped to 2^-14, not 1e-12: probability_bounds)
+        if _pred_name(name) == "p" and (case == "float16" or case == "float32"
+                                        and not name.startswith("cross_entropy")):
+            # (p = 0 and 1 are clipped to bounds of p's dtype: probability_bounds)
+            continue
         np.testing.assert_allclose(np.asarray(got, dtype=np.float64), expected, rtol=rtol,
                                    atol=rtol * np.abs(expected).max(), err_msg=case)
+
+
+# --- binary_cross_entropy and focal on probabilities: checked and summed in C ---------------
+def probability_terms(kind, y, p, lo, hi, gamma=2.0, a_pos=1.0, a_neg=1.0):
+    c = np.clip(p, lo, hi)
+    if kind == _compute.PROB_BCE:
+        return -(y * np.log(c) + (1.0 - y) * np.log1p(-c))
+    log_p_t = np.where(y == 1.0, np.log(c), np.log1p(-c))
+    other = np.where(y == 1.0, 1.0 - c, c)
+    return -np.where(y == 1.0, a_pos, a_neg) * other ** gamma * log_p_t
+
+
+@needs_fused
+@SETTINGS
+@given(n=sizes, seed=st.integers(0, 2**32 - 1), kind=st.sampled_from([0, 1]),
+       eps=st.sampled_from([1e-12, 1e-3, 0.0]), gamma=st.sampled_from([0.0, 1.0, 2.0, 2.5]),
+       alpha=st.sampled_from([None, 0.25]), soft=st.booleans(),
+       flaw=st.sampled_from([None, None, "p<0", "p>1", "p nan", "y", "y nan"]))
+def test_probability_sum_matches_numpy_and_flags_bad_input(n, seed, kind, eps, gamma, alpha,
+                                                           soft, flaw):
+    g = np.random.default_rng(seed)
+    y = labels(g, n, soft and kind == _compute.PROB_BCE)
+    p = g.uniform(0.0, 1.0, size=n) ** g.choice([1.0, 30.0])  # (some very small p)
+    p[g.integers(n)] = g.choice([0.0, 1.0])
+    i = g.integers(n)
+    if flaw == "p<0":
+        p[i] = -1e-300
+    elif flaw == "p>1":
+        p[i] = 1.0 + EPS
+    elif flaw == "p nan":
+        p[i] = np.nan
+    elif flaw == "y":
+        y[i] = 0.5 if kind == _compute.PROB_FOCAL else 1.0 + EPS
+    elif flaw == "y nan":
+        y[i] = np.nan
+    lo, hi = probability_bounds(np.dtype(np.float64), eps)
+    a_pos, a_neg = (1.0, 1.0) if alpha is None else (alpha, 1.0 - alpha)
+    for on in _modes():
+        previous = fused.vector_math(on)
+        try:
+            got, ok = fused.probability_sum(y, p, kind, gamma, a_pos, a_neg, float(lo), float(hi))
+        finally:
+            fused.vector_math(previous)
+        assert ok is (flaw is None)
+        if flaw is None:
+            terms = probability_terms(kind, y, p, lo, hi, gamma, a_pos, a_neg)
+            assert_sum(got, terms, rtol=(1 + gamma) * RTOL_SUM)
+
+
+@needs_fused
+@pytest.mark.parametrize("loss", [L.binary_cross_entropy, L.focal])
+@pytest.mark.parametrize("where, bad, message", [
+    ("y_true", np.nan, "y_true must be finite"),
+    ("y_true", 0.5, "y_true must contain only 0 and 1"),  # (focal only)
+    ("y_true", 1.5, "y_true must hold probabilities"),     # (bce; focal: only 0 and 1)
+    ("p", np.nan, "p must be finite"),
+    ("p", -0.1, "p must hold probabilities"),
+    ("p", 1.1, "p must hold probabilities"),
+])
+def test_bad_labels_and_probabilities_are_named_in_c_as_in_numpy(loss, where, bad, message):
+    if loss is L.binary_cross_entropy and bad == 0.5:
+        return  # (a soft target: valid for the cross-entropy)
+    if loss is L.focal and bad == 1.5:
+        message = "y_true must contain only 0 and 1"
+    y, p = _probability_data(10_000)
+    (y if where == "y_true" else p)[4321] = bad
+    for context in (mock.patch.object(_compute, "FUSED", fused), numpy_path()):
+        with context, pytest.raises(ValueError, match=f"{loss.__name__}: {message}"):
+            loss(y, p)
+        # the arrays' errors first, whatever is wrong with the options, as before
+        with context, pytest.raises(ValueError, match=f"{loss.__name__}: {message}"):
+            loss(y, p, eps=0.7)
+
+
+@needs_fused
+@pytest.mark.parametrize("loss, options, message", [
+    (L.binary_cross_entropy, {"eps": 0.5}, "eps must be"),
+    (L.focal, {"eps": -1.0}, "eps must be"),
+    (L.focal, {"gamma": -1.0}, "gamma must be"),
+    (L.focal, {"alpha": 2.0}, "alpha must be"),
+])
+def test_bad_options_are_named_in_c_as_in_numpy(loss, options, message):
+    y, p = _probability_data(10_000)
+    for context in (mock.patch.object(_compute, "FUSED", fused), numpy_path()):
+        with context, pytest.raises(ValueError, match=f"{loss.__name__}: {message}"):
+            loss(y, p, **options)
 
 
 # --- cross_entropy: its probability rows checked and its picks' logs summed in C -------------
@@ -654,6 +766,8 @@ def test_the_c_functions_refuse_what_they_cannot_read():
             fused.softmax_ce_sum(idx, rows, 2, 0.0)
         with pytest.raises(ValueError, match=r"idx\[3\] is not a class index"):
             fused.softmax_ce_grad(idx, rows, 2, 0.0, 1.0, np.empty_like(rows))
+    with pytest.raises(ValueError, match="kind must be 0 .* or 1"):
+        fused.probability_sum(y, z, 2, 2.0, 1.0, 1.0, 1e-12, 1.0)
     with pytest.raises(ValueError, match="whole rows"):
         fused.probability_rows_ok(np.zeros(7), 2, 1e-6)
     with pytest.raises(ValueError, match=r"p must hold k values"):
