@@ -37,16 +37,16 @@ Caveats for reading the figures:
   10⁵, 1.3–1.9× at 10⁶).
 - The logs and exps: numpy on this AVX2 machine calls libm for each element (its
   vectorized float64 exp/log need AVX-512), 6–30 ns an element depending on load; torch's
-  are vectorized. Where ``_fused`` was built, the sums of bce_with_logits, focal_with_logits,
-  log_cosh, barron and softmax_cross_entropy, and the gradients of bce_with_logits and
-  softmax_cross_entropy, run in C with glibc's libmvec (AVX2, four elements a call: about
-  1.4 ns an exp against libm's 6.5 on a quiet core); the first line says whether libmvec
-  was found (else libm's scalar functions, still one pass). Session 6, load 4–9: these were
-  0.2–0.7× torch on one thread, from 0.9–1.8× with numpy (focal_with_logits 1.56×, barron
-  1.75× at 10⁵). Still on numpy's libm: binary_cross_entropy, cross_entropy, focal (on
-  probabilities), log_cosh_grad (tanh), focal_with_logits_grad and barron_grad, which stay
-  within the goal by taking fewer logs (one per element in focal, one per 64 in the sums
-  of logs) or because torch's backward pass costs more.
+  are vectorized. Where ``_fused`` was built, the sums of binary_cross_entropy (+ with
+  logits), focal (+ with logits), cross_entropy, softmax_cross_entropy, log_cosh and barron,
+  and the gradients of bce_with_logits and softmax_cross_entropy, run in one pass in C with
+  glibc's libmvec (AVX2, four elements a call: about 1.4 ns an exp against libm's 6.5 on a
+  quiet core); the first line says whether libmvec was found (else libm's scalar functions,
+  still one pass: ``--ab VECTOR_MATH=0`` times that mode). Session 6, load 4–9: these were
+  0.1–0.7× torch on one thread at 10⁵–10⁶, from 0.9–1.8× with numpy (focal_with_logits
+  1.56×, barron 1.75×, focal 1.52× at 10⁵); in the libm mode 0.4–1.2×. Still on numpy's
+  libm: log_cosh_grad (tanh), focal_grad, focal_with_logits_grad and barron_grad (0.5–0.95×:
+  torch's backward pass costs more), and every ``reduction="none"``.
 - Under load the ratios of one run move by ±40 % (torch's own time varies 2–5×); compare
   two versions in one process, interleaved, with many repeats (best of ≥ 25) before trusting
   a change of less than that.

@@ -5,6 +5,8 @@
    its maximum, 1 - margin, max(0, .), the sum, two label counts), each at its own hardware
    floor, where PyTorch fuses the whole loss into one pass (issue 13). Here the loss of every
    element is formed and summed in one pass over y and y_pred, with nothing written to memory.
+   The losses with exp and log (below huber and the margins) are formed in tiles, with their
+   exp/log from glibc's vector math library where the processor has AVX2 (see there).
 
    Accuracy: the sum runs in eight (the margins: four) independent accumulators (which the compiler turns into
    vector registers: no -ffast-math needed) over chunks of CHUNK values; the chunks' sums are
@@ -12,11 +14,10 @@
    CHUNK / 8 (4) * eps relative to the sum of |terms| (terms are >= 0 here: no cancellation),
    whatever the array's size.
 
-   Built by setuptools as an optional extension (pyproject.toml, [tool.setuptools]
-   ext-modules): where no C compiler is at hand the package installs without it and
-   lossbook.losses.regression sums with numpy (lossbook.losses._compute.fused). Only the
-   buffer protocol is used (no numpy headers): the caller passes C-contiguous float64 arrays
-   of the same size. */
+   Built by setup.py as an optional extension: where no C compiler is at hand the package
+   installs without it and the losses are computed with numpy (lossbook.losses._compute:
+   FUSED is None). Only the buffer protocol is used (no numpy headers): the caller passes
+   C-contiguous float64 arrays of the same size (class indices as int64). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
