@@ -54,7 +54,8 @@ Caveats for reading the figures:
 Run: ``.venv/bin/python benchmarks/bench_losses.py [--sizes 1e5 1e6 1e7] [--only mse hinge]``;
 ``--ab ROW_BLOCKS=1`` also times lossbook with that constant of ``lossbook.losses._compute``
 changed, interleaved in the same rounds (a change measured against its previous version);
-``--ab VECTOR_MATH=0`` with the C extension's exp/log from libm instead of libmvec.
+``--ab VECTOR_MATH=0`` with the C extension's exp/log from libm instead of libmvec;
+``--ab FUSED=0`` without the C extension (the numpy paths, as where it was not built).
 """
 from __future__ import annotations
 
@@ -116,9 +117,20 @@ def _extension() -> str:
 def _with_setting(fn, setting):
     """``fn`` run with ``lossbook.losses._compute.<name> = value`` for ``setting =
     (name, value)`` (restored afterwards): the alternative of ``--ab``. ``VECTOR_MATH``
-    switches the C extension's libmvec exp/log on or off (0: libm's scalar functions)."""
+    switches the C extension's libmvec exp/log on or off (0: libm's scalar functions);
+    ``FUSED=0`` runs without the extension (the numpy paths)."""
     from lossbook.losses import _compute
     name, value = setting
+
+    if name == "FUSED":  # FUSED=0: without the C extension, as where it was not built
+        def run_numpy():
+            old = _compute.FUSED
+            _compute.FUSED = None
+            try:
+                return fn()
+            finally:
+                _compute.FUSED = old
+        return run_numpy
 
     if name == "VECTOR_MATH":
         def run_math():
@@ -142,13 +154,13 @@ def _with_setting(fn, setting):
 def _parse_setting(text):
     from lossbook.losses import _compute
     name, _, value = text.partition("=")
-    if name == "VECTOR_MATH" and value in ("0", "1") and _compute.FUSED is not None:
+    if name in ("VECTOR_MATH", "FUSED") and value in ("0", "1") and _compute.FUSED is not None:
         return name, int(value)
     if not hasattr(_compute, name) or not value:
         raise argparse.ArgumentTypeError(
             f"--ab takes NAME=VALUE with NAME a constant of lossbook.losses._compute "
-            f"(e.g. ROW_BLOCKS=1), or VECTOR_MATH=0 (the C extension's exp/log from libm "
-            f"instead of libmvec), got {text!r}")
+            f"(e.g. ROW_BLOCKS=1), VECTOR_MATH=0 (the C extension's exp/log from libm "
+            f"instead of libmvec) or FUSED=0 (without the C extension), got {text!r}")
     return name, type(getattr(_compute, name))(value)
 _THREADS = {"torch 1": 1, "torch 2": 2}
 
@@ -313,7 +325,8 @@ def main(argv=None) -> int:
                         help="also time lossbook with lossbook.losses._compute.NAME = VALUE "
                              "(e.g. ROW_BLOCKS=1, the previous block size), interleaved with "
                              "the current settings and the peers; printed on a line of its own; "
-                             "VECTOR_MATH=0: the C extension's exp/log from libm, not libmvec")
+                             "VECTOR_MATH=0: the C extension's exp/log from libm, not libmvec; "
+                             "FUSED=0: without the C extension")
     args = parser.parse_args(argv)
     global _MEDIAN
     _MEDIAN = args.median
