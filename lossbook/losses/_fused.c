@@ -49,6 +49,31 @@ static double huber_chunk(const double *y, const double *p, Py_ssize_t n, double
            + rest;
 }
 
+/* Σ r² and Σ |r| of r = p − y, as huber_chunk (the MSE's and MAE's sums: numpy takes a
+   subtraction and a dot, or a subtraction, an abs and a sum) */
+#define RESIDUAL_CHUNK(NAME, TERM)                                                          \
+static double NAME(const double *y, const double *p, Py_ssize_t n)                         \
+{                                                                                           \
+    double acc[LANES] = {0.0};                                                              \
+    Py_ssize_t i = 0;                                                                       \
+    for (; i + LANES <= n; i += LANES) {                                                    \
+        for (int j = 0; j < LANES; j++) {                                                   \
+            double r = p[i + j] - y[i + j];                                                 \
+            acc[j] += TERM;                                                                 \
+        }                                                                                   \
+    }                                                                                       \
+    double rest = 0.0;                                                                      \
+    for (; i < n; i++) {                                                                    \
+        double r = p[i] - y[i];                                                             \
+        rest += TERM;                                                                       \
+    }                                                                                       \
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) \
+           + rest;                                                                          \
+}
+
+RESIDUAL_CHUNK(squared_chunk, r * r)
+RESIDUAL_CHUNK(absolute_chunk, fabs(r))
+
 /* Neumaier's compensated sum, of the chunks' sums */
 typedef struct { double sum, compensation; } Compensated;
 
@@ -74,6 +99,17 @@ static double huber_sum(const double *y, const double *p, Py_ssize_t n, double d
     for (Py_ssize_t start = 0; start < n; start += CHUNK) {
         Py_ssize_t size = n - start < CHUNK ? n - start : CHUNK;
         add(&c, huber_chunk(y + start, p + start, size, delta));
+    }
+    return total(&c);
+}
+
+static double residual_sum(const double *y, const double *p, Py_ssize_t n, int squared)
+{
+    Compensated c = {0.0, 0.0};
+    for (Py_ssize_t start = 0; start < n; start += CHUNK) {
+        Py_ssize_t size = n - start < CHUNK ? n - start : CHUNK;
+        add(&c, squared ? squared_chunk(y + start, p + start, size)
+                        : absolute_chunk(y + start, p + start, size));
     }
     return total(&c);
 }
@@ -624,6 +660,42 @@ static PyObject *py_huber_sum(PyObject *self, PyObject *args)
     return PyFloat_FromDouble(result);
 }
 
+PyDoc_STRVAR(squared_sum_doc,
+"squared_sum(y, p) -> float\n\n"
+"Sum over i of r_i^2, r_i = p_i - y_i, in one pass; y and p are C-contiguous float64\n"
+"arrays of the same size.");
+
+PyDoc_STRVAR(absolute_sum_doc,
+"absolute_sum(y, p) -> float\n\n"
+"Sum over i of |r_i|, r_i = p_i - y_i, in one pass; y and p are C-contiguous float64\n"
+"arrays of the same size.");
+
+static PyObject *residual_sum_of(PyObject *args, const char *format, int squared)
+{
+    PyObject *y_obj, *p_obj;
+    Py_buffer y, p;
+    if (!PyArg_ParseTuple(args, format, &y_obj, &p_obj) || get_pair(y_obj, p_obj, &y, &p) < 0)
+        return NULL;
+    double result;
+    Py_BEGIN_ALLOW_THREADS
+    result = residual_sum((const double *)y.buf, (const double *)p.buf,
+                          y.len / (Py_ssize_t)sizeof(double), squared);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&y);
+    PyBuffer_Release(&p);
+    return PyFloat_FromDouble(result);
+}
+
+static PyObject *py_squared_sum(PyObject *self, PyObject *args)
+{
+    return residual_sum_of(args, "OO:squared_sum", 1);
+}
+
+static PyObject *py_absolute_sum(PyObject *self, PyObject *args)
+{
+    return residual_sum_of(args, "OO:absolute_sum", 0);
+}
+
 PyDoc_STRVAR(margin_sum_doc,
 "margin_sum(y, s, squared) -> (float, bool)\n\n"
 "Sum over i of max(0, 1 - y_i s_i) (its square if squared), NaN if a margin y_i s_i is NaN\n"
@@ -994,6 +1066,8 @@ static PyObject *py_vector_math(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
     {"huber_sum", py_huber_sum, METH_VARARGS, huber_sum_doc},
     {"margin_sum", py_margin_sum, METH_VARARGS, margin_sum_doc},
+    {"squared_sum", py_squared_sum, METH_VARARGS, squared_sum_doc},
+    {"absolute_sum", py_absolute_sum, METH_VARARGS, absolute_sum_doc},
     {"logit_sum", py_logit_sum, METH_VARARGS, logit_sum_doc},
     {"bce_logit_grad", py_bce_logit_grad, METH_VARARGS, bce_logit_grad_doc},
     {"log_cosh_sum", py_log_cosh_sum, METH_VARARGS, log_cosh_sum_doc},

@@ -153,7 +153,8 @@ def mse(y_true, y_pred, *, reduction="mean"):
     array([0., 0., 4.])
     """
     y, p, check = _inputs(y_true, y_pred, reduction, "mse")
-    return reduce_residual(_squared, reduction, y, p, check, summer=_sum_squared)
+    return reduce_residual(_squared, reduction, y, p, check, summer=_sum_squared,
+                           fused="squared_sum")
 
 
 def mse_grad(y_true, y_pred, *, reduction="mean"):
@@ -207,7 +208,8 @@ def mae(y_true, y_pred, *, reduction="mean"):
     0.6666666666666666
     """
     y, p, check = _inputs(y_true, y_pred, reduction, "mae")
-    return reduce_residual(_absolute, reduction, y, p, check, summer=_sum_absolute)
+    return reduce_residual(_absolute, reduction, y, p, check, summer=_sum_absolute,
+                           fused="absolute_sum")
 
 
 def mae_grad(y_true, y_pred, *, reduction="mean"):
