@@ -44,9 +44,11 @@ Caveats for reading the figures:
   and the gradients of bce_with_logits and softmax_cross_entropy, run in one pass in C with
   glibc's libmvec (AVX2, four elements a call: about 1.4 ns an exp against libm's 6.5 on a
   quiet core); the first line says whether libmvec was found (else libm's scalar functions,
-  still one pass: ``--ab VECTOR_MATH=0`` times that mode). Session 6, load 4–9: these were
-  0.1–0.7× torch on one thread at 10⁵–10⁶, from 0.9–1.8× with numpy (focal_with_logits
-  1.56×, barron 1.75×, focal 1.52× at 10⁵); in the libm mode 0.4–1.2×. Still on numpy's
+  still one pass: ``--ab VECTOR_MATH=0`` times that mode). Session 6, load 3–6: these were
+  0.2–0.75× torch on one thread at 10⁵–10⁶ in three full runs, from 0.8–1.8× with numpy
+  (full run before: focal_with_logits 1.56×, barron 1.75× at 10⁵; another: focal 1.52×;
+  ``--ab FUSED=0 --repeat 40`` at load 5: 0.24–0.57× against 0.65–1.35× for the numpy
+  paths); in the libm mode 0.25–1.2×. Still on numpy's
   libm: log_cosh_grad (tanh), focal_grad, focal_with_logits_grad and barron_grad (0.5–0.95×:
   torch's backward pass costs more), and every ``reduction="none"``.
 - Under load the ratios of one run move by ±40 % (torch's own time varies 2–5×); compare
