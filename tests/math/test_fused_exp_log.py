@@ -6,6 +6,7 @@ more than ``SMALL`` C-contiguous float64 values are summed in C, and the gradien
 first and last computed there; their exp/log/log1p/expm1 go through glibc's libmvec (AVX2,
 four elements at a time) where it was found at import, else through libm's scalar functions.
 
+Also ``binary_cross_entropy``, ``focal`` and ``cross_entropy`` (their input checks too).
 Checked here, in both modes where the machine has both: each C function against an
 independent reference (SciPy's ``log_expit``/``expit``/``logsumexp``/``softmax`` and
 closed forms, summed with ``math.fsum``) at every remainder of its 4-wide vectors and
@@ -13,8 +14,9 @@ closed forms, summed with ``math.fsum``) at every remainder of its 4-wide vector
 input giving the same bits wherever it lies in the array; the losses against the numpy
 path that installs without a C compiler (``FUSED = None``), which still runs for
 ``reduction="none"``, other dtypes and layouts; NaN/inf and bad labels still named;
-torch CPU on the sizes that take the C path; and that libmvec is used exactly where the
-machine has it.
+torch CPU on the sizes that take the C path; that libmvec is used exactly where the
+machine has it; and, in a process where the extension cannot be imported at all, that every
+loss with a C path still works and gives the same values.
 """
 import ctypes
 import math
@@ -814,3 +816,46 @@ def test_against_torch(vector, n):
         ce.item(), rel=1e-13)
     np.testing.assert_allclose(L.softmax_cross_entropy_grad(idx, rows, label_smoothing=0.1),
                                rows_t.grad.numpy(), rtol=1e-12, atol=4 * EPS / len(idx))
+
+
+# --- without the extension at all -------------------------------------------------------------
+#: Every loss that takes a C path, on inputs above SMALL: run here and in a process where
+#: the extension cannot be imported.
+EVERY_C_PATH = """
+g = np.random.default_rng(0)
+n = 30_000
+y01, z = g.integers(0, 2, size=n).astype(float), g.normal(scale=3.0, size=n)
+y, p = g.normal(size=n), g.uniform(0.0, 1.0, size=n)
+idx, rows = g.integers(0, 10, size=n // 10), g.normal(size=(n // 10, 10))
+e = np.exp(rows - rows.max(axis=1, keepdims=True))
+probs = e / e.sum(axis=1, keepdims=True)
+values = [L.mse(y, z), L.mae(y, z), L.huber(y, z), L.hinge(2 * y01 - 1, z),
+          L.log_cosh(y, z), L.barron(y, z, alpha=0.5),
+          L.binary_cross_entropy(y01, p), L.focal(y01, p),
+          L.binary_cross_entropy_with_logits(y01, z), L.focal_with_logits(y01, z),
+          L.cross_entropy(idx, probs), L.softmax_cross_entropy(idx, rows),
+          float(L.bce_with_logits_grad(y01, z).sum()),
+          float(np.abs(L.softmax_cross_entropy_grad(idx, rows)).sum())]
+"""
+
+
+def test_the_losses_work_where_the_extension_cannot_be_imported():
+    """As on a machine where it was not built: ``import lossbook.losses._fused`` fails, so
+    ``FUSED`` is None and every loss takes its numpy path, with the same values as here."""
+    import json
+    import subprocess
+    import sys
+    code = ("import json, sys\n"
+            "import numpy as np\n"
+            "sys.modules['lossbook.losses._fused'] = None  # the import raises ImportError\n"
+            "import lossbook.losses as L\n"
+            "from lossbook.losses import _compute\n"
+            + EVERY_C_PATH
+            + "print(json.dumps({'fused': _compute.FUSED is not None, 'values': values}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    result = json.loads(out.stdout)
+    assert result["fused"] is False
+    here = {"np": np, "L": L}  # with the extension, where it was built
+    exec(EVERY_C_PATH, here)
+    np.testing.assert_allclose(result["values"], here["values"], rtol=1e-12)
