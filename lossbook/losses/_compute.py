@@ -381,7 +381,9 @@ def grad_residual(terms, reduction: str, y: np.ndarray, p: np.ndarray, check, **
     dtype = np.result_type(p, 1.0)
     if p.size <= SMALL:
         with np.errstate(over="ignore", invalid="ignore"):
-            r = p - y
+            # (in C order: r.reshape(-1) below must be a view of r, not a copy, as it is
+            # for Fortran-ordered inputs)
+            r = np.subtract(p, y, order="C")
             if not np.isfinite(np.add.reduce(r, axis=None)):
                 check(y, p)
             if isinstance(terms, float):

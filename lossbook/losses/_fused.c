@@ -607,6 +607,35 @@ static double probability_sum(const double *y, const double *p, Py_ssize_t n,
     return total(&c);
 }
 
+/* The multi-class hinge (Weston–Watkins) of rows s (n × k) with class indices idx:
+   Σ_j max(0, s_ij − s_{i, idx_i} + Δ) − Δ (the sum over every class counts j = idx_i's
+   term Δ once, as lossbook.losses.margin does); *bad as for softmax_ce_sum */
+static double multiclass_hinge_sum(const long long *idx, const double *s, Py_ssize_t n,
+                                   Py_ssize_t k, double margin, Py_ssize_t *bad)
+{
+    double t[TILE];
+    Compensated c = {0.0, 0.0};
+    for (Py_ssize_t start = 0; start < n; start += TILE) {
+        Py_ssize_t m = n - start < TILE ? n - start : TILE;
+        for (Py_ssize_t r = 0; r < m; r++) {
+            long long label = idx[start + r];
+            if (label < 0 || label >= k) {
+                *bad = start + r;
+                return NAN;
+            }
+            const double *row = s + (start + r) * k;
+            double correct = row[label], sum = 0.0;
+            for (Py_ssize_t j = 0; j < k; j++) {  /* ((s_j − s_y) + Δ: exactly Δ for j = y) */
+                double v = (row[j] - correct) + margin;
+                sum += v > 0.0 ? v : 0.0;
+            }
+            t[r] = sum - margin;
+        }
+        add(&c, tile_sum(t, m));
+    }
+    return total(&c);
+}
+
 static int get_doubles(PyObject *obj, Py_buffer *view, const char *name)
 {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
@@ -1042,6 +1071,31 @@ static PyObject *py_probability_sum(PyObject *self, PyObject *args)
     return Py_BuildValue("(dO)", result, ok ? Py_True : Py_False);
 }
 
+PyDoc_STRVAR(multiclass_hinge_sum_doc,
+"multiclass_hinge_sum(idx, s, k, margin) -> float\n\n"
+"Sum over the rows i of s (n x k, C-contiguous float64, finite) of the multi-class hinge\n"
+"sum_{j != idx_i} max(0, s_ij - s_{i, idx_i} + margin); idx is n int64 class indices.");
+
+static PyObject *py_multiclass_hinge_sum(PyObject *self, PyObject *args)
+{
+    PyObject *idx_obj, *s_obj;
+    Py_ssize_t k;
+    double margin;
+    Py_buffer idx, s;
+    if (!PyArg_ParseTuple(args, "OOnd:multiclass_hinge_sum", &idx_obj, &s_obj, &k, &margin)
+            || get_rows(idx_obj, s_obj, k, &idx, &s, "s") < 0)
+        return NULL;
+    double result;
+    Py_ssize_t bad = -1;
+    Py_BEGIN_ALLOW_THREADS
+    result = multiclass_hinge_sum((const long long *)idx.buf, (const double *)s.buf,
+                                  idx.len / 8, k, margin, &bad);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&idx);
+    PyBuffer_Release(&s);
+    return bad >= 0 ? index_error(bad) : PyFloat_FromDouble(result);
+}
+
 PyDoc_STRVAR(vector_math_doc,
 "vector_math(on=None) -> bool\n\n"
 "Whether exp/log run four elements at a time through libmvec (AVX2) rather than libm's\n"
@@ -1077,6 +1131,7 @@ static PyMethodDef methods[] = {
     {"probability_rows_ok", py_probability_rows_ok, METH_VARARGS, probability_rows_ok_doc},
     {"nll_sum", py_nll_sum, METH_VARARGS, nll_sum_doc},
     {"probability_sum", py_probability_sum, METH_VARARGS, probability_sum_doc},
+    {"multiclass_hinge_sum", py_multiclass_hinge_sum, METH_VARARGS, multiclass_hinge_sum_doc},
     {"vector_math", py_vector_math, METH_VARARGS, vector_math_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -309,6 +309,26 @@ def test_softmax_ce_grad_matches_scipy_softmax(rows, k, seed, scale, smoothing):
         np.testing.assert_allclose(out, expected, rtol=32 * EPS, atol=2 * EPS)
 
 
+@needs_fused
+@SETTINGS
+@given(rows=sizes, k=st.sampled_from([1, 2, 3, 10, 600]), seed=st.integers(0, 2**32 - 1),
+       scale=st.sampled_from([1e-3, 1.0, 1e3, 1e300]), margin=st.sampled_from([0.0, 1.0, 2.5]))
+def test_multiclass_hinge_sum_matches_numpy(rows, k, seed, scale, margin):
+    rows = min(rows, 20_000 // k)
+    g = np.random.default_rng(seed)
+    idx, s = g.integers(0, k, size=rows), g.normal(scale=scale, size=(rows, k))
+    with np.errstate(over="ignore"):
+        v = np.maximum(s - s[np.arange(rows), idx][:, None] + margin, 0.0)
+    v[np.arange(rows), idx] = 0.0  # (the correct class: no term)
+    got = fused.multiclass_hinge_sum(idx, s, k, margin)
+    exact = fsum(v)
+    if math.isinf(exact):
+        assert got == math.inf
+    else:
+        # (each row's sum counts Δ for the correct class and subtracts it again)
+        assert abs(got - exact) <= RTOL_SUM * exact + 4 * EPS * margin * rows * k
+
+
 # --- extreme logits -------------------------------------------------------------------------
 EXTREME = np.array([0.0, 5e-324, -5e-324, 1e-310, -1e-310, 1e-20, 1.0, -1.0, 36.0, -36.0,
                     709.0, -709.0, 745.0, -745.0, 746.0, -746.0, 1e3, -1e3, 1e300, -1e300])
@@ -452,6 +472,10 @@ LOSSES = {
                       "nll_sum"),
     "cross_entropy eps": (lambda y, p, **kw: L.cross_entropy(y, p, eps=1e-3, **kw),
                           _probability_rows_data, "nll_sum"),
+    "multiclass_hinge": (lambda y, s, **kw: L.multiclass_hinge(y, s, **kw), _rows_data,
+                         "multiclass_hinge_sum"),
+    "multiclass_hinge margin": (lambda y, s, **kw: L.multiclass_hinge(y, s, margin=0.3, **kw),
+                                _rows_data, "multiclass_hinge_sum"),
     "bce_with_logits_grad": (lambda y, z, **kw: L.bce_with_logits_grad(y, z, **kw),
                              _logit_data, "bce_logit_grad"),
     "softmax_cross_entropy_grad": (
@@ -502,6 +526,8 @@ def test_c_and_numpy_give_the_same_losses(vector, name, n):
 def _pred_name(name):
     if name.startswith(("log_cosh", "barron")):
         return "y_pred"
+    if name.startswith("multiclass"):
+        return "scores"
     if "logits" in name or name.startswith("softmax"):
         return "z"
     return "p"  # (the losses on probabilities)
@@ -547,7 +573,7 @@ def test_bad_class_indices_are_named_in_c_as_in_numpy():
     idx, z = _rows_data(10_000)
     idx = idx.copy()
     idx[700] = 10
-    for loss in (L.softmax_cross_entropy, L.softmax_cross_entropy_grad):
+    for loss in (L.softmax_cross_entropy, L.softmax_cross_entropy_grad, L.multiclass_hinge):
         for context in (mock.patch.object(_compute, "FUSED", fused), numpy_path()):
             with context, pytest.raises(ValueError, match="y_true holds class indices outside"):
                 loss(idx, z)
@@ -834,7 +860,7 @@ values = [L.mse(y, z), L.mae(y, z), L.huber(y, z), L.hinge(2 * y01 - 1, z),
           L.binary_cross_entropy(y01, p), L.focal(y01, p),
           L.binary_cross_entropy_with_logits(y01, z), L.focal_with_logits(y01, z),
           L.cross_entropy(idx, probs), L.softmax_cross_entropy(idx, rows),
-          float(L.bce_with_logits_grad(y01, z).sum()),
+          L.multiclass_hinge(idx, rows), float(L.bce_with_logits_grad(y01, z).sum()),
           float(np.abs(L.softmax_cross_entropy_grad(idx, rows)).sum())]
 """
 
