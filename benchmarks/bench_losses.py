@@ -29,23 +29,38 @@ Caveats for reading the figures:
   heavy benchmark without them, unset both *in that command alone*
   (``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python -m benchmarks``) and
   check which kernel runs with threadpoolctl; never change them in tests or CI.
-- huber, hinge and squared_hinge sum in one pass in C where ``lossbook.losses._fused`` was
-  built (setup.py; the first line printed says whether it was). Without it their numpy sums
-  take five to seven passes over a cached block, each at its own hardware floor (subtract
+- mse, mae, huber, hinge, squared_hinge and multiclass_hinge sum in one pass in C where
+  ``lossbook.losses._fused`` was built (setup.py; the first line printed says whether it was;
+  session 6 added mse, mae and multiclass_hinge: 10⁵ values, load 3, mse 0.91× → 0.50×, mae
+  0.77× → 0.71×, multiclass_hinge 0.85× → 0.23× (10⁶: 0.69× → 0.19×)).
+  Without it their numpy sums take two (mse) to seven passes over a cached block, each at
+  its own hardware floor (subtract
   0.25–0.4, abs 0.25, minimum 0.26 ns per element, each BLAS dot 0.34–0.40), against
   torch's fused 0.6–1 ns per element: huber then misses the goal (session 4: 2.0–2.8× at
   10⁵, 1.3–1.9× at 10⁶).
-- The logs and exps (bce, focal, log_cosh, softmax, barron): numpy on this AVX2 machine
-  calls libm for each element (its vectorized float64 exp/log need AVX-512), 8–30 ns
-  an element depending on load; torch's are vectorized. These losses stay within the goal
-  by taking fewer of them (one log per element in focal, one per 64 in the sums of logs).
+- The logs and exps: numpy on this AVX2 machine calls libm for each element (its
+  vectorized float64 exp/log need AVX-512), 6–30 ns an element depending on load; torch's
+  are vectorized. Where ``_fused`` was built, the sums of binary_cross_entropy (+ with
+  logits), focal (+ with logits), cross_entropy, softmax_cross_entropy, log_cosh and barron,
+  and the gradients of bce_with_logits and softmax_cross_entropy, run in one pass in C with
+  glibc's libmvec (AVX2, four elements a call: about 1.4 ns an exp against libm's 6.5 on a
+  quiet core); the first line says whether libmvec was found (else libm's scalar functions,
+  still one pass: ``--ab VECTOR_MATH=0`` times that mode). Session 6, load 3–6: these were
+  0.2–0.75× torch on one thread at 10⁵–10⁶ in three full runs, from 0.8–1.8× with numpy
+  (full run before: focal_with_logits 1.56×, barron 1.75× at 10⁵; another: focal 1.52×;
+  ``--ab FUSED=0 --repeat 40`` at load 5: 0.24–0.57× against 0.65–1.35× for the numpy
+  paths); in the libm mode 0.25–1.2×. Still on numpy's
+  libm: log_cosh_grad (tanh), focal_grad, focal_with_logits_grad and barron_grad (0.5–0.95×:
+  torch's backward pass costs more), and every ``reduction="none"``.
 - Under load the ratios of one run move by ±40 % (torch's own time varies 2–5×); compare
   two versions in one process, interleaved, with many repeats (best of ≥ 25) before trusting
   a change of less than that.
 
 Run: ``.venv/bin/python benchmarks/bench_losses.py [--sizes 1e5 1e6 1e7] [--only mse hinge]``;
 ``--ab ROW_BLOCKS=1`` also times lossbook with that constant of ``lossbook.losses._compute``
-changed, interleaved in the same rounds (a change measured against its previous version).
+changed, interleaved in the same rounds (a change measured against its previous version);
+``--ab VECTOR_MATH=0`` with the C extension's exp/log from libm instead of libmvec;
+``--ab FUSED=0`` without the C extension (the numpy paths, as where it was not built).
 """
 from __future__ import annotations
 
@@ -96,11 +111,40 @@ _TORCH = None
 _MEDIAN = False
 
 
+def _extension() -> str:
+    from lossbook.losses import _compute
+    if _compute.FUSED is None:
+        return "NOT built (numpy sums)"
+    return "built, exp/log from " + (
+        "libmvec (AVX2)" if _compute.FUSED.vector_math() else "libm (scalar)")
+
+
 def _with_setting(fn, setting):
     """``fn`` run with ``lossbook.losses._compute.<name> = value`` for ``setting =
-    (name, value)`` (restored afterwards): the alternative of ``--ab``."""
+    (name, value)`` (restored afterwards): the alternative of ``--ab``. ``VECTOR_MATH``
+    switches the C extension's libmvec exp/log on or off (0: libm's scalar functions);
+    ``FUSED=0`` runs without the extension (the numpy paths)."""
     from lossbook.losses import _compute
     name, value = setting
+
+    if name == "FUSED":  # FUSED=0: without the C extension, as where it was not built
+        def run_numpy():
+            old = _compute.FUSED
+            _compute.FUSED = None
+            try:
+                return fn()
+            finally:
+                _compute.FUSED = old
+        return run_numpy
+
+    if name == "VECTOR_MATH":
+        def run_math():
+            old = _compute.FUSED.vector_math(bool(value))
+            try:
+                return fn()
+            finally:
+                _compute.FUSED.vector_math(old)
+        return run_math
 
     def run():
         old = getattr(_compute, name)
@@ -115,10 +159,13 @@ def _with_setting(fn, setting):
 def _parse_setting(text):
     from lossbook.losses import _compute
     name, _, value = text.partition("=")
+    if name in ("VECTOR_MATH", "FUSED") and value in ("0", "1") and _compute.FUSED is not None:
+        return name, int(value)
     if not hasattr(_compute, name) or not value:
         raise argparse.ArgumentTypeError(
             f"--ab takes NAME=VALUE with NAME a constant of lossbook.losses._compute "
-            f"(e.g. ROW_BLOCKS=1), got {text!r}")
+            f"(e.g. ROW_BLOCKS=1), VECTOR_MATH=0 (the C extension's exp/log from libm "
+            f"instead of libmvec) or FUSED=0 (without the C extension), got {text!r}")
     return name, type(getattr(_compute, name))(value)
 _THREADS = {"torch 1": 1, "torch 2": 2}
 
@@ -282,7 +329,9 @@ def main(argv=None) -> int:
     parser.add_argument("--ab", type=_parse_setting, default=None, metavar="NAME=VALUE",
                         help="also time lossbook with lossbook.losses._compute.NAME = VALUE "
                              "(e.g. ROW_BLOCKS=1, the previous block size), interleaved with "
-                             "the current settings and the peers; printed on a line of its own")
+                             "the current settings and the peers; printed on a line of its own; "
+                             "VECTOR_MATH=0: the C extension's exp/log from libm, not libmvec; "
+                             "FUSED=0: without the C extension")
     args = parser.parse_args(argv)
     global _MEDIAN
     _MEDIAN = args.median
@@ -301,8 +350,7 @@ def main(argv=None) -> int:
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'not installed'}, cpus {os.cpu_count()}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
-          f"C sums (lossbook.losses._fused): "
-          f"{'built' if _compute.FUSED is not None else 'NOT built (numpy sums)'}")
+          f"C sums (lossbook.losses._fused): {_extension()}")
     print(f"load average (1, 5, 15 min) before: {_load()}")
     print(f"times: {'median' if args.median else 'best'} of interleaved calls, wall ms; ratios: "
           "lossbook / peer (below 1 = lossbook faster); '÷1t cpu' compares the CPU time of "

@@ -161,6 +161,11 @@ def check_probabilities(p: np.ndarray, name: str, func: str, fix: str | None = N
     )
 
 
+def row_sum_tolerance(p: np.ndarray) -> float:
+    """How far from 1 :func:`check_rows_sum_to_one` lets a row sum of ``p`` be (see there)."""
+    return max(1e-6, 4 * p.shape[-1] * float(np.finfo(p.dtype).eps))
+
+
 def check_rows_sum_to_one(p: np.ndarray, name: str, func: str, atol: float | None = None) -> None:
     """Raise ``ValueError`` unless every row (last axis) of ``p`` sums to 1.
 
@@ -169,7 +174,7 @@ def check_rows_sum_to_one(p: np.ndarray, name: str, func: str, atol: float | Non
     finite only if every entry is, so this also checks finiteness.
     """
     if atol is None:
-        atol = max(1e-6, 4 * p.shape[-1] * float(np.finfo(p.dtype).eps))
+        atol = row_sum_tolerance(p)
     sums = np.einsum("...j->...", p)  # p.sum(axis=-1), much faster for few columns
     bad = ~(np.abs(sums - 1.0) <= atol)
     if not bad.any():

@@ -282,6 +282,51 @@ def fusable(*arrays: np.ndarray) -> bool:
         a.dtype == np.float64 and a.flags.c_contiguous for a in arrays)
 
 
+#: ``kind`` of ``FUSED.logit_sum``: the binary cross-entropy on logits, the same with a
+#: weight of the positives, the focal loss on logits.
+LOGIT_BCE, LOGIT_WEIGHTED_BCE, LOGIT_FOCAL = 0, 1, 2
+
+
+def fused_logit_sum(kind: int, y: np.ndarray, z: np.ndarray, *, weight: float = 1.0,
+                    gamma: float = 0.0, a_pos: float = 1.0, a_neg: float = 1.0):
+    """``Σ`` of a logit loss (``kind``) in one pass in C, or None where :data:`FUSED` does
+    not take ``y`` and ``z`` (then the caller's numpy path runs). ``z`` must be finite."""
+    if z.size <= SMALL or y.shape != z.shape or not fusable(y, z):
+        return None
+    return FUSED.logit_sum(y, z, kind, weight, gamma, a_pos, a_neg)
+
+
+#: ``kind`` of ``FUSED.probability_sum``: the binary cross-entropy and the focal loss on
+#: probabilities.
+PROB_BCE, PROB_FOCAL = 0, 1
+
+
+def fused_probability_sum(kind: int, y: np.ndarray, p: np.ndarray, options):
+    """``Σ`` of a loss on probabilities (``kind``) in one pass in C, which also checks the
+    labels and probabilities; or None where :data:`FUSED` does not take ``y`` and ``p``,
+    where ``options()`` raises, or where an input is invalid: then the caller's numpy checks
+    run and raise their errors in their order. ``options()`` checks the loss's scalar
+    options and returns ``(lo, hi, gamma, a_pos, a_neg)``, ``[lo, hi]`` the clipping bounds."""
+    if p.size <= SMALL or y.shape != p.shape or not fusable(y, p):
+        return None
+    try:
+        lo, hi, gamma, a_pos, a_neg = options()
+    except (TypeError, ValueError):
+        return None
+    result, ok = FUSED.probability_sum(y, p, kind, gamma, a_pos, a_neg, float(lo), float(hi))
+    return result if ok else None
+
+
+def fused_rows(target: np.ndarray, z: np.ndarray):
+    """``(class indices as C-contiguous int64, z, number of classes)``, the first arguments
+    of :data:`FUSED`'s softmax cross-entropy, where it takes ``target`` and the rows ``z``
+    (class indices, ``(n, C)`` C-contiguous float64 rows, more than :data:`SMALL` values),
+    else None."""
+    if z.ndim != 2 or target.ndim != 1 or z.size <= SMALL or not fusable(z):
+        return None
+    return np.ascontiguousarray(target, dtype=np.int64), z, z.shape[1]
+
+
 def reduce_residual(terms, reduction: str, y: np.ndarray, p: np.ndarray, check,
                     summer=None, fused=None, **params):
     """Evaluate ``terms(r, **params)`` on the residual ``r = p − y`` and apply ``reduction``.
@@ -336,7 +381,9 @@ def grad_residual(terms, reduction: str, y: np.ndarray, p: np.ndarray, check, **
     dtype = np.result_type(p, 1.0)
     if p.size <= SMALL:
         with np.errstate(over="ignore", invalid="ignore"):
-            r = p - y
+            # (in C order: r.reshape(-1) below must be a view of r, not a copy, as it is
+            # for Fortran-ordered inputs)
+            r = np.subtract(p, y, order="C")
             if not np.isfinite(np.add.reduce(r, axis=None)):
                 check(y, p)
             if isinstance(terms, float):

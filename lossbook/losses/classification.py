@@ -23,6 +23,7 @@ import numpy as np
 from lossbook._validation import (
     as_class_indices, as_float_array, check_2d_scores, check_finite, check_pair,
     check_probabilities, check_reduction, check_rows_sum_to_one, check_scalar,
+    row_sum_tolerance,
 )
 from lossbook.losses import _compute
 from lossbook.losses._compute import SMALL, full, grad_terms, reduce_terms, row_max, \
@@ -212,6 +213,10 @@ def _softmax(z, axis=-1):
 # ---------------------------------------------------------------------------
 def _bce_inputs(y_true, p, eps, reduction, func):
     y_true, p = check_pair(y_true, p, func, reduction, pred_name="p", finite=False)
+    return _bce_checks(y_true, p, eps, func)
+
+
+def _bce_checks(y_true, p, eps, func):
     check_probabilities(y_true, "y_true", func, fix=_TARGET_FIX)
     check_probabilities(p, "p", func, fix=_PROB_FIX)
     eps = check_eps(eps, func)
@@ -259,6 +264,10 @@ _SUM_LOG_MIN_MEAN = 4 * float(np.finfo(np.float64).eps) / 1e-12
 
 
 def _reduce_bce_with_logits(y, z, reduction):
+    if reduction != "none":
+        result = _compute.fused_logit_sum(_compute.LOGIT_BCE, y, z)  # in C, if built
+        if result is not None:
+            return result if reduction == "sum" else result / z.size
     if reduction != "none" and z.dtype == np.float64 and z.size > SMALL:
         result = sum_blocks(_sum_bce_with_logits, y, z)
         if result >= _SUM_LOG_MIN_MEAN * z.size:
@@ -298,7 +307,15 @@ def binary_cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
     >>> round(binary_cross_entropy([1, 0], [0.9, 0.2]), 6)
     0.164252
     """
-    y, p, eps = _bce_inputs(y_true, p, eps, reduction, "binary_cross_entropy")
+    func = "binary_cross_entropy"
+    y, p = check_pair(y_true, p, func, reduction, pred_name="p", finite=False)
+    if reduction != "none":  # in C, with the checks of y and p, where it applies
+        result = _compute.fused_probability_sum(
+            _compute.PROB_BCE, y, p,
+            lambda: (*probability_bounds(p.dtype, check_eps(eps, func)), 0.0, 1.0, 1.0))
+        if result is not None:
+            return result if reduction == "sum" else result / p.size
+    y, p, eps = _bce_checks(y, p, eps, func)
     return reduce_terms(_bce, reduction, y, p, eps=eps)
 
 
@@ -433,6 +450,10 @@ def binary_cross_entropy_with_logits(y_true, z, *, pos_weight=None, reduction="m
     if pos_weight is None:
         return _reduce_bce_with_logits(y, z, reduction)
     if isinstance(pos_weight, float):
+        result = None if reduction == "none" else _compute.fused_logit_sum(
+            _compute.LOGIT_WEIGHTED_BCE, y, z, weight=pos_weight)
+        if result is not None:  # summed in C
+            return result if reduction == "sum" else result / z.size
         return reduce_terms(_bce_with_logits_weighted, reduction, y, z, pos_weight=pos_weight)
     # One weight per element (broadcast, e.g. from one per column): cut into blocks with y, z.
     return reduce_terms(lambda w, y, z: _bce_with_logits_weighted(y, z, w), reduction,
@@ -468,6 +489,11 @@ def binary_cross_entropy_with_logits_grad(y_true, z, *, pos_weight=None, reducti
     y, z, pos_weight = _bce_logit_inputs(y_true, z, pos_weight, reduction,
                                          "binary_cross_entropy_with_logits_grad")
     if pos_weight is None:
+        if z.size > SMALL and y.shape == z.shape and _compute.fusable(y, z):  # in C
+            grad = np.empty(z.shape)
+            _compute.FUSED.bce_logit_grad(y, z, 1.0 / z.size if reduction == "mean" else 1.0,
+                                          grad)
+            return grad
         return grad_terms(lambda y, z: _sigmoid(z) - y, reduction, z.size, y, z)
     if isinstance(pos_weight, float):
         return grad_terms(_bce_with_logits_weighted_grad, reduction, z.size, y, z,
@@ -604,13 +630,24 @@ def _probability_rows(p, eps, reduction, func):
     check_reduction(reduction, func)
     p = check_2d_scores(as_float_array(p, "p", func, finite=False), "p", func)
     # Row sums near 1 (which also rules out NaN/inf) and no negative entry: then no
-    # entry exceeds 1 either, so p.max() need not be computed.
-    check_rows_sum_to_one(p, "p", func)
-    if not p.min() >= 0.0:
-        check_probabilities(p, "p", func, fix="if these are raw scores (logits), use "
-                                              "softmax_cross_entropy, or apply softmax first")
+    # entry exceeds 1 either, so p.max() need not be computed. Both in one pass in C where
+    # it applies; if that finds a bad row, the checks below say what is wrong.
+    if not _rows_are_probabilities_in_c(p):
+        check_rows_sum_to_one(p, "p", func)
+        if not p.min() >= 0.0:
+            check_probabilities(p, "p", func, fix="if these are raw scores (logits), use "
+                                                  "softmax_cross_entropy, or apply softmax first")
     eps = check_eps(eps, func)
     return p, eps
+
+
+def _rows_are_probabilities_in_c(p: np.ndarray) -> bool:
+    """True if :data:`~lossbook.losses._compute.FUSED` found every row of ``p`` to sum to 1
+    (within :func:`~lossbook._validation.row_sum_tolerance`) with no negative entry; False
+    if it found otherwise or does not take ``p`` (then the numpy checks run)."""
+    if p.ndim != 2 or p.size <= SMALL or not _compute.fusable(p):
+        return False
+    return _compute.FUSED.probability_rows_ok(p, p.shape[1], row_sum_tolerance(p))
 
 
 def _n_rows(pred: np.ndarray) -> int:
@@ -653,6 +690,10 @@ def cross_entropy(y_true, p, *, eps=EPS, reduction="mean"):
     """
     p, eps = _probability_rows(p, eps, reduction, "cross_entropy")
     target = _targets(y_true, p, "cross_entropy", "p")
+    fused = None if reduction == "none" else _compute.fused_rows(target, p)
+    if fused is not None:  # in C
+        result = _compute.FUSED.nll_sum(*fused, float(probability_bounds(p.dtype, eps)[0]))
+        return result if reduction == "sum" else result / p.shape[0]
     return reduce_terms(_cross_entropy, reduction, target, p, rowwise=True, eps=eps)
 
 
@@ -810,6 +851,10 @@ def softmax_cross_entropy(y_true, z, *, label_smoothing=0.0, weight=None, reduct
     z, smoothing, target, weight = _logit_rows(y_true, z, label_smoothing, weight,
                                                reduction, func)
     if weight is None:
+        fused = None if reduction == "none" else _compute.fused_rows(target, z)
+        if fused is not None:  # in C
+            result = _compute.FUSED.softmax_ce_sum(*fused, smoothing)
+            return result if reduction == "sum" else result / z.shape[0]
         return reduce_terms(_softmax_cross_entropy_rows, reduction, target, z, rowwise=True,
                             block=_compute.ROW_BLOCKS * _compute.BLOCK, smoothing=smoothing)
     denominator = _weighted_denominator(target, z, weight, reduction, func)
@@ -855,6 +900,13 @@ def softmax_cross_entropy_grad(y_true, z, *, label_smoothing=0.0, weight=None,
     z, smoothing, target, weight = _logit_rows(y_true, z, label_smoothing, weight,
                                                reduction, func)
     if weight is None:
+        fused = _compute.fused_rows(target, z)
+        if fused is not None:  # in C
+            grad = np.empty(z.shape)
+            _compute.FUSED.softmax_ce_grad(*fused, smoothing,
+                                           1.0 / z.shape[0] if reduction == "mean" else 1.0,
+                                           grad)
+            return grad
         return grad_terms(_softmax_cross_entropy_grad, reduction, _n_rows(z), target, z,
                           rowwise=True, smoothing=smoothing)
     denominator = _weighted_denominator(target, z, weight, reduction, func)

@@ -241,7 +241,9 @@ def _multiclass_inputs(y_true, scores, margin, reduction, func):
 def _violations(y, s, margin):
     """``max(0, s_j − s_y + margin)`` for every class (the true class's entry is ``margin``),
     with the correct score picked by one gather and the maximum taken against an array."""
-    m = np.subtract(s, pick(s, y)[..., None])
+    # (in C order whatever s's layout: a Fortran-ordered m.reshape(-1) below would be a copy,
+    # and the maximum would miss m)
+    m = np.subtract(s, pick(s, y)[..., None], order="C")
     m += margin
     flat = m.reshape(-1)
     np.maximum(flat, full(0.0, flat) if flat.size <= BLOCK else 0.0, out=flat)
@@ -310,6 +312,10 @@ def multiclass_hinge(y_true, scores, *, margin=1.0, reduction="mean"):
     array([2.9])
     """
     y, s, margin = _multiclass_inputs(y_true, scores, margin, reduction, "multiclass_hinge")
+    fused = None if reduction == "none" else _compute.fused_rows(y, s)
+    if fused is not None:  # in C
+        result = _compute.FUSED.multiclass_hinge_sum(*fused, margin)
+        return result if reduction == "sum" else result / s.shape[0]
     return reduce_terms(_multiclass_hinge, reduction, y, s, rowwise=True, margin=margin)
 
 

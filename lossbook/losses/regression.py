@@ -16,6 +16,7 @@ import numpy as np
 
 from lossbook._validation import check_finite, check_pair, check_scalar
 from lossbook.losses._compat import positional_options
+from lossbook.losses import _compute
 from lossbook.losses._compute import SMALL, dot, full, grad_residual, log1p, \
     reduce_residual, sum_log, total
 
@@ -152,7 +153,8 @@ def mse(y_true, y_pred, *, reduction="mean"):
     array([0., 0., 4.])
     """
     y, p, check = _inputs(y_true, y_pred, reduction, "mse")
-    return reduce_residual(_squared, reduction, y, p, check, summer=_sum_squared)
+    return reduce_residual(_squared, reduction, y, p, check, summer=_sum_squared,
+                           fused="squared_sum")
 
 
 def mse_grad(y_true, y_pred, *, reduction="mean"):
@@ -206,7 +208,8 @@ def mae(y_true, y_pred, *, reduction="mean"):
     0.6666666666666666
     """
     y, p, check = _inputs(y_true, y_pred, reduction, "mae")
-    return reduce_residual(_absolute, reduction, y, p, check, summer=_sum_absolute)
+    return reduce_residual(_absolute, reduction, y, p, check, summer=_sum_absolute,
+                           fused="absolute_sum")
 
 
 def mae_grad(y_true, y_pred, *, reduction="mean"):
@@ -335,8 +338,11 @@ def log_cosh(y_true, y_pred, *, reduction="mean"):
     y, p, check = _inputs(y_true, y_pred, reduction, "log_cosh")
     if reduction == "none" or p.size <= SMALL:
         return reduce_residual(_log_cosh, reduction, y, p, check)
-    result = reduce_residual(_log_cosh, "sum", y, p, check, summer=_sum_log_cosh)
-    if result < _LOG_COSH_MIN_MEAN * p.size:  # tiny residuals: sum the per-element form
+    # in C where it was built (the per-element form), else through _sum_log_cosh
+    result = reduce_residual(_log_cosh, "sum", y, p, check, summer=_sum_log_cosh,
+                             fused="log_cosh_sum")
+    if result < _LOG_COSH_MIN_MEAN * p.size and not _compute.fusable(y, p):
+        # tiny residuals: sum the per-element form
         result = reduce_residual(_log_cosh, "sum", y, p, check)
     return result if reduction == "sum" else result / p.size
 

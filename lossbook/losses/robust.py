@@ -21,9 +21,10 @@ from lossbook._validation import (
     check_binary_labels, check_finite, check_pair, check_probabilities, check_scalar,
 )
 from lossbook.losses._compat import positional_options, renamed
-from lossbook.losses._compute import grad_terms, reduce_terms
+from lossbook.losses import _compute
+from lossbook.losses._compute import SMALL, fusable, grad_terms, reduce_terms
 from lossbook.losses._compute import log1p, softplus_and_sigmoid
-from lossbook.losses.classification import EPS, check_eps, clip_probability
+from lossbook.losses.classification import EPS, check_eps, clip_probability, probability_bounds
 
 __all__ = ["focal", "focal_grad", "focal_with_logits", "focal_with_logits_grad",
            "barron", "barron_grad"]
@@ -31,6 +32,10 @@ __all__ = ["focal", "focal_grad", "focal_with_logits", "focal_with_logits_grad",
 
 def _focal_inputs(y_true, p, gamma, alpha, eps, reduction, func):
     y, p = check_pair(y_true, p, func, reduction, pred_name="p", finite=False)
+    return _focal_checks(y, p, gamma, alpha, eps, func)
+
+
+def _focal_checks(y, p, gamma, alpha, eps, func):
     check_binary_labels(y, "y_true", func)
     check_probabilities(p, "p", func, fix="pass probabilities (e.g. sigmoid(z)); for logits "
                                           "use focal_with_logits")
@@ -132,7 +137,16 @@ def focal(y_true, p, *, gamma=2.0, alpha=None, eps=EPS, reduction="mean"):
     >>> focal([1, 1], [0.5, 0.1], gamma=2.0, reduction="none")
     array([0.1732868 , 1.86509393])
     """
-    y, p, params = _focal_inputs(y_true, p, gamma, alpha, eps, reduction, "focal")
+    func = "focal"
+    y, p = check_pair(y_true, p, func, reduction, pred_name="p", finite=False)
+    if reduction != "none":  # in C, with the checks of y and p, where it applies
+        def options():
+            gamma_, a_pos, a_neg = _check_gamma_alpha(gamma, alpha, func)
+            return (*probability_bounds(p.dtype, check_eps(eps, func)), gamma_, a_pos, a_neg)
+        result = _compute.fused_probability_sum(_compute.PROB_FOCAL, y, p, options)
+        if result is not None:
+            return result if reduction == "sum" else result / p.size
+    y, p, params = _focal_checks(y, p, gamma, alpha, eps, func)
     return reduce_terms(_focal, reduction, y, p, **params)
 
 
@@ -239,6 +253,10 @@ def focal_with_logits(y_true, z, *, gamma=2.0, alpha=None, reduction="mean"):
     """
     y, z, params = _focal_logit_inputs(y_true, z, gamma, alpha, reduction,
                                        "focal_with_logits")
+    if reduction != "none":
+        result = _compute.fused_logit_sum(_compute.LOGIT_FOCAL, y, z, **params)  # in C
+        if result is not None:
+            return result if reduction == "sum" else result / z.size
     return reduce_terms(_focal_with_logits, reduction, y, z, **params)
 
 
@@ -354,6 +372,9 @@ def barron(y_true, y_pred, *, alpha, c=1.0, reduction="mean"):
     array([0.39346934, 1.        ])
     """
     y, p, alpha, c = _barron_inputs(y_true, y_pred, alpha, c, reduction, "barron")
+    if reduction != "none" and p.size > SMALL and y.shape == p.shape and fusable(y, p):
+        result = _compute.FUSED.barron_sum(y, p, alpha, c)  # in C
+        return result if reduction == "sum" else result / p.size
     return reduce_terms(_barron, reduction, y, p, alpha=alpha, c=c)
 
 

@@ -1,7 +1,7 @@
 """The one-pass C sums (lossbook/losses/_fused.c, built by setup.py; issue 13).
 
 ``huber(reduction="mean" | "sum")`` of more than ``SMALL`` C-contiguous float64 values is
-summed in C. Checked here: the extension was built (CI must build it: where it is not, this
+summed in C (so are hinge, squared_hinge, mse and mae: their tests follow huber's). Checked here: the extension was built (CI must build it: where it is not, this
 skips, and ``LOSSBOOK_NO_SKIPS=1`` makes that a failure); against the per-element formula
 summed with ``math.fsum`` at every remainder of its 8 lanes and 4096-value chunks
 (hypothesis), at huge and tiny residuals; against the numpy path that installs without a C
@@ -88,15 +88,16 @@ def test_huber_takes_the_same_value_in_c_and_in_numpy(n, delta):
 
 
 @needs_fused
+@pytest.mark.parametrize("name", ["huber", "mse", "mae"])
 @pytest.mark.parametrize("where", ["y_true", "y_pred"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("index", [0, 4099, 9999])
-def test_nan_and_inf_are_named_in_c_as_in_numpy(where, bad, index):
+def test_nan_and_inf_are_named_in_c_as_in_numpy(name, where, bad, index):
     y, p = np.zeros(10_000), np.ones(10_000)
     (y if where == "y_true" else p)[index] = bad
     for context in (mock.patch.object(_compute, "FUSED", fused), numpy_path()):
-        with context, pytest.raises(ValueError, match=f"huber: {where} must be finite"):
-            L.huber(y, p)
+        with context, pytest.raises(ValueError, match=f"{name}: {where} must be finite"):
+            getattr(L, name)(y, p)
 
 
 @needs_fused
@@ -214,3 +215,53 @@ def test_margin_sum_of_huge_finite_scores_overflows_as_in_numpy():
     assert L.hinge(y, s, reduction="sum") == np.inf
     with numpy_path():
         assert L.hinge(y, s, reduction="sum") == np.inf
+
+
+# --- mse and mae: squared_sum, absolute_sum -------------------------------------------------
+def residual_fsum(y, p, squared):
+    r = np.asarray(p, dtype=np.float64) - np.asarray(y, dtype=np.float64)
+    return math.fsum((r * r if squared else np.abs(r)).ravel().tolist())
+
+
+@needs_fused
+@SETTINGS
+@given(n=sizes, seed=st.integers(0, 2**32 - 1), squared=st.booleans(),
+       scale=st.sampled_from([1e-150, 1e-9, 1.0, 1e3, 1e150]))
+def test_residual_sums_match_fsum_at_every_remainder(n, seed, squared, scale):
+    g = np.random.default_rng(seed)
+    y, p = g.normal(scale=scale, size=n), g.normal(scale=scale, size=n)
+    exact = residual_fsum(y, p, squared)
+    got = (fused.squared_sum if squared else fused.absolute_sum)(y, p)
+    assert abs(got - exact) <= (CHUNK / 8 + 4) * EPS * exact
+
+
+@needs_fused
+@pytest.mark.parametrize("name, c_name", [("mse", "squared_sum"), ("mae", "absolute_sum")])
+@pytest.mark.parametrize("n", [2049, 10**5 + 3])
+def test_mse_and_mae_take_the_same_value_in_c_and_in_numpy(name, c_name, n):
+    g = np.random.default_rng(n)
+    y, p = g.normal(size=n), g.normal(scale=2.0, size=n)
+    exact = residual_fsum(y, p, name == "mse")
+    loss = getattr(L, name)
+    for reduction, scale in (("sum", 1.0), ("mean", 1.0 / n)):
+        with mock.patch.object(fused, c_name, wraps=getattr(fused, c_name)) as called:
+            in_c = loss(y, p, reduction=reduction)
+        called.assert_called_once()
+        with numpy_path():
+            in_numpy = loss(y, p, reduction=reduction)
+        assert in_c == pytest.approx(exact * scale, rel=4 * EPS)
+        assert in_numpy == pytest.approx(exact * scale, rel=16 * EPS)
+    with mock.patch.object(fused, c_name, wraps=getattr(fused, c_name)) as called:
+        loss(y[:2048], p[:2048])  # up to SMALL values: the whole-array formula
+        loss(y, p, reduction="none")
+    called.assert_not_called()
+
+
+@needs_fused
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # the numpy sum's, as before
+def test_residual_sums_of_huge_finite_values_overflow_to_inf_as_in_numpy():
+    y, p = np.full(5000, -1e308), np.full(5000, 1e308)
+    for name in ("mse", "mae"):
+        assert getattr(L, name)(y, p) == np.inf
+        with numpy_path():
+            assert getattr(L, name)(y, p) == np.inf
