@@ -7,6 +7,7 @@ submission never waits for a cold start when there is work in the queue.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
@@ -91,6 +92,16 @@ def _close_thread_loop() -> None:
     if not loop.is_running():
         loop.close()
     policy.set_event_loop(None)
+
+
+@functools.cache
+def _warm_converter() -> None:
+    """Call nbformat's ``output_from_msg`` once: its first call builds nbformat's output
+    validator (about 0.1 s), which the first cell that printed used to pay."""
+    from nbformat.v4 import output_from_msg
+
+    output_from_msg({"msg_type": "stream", "header": {"msg_type": "stream"}, "parent_header": {},
+                     "metadata": {}, "content": {"name": "stdout", "text": ""}})
 
 
 def _remove_tree(path: Path) -> None:
@@ -302,6 +313,7 @@ class SandboxedKernel:
         client = self.manager.client(context=_zmq_context())
         client.start_channels()
         self.client = client
+        _warm_converter()  # while the kernel boots
         while True:
             if self.process.poll() is not None:
                 raise KernelStartError(f"the grading kernel exited at start-up: {self.stderr_tail()}")
