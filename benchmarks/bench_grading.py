@@ -18,11 +18,15 @@ kernel per submission); nbgrader with none.
 Goals (issue 13): lossbook at least 10× faster than nbgrader on the honest batch and 4×
 on the mixed batch, with the same isolation (kernels forked by the fork server,
 ``lossbook/grading/forkserver.py``, where the grader runs as root with bubblewrap). Beside
-the wall-clock figures each tool's CPU time per submission is printed (the grader and
-every process it started and waited for: kernels, sandboxes, nbgrader's kernels), which
-depends less on what else the machine is doing (for ``lossbook-plain`` it misses the
-kernels themselves: a killed bwrap tree is reaped by the machine's init, not by the
-grader, so that column is a lower bound); and lossbook once more with
+the wall-clock figures each tool's CPU time per submission is printed: the CPU of the
+command and of every process it started (kernels, sandboxes, the fork server's template,
+nbgrader's kernels), counted by a control group made for each run (cgroup v1
+``cpuacct`` or v2 ``cpu.stat``; the last line says which). Where none can be made (not
+root) it falls back to ``getrusage`` of the waited-for descendants, a lower bound that
+misses most kernels: a forked kernel is reaped inside its sandbox and a killed bwrap tree
+by the machine's init (before session 6 that was the only measure: it showed about 40 %
+of lossbook's real CPU). CPU depends less than wall time on what else the machine is
+doing, but under load it grows too (caches, frequency). And lossbook once more with
 ``LOSSBOOK_FORKSERVER=0`` (one bwrap and one cold Python per kernel, the path before the
 fork server) unless ``--no-plain``. The machine may be shared with other work: compare the
 ratios, not absolute seconds; the load average is printed beside every run.
@@ -121,17 +125,6 @@ def _group_cpu(group: Path, counter: str) -> float:
     return int(dict(line.split() for line in text.splitlines())["usage_usec"]) / 1e6
 
 
-def _remove_group(group: Path) -> None:
-    for _ in range(100):  # the last processes may still be leaving it
-        try:
-            group.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.05)
-
-
 CPU_MEASURE = ["getrusage"]  # what the last run's CPU figure counted (printed with the results)
 
 
@@ -159,7 +152,9 @@ def timed(command: list[str], **kwargs) -> tuple[float, float, float]:
             cpu = _children_cpu() - cpu
     finally:
         if group is not None:
-            _remove_group(group[0])
+            from lossbook.grading.cgroups import remove
+
+            remove(group[0])
     return seconds, cpu, (load + os.getloadavg()[0]) / 2
 
 
