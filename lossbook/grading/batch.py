@@ -375,12 +375,26 @@ def grade(paths, out: Path | None, options: GradeOptions | None = None, *, execu
     solutions_dir = options.solutions
     if not solutions_dir.is_dir():
         raise FileNotFoundError(f"solutions folder {str(solutions_dir)!r} does not exist; pass --solutions FOLDER")
-    forbidden_by_exercise(solutions_dir)  # a malformed policy file stops here, before any kernel starts
-    submissions = find_submissions(paths, {p.stem for p in solutions_dir.glob("*.ipynb")}, options.learner)
     base = Path(tempfile.mkdtemp(prefix="lbg-"))
     os.chmod(base, 0o711)
     owned = None
+    probing = None
     try:
+        if executor is None:
+            # The sandbox's start-up probes (bwrap, then a Python started in it as "nobody":
+            # about a second, mostly in other processes) run in a thread of their own while
+            # this one reads the policy and the submissions and imports what comparing needs.
+            # The probe binds the runtime folder but reads nothing in it, so the folder is
+            # filled here meanwhile (its imports take this thread a while).
+            hidden = (COURSE_ROOT / "lossbook", solutions_dir.resolve(), *(Path(p).resolve() for p in paths))
+            runtime = base / "runtime"
+            runtime.mkdir(mode=0o755)
+            probing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lossbook-sandbox-probe")
+            sandbox_made = probing.submit(make_sandbox, runtime, no_sandbox=options.no_sandbox,
+                                          limits=options.limits, hidden=hidden)
+            build_runtime(runtime)
+        forbidden_by_exercise(solutions_dir)  # a malformed policy file stops here, before any kernel starts
+        submissions = find_submissions(paths, {p.stem for p in solutions_dir.glob("*.ipynb")}, options.learner)
         # nbval, nbformat and jupyter_client are imported here, before any thread of a kernel
         # pool imports them too: two threads importing them at once can fail (a module seen
         # partially initialised).
@@ -388,9 +402,7 @@ def grade(paths, out: Path | None, options: GradeOptions | None = None, *, execu
 
         warm_up()
         if executor is None:
-            hidden = (COURSE_ROOT / "lossbook", solutions_dir.resolve(), *(Path(p).resolve() for p in paths))
-            sandbox = make_sandbox(build_runtime(base / "runtime"), no_sandbox=options.no_sandbox,
-                                   limits=options.limits, hidden=hidden)
+            sandbox = sandbox_made.result()
             executor = owned = LocalExecutor(sandbox, base, options.jobs, len(submissions))
         for warning in executor.warnings:
             (options.warn or (lambda text: print(f"lossbook grade: WARNING: {text}", file=sys.stderr)))(warning)
@@ -398,6 +410,8 @@ def grade(paths, out: Path | None, options: GradeOptions | None = None, *, execu
         report.notes[:0] = list(executor.warnings)
         return report
     finally:
+        if probing is not None:
+            probing.shutdown(wait=True)  # the probe's folder is in ``base``
         if owned is not None:
             owned.close()
         remove_tree(base)

@@ -51,7 +51,7 @@ def create(name: str, memory_mb: int) -> list[Path]:
             for key, value in values.items():
                 (group / key).write_text(value)
         except OSError:
-            _remove(group)
+            remove(group)
             continue
         made.append(group)
     return made
@@ -84,10 +84,12 @@ def kill_and_remove(groups: list[Path]) -> None:
             break
         time.sleep(0.02)
     for group in groups:
-        _remove(group)
+        remove(group)
 
 
-def _remove(group: Path) -> None:
+def remove(group: Path) -> None:
+    """Remove an empty control group (any hierarchy), waiting up to 2 s for the processes
+    that are leaving it."""
     for _ in range(100):  # exiting processes keep a group busy for a moment
         try:
             group.rmdir()

@@ -7,6 +7,7 @@ submission never waits for a cold start when there is work in the queue.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from lossbook.grading import cgroups
 from lossbook.grading.sandbox import (FORKED_CONNECTION_DIR, RUNTIME_MOUNT, SOCKETDIR, KernelLaunch, KernelStartError, Sandbox,
-                                      kernel_environment, launch_direct, stop_process)
+                                      kernel_environment, kill_now, launch_direct, stop_process)
 
 #: Per-cell output kept for comparison and feedback (characters of the outputs' JSON);
 #: beyond it the cell fails.
@@ -91,6 +92,16 @@ def _close_thread_loop() -> None:
     if not loop.is_running():
         loop.close()
     policy.set_event_loop(None)
+
+
+@functools.cache
+def _warm_converter() -> None:
+    """Call nbformat's ``output_from_msg`` once: its first call builds nbformat's output
+    validator (about 0.1 s), which the first cell that printed used to pay."""
+    from nbformat.v4 import output_from_msg
+
+    output_from_msg({"msg_type": "stream", "header": {"msg_type": "stream"}, "parent_header": {},
+                     "metadata": {}, "content": {"name": "stdout", "text": ""}})
 
 
 def _remove_tree(path: Path) -> None:
@@ -205,7 +216,10 @@ class SandboxedKernel:
     :func:`~lossbook.grading.sandbox.launch_direct`.
     """
 
-    def __init__(self, sandbox: Sandbox, base: Path, *, forkserver=None, start=None):
+    _killed = False  # set by kill()
+    _reaper: "Reaper | None" = None
+
+    def __init__(self, sandbox: Sandbox, base: Path, *, forkserver=None, start=None, reaper: "Reaper | None" = None):
         from lossbook.grading.provisioner import new_manager
 
         self.sandbox = sandbox
@@ -227,6 +241,8 @@ class SandboxedKernel:
         self._report_from = 0
         self._records: list[tuple[str, str]] | None = None
         self._started = False
+        self._reaper = reaper
+        self._gone = threading.Event()  # set once the kill is finished (process reaped, files removed)
         # The refusal channel: a pipe the kernel's guards write records to, each signed with
         # a key that reaches the kernel over another pipe (read and closed before any
         # learner code runs). Records without a valid signature, or of an unknown kind, are
@@ -297,6 +313,7 @@ class SandboxedKernel:
         client = self.manager.client(context=_zmq_context())
         client.start_channels()
         self.client = client
+        _warm_converter()  # while the kernel boots
         while True:
             if self.process.poll() is not None:
                 raise KernelStartError(f"the grading kernel exited at start-up: {self.stderr_tail()}")
@@ -322,7 +339,7 @@ class SandboxedKernel:
                 continue
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return not self._killed and self.process is not None and self.process.poll() is None
 
     def stderr_tail(self, limit: int = 2000) -> str:
         try:
@@ -370,21 +387,51 @@ class SandboxedKernel:
         return found
 
     def refusals(self) -> list[tuple[str, str]]:
-        """``(kind, detail)`` of every operation the kernel's guards refused (signed records only)."""
+        """``(kind, detail)`` of every operation the kernel's guards refused (signed records only);
+        after :meth:`kill`, once the kernel is gone (every record it wrote is read)."""
+        if self._killed:
+            self._gone.wait()
         if self._records is None:
             self._records = []
         self._records += self._drain()
         return list(self._records)
 
     def kill(self) -> None:
-        """Kill the sandbox and everything in it (``KernelManager.shutdown_kernel(now=True)``:
-        the provisioner's kill and clean-up); remove the kernel's folder."""
+        """Kill the sandbox and everything in it; idempotent.
+
+        The SIGKILL is sent here, at once (nothing the learner wrote runs on). The rest is
+        waiting and tidying: ``KernelManager.shutdown_kernel(now=True)`` (the provisioner's
+        kill, which waits for the sandbox's exit, and its clean-up: cgroups, pipes), the last
+        refusal records, the kernel's folder. A kernel from a :class:`KernelPool` hands that
+        to the pool's :class:`Reaper`, so the grading thread goes on with the next submission
+        while this sandbox dies (:meth:`KernelPool.close` waits for every one); else it is
+        done here, before returning.
+        """
+        if self._killed:
+            return
+        self._killed = True
         if self.client is not None:
             try:
                 self.client.stop_channels()
             except Exception:  # noqa: BLE001 - best effort on a dying kernel
                 pass
             self.client = None
+        process = self.manager.provisioner.process
+        if process is not None:
+            kill_now(process, group=not self.forked)
+        if self._reaper is not None:
+            self._reaper.submit(self._finish_kill)
+        else:
+            self._finish_kill()
+
+    def _finish_kill(self) -> None:
+        """The waiting part of :meth:`kill` (see there)."""
+        try:
+            self._shut_down()
+        finally:
+            self._gone.set()
+
+    def _shut_down(self) -> None:
         manager = self.manager
         try:
             if manager.has_kernel:
@@ -512,6 +559,52 @@ class SandboxedKernel:
         return ended(status)
 
 
+class Reaper:
+    """One background thread that finishes killed kernels (:meth:`SandboxedKernel.kill`).
+
+    A kill is a SIGKILL, sent at once by the grading thread, then waiting: for the
+    sandbox's processes to exit, its cgroups to empty, its folder to go (about 0.1 s a
+    kernel under load). Here that waiting is done one kernel after another while the
+    grading threads go on. :meth:`close` waits for every kill handed over; a kill
+    submitted after it is done by the caller.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def submit(self, job) -> None:
+        with self._lock:
+            if not self._closed:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, daemon=True, name="lossbook-kernel-reaper")
+                    self._thread.start()
+                self._jobs.put(job)
+                return
+        job()
+
+    def _loop(self) -> None:
+        try:
+            while (job := self._jobs.get()) is not None:
+                try:
+                    job()
+                except Exception:  # noqa: BLE001 - one kernel's clean-up never stops the others'
+                    pass
+        finally:
+            _close_thread_loop()
+
+    def close(self) -> None:
+        """Wait for every kill handed over so far; later ones are done by their callers."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            self._jobs.put(None)
+            thread.join()
+
+
 class KernelPool:
     """Kernels started ahead of use: ``get()`` hands out a ready kernel (each used once).
 
@@ -546,6 +639,7 @@ class KernelPool:
         self._remaining = expected
         self._waiters: list[threading.Thread] = []
         self._closed = False
+        self.reaper = Reaper()
         self._spawner = threading.Thread(target=self._spawn_loop, daemon=True, name="lossbook-kernels")
         self._spawner.start()
         for _ in range(min(size, expected)):
@@ -563,7 +657,7 @@ class KernelPool:
     def _start_and_wait(self) -> None:
         kernel = None
         try:
-            kernel = SandboxedKernel(self.sandbox, self.base, start=self._create_in_spawner)
+            kernel = SandboxedKernel(self.sandbox, self.base, start=self._create_in_spawner, reaper=self.reaper)
             kernel.wait_ready()
             self._ready.put(kernel)
         except Exception as error:  # noqa: BLE001 - reported to whoever takes it
@@ -632,14 +726,15 @@ class KernelPool:
         return item
 
     def close(self) -> None:
-        """Kill every kernel not handed out and stop the fork server; call once every
-        handed-out kernel is done."""
+        """Kill every kernel not handed out, wait until every killed kernel is gone (the
+        :class:`Reaper`) and stop the fork server; call once every handed-out kernel is done."""
         with self._lock:
             self._closed = True
             waiters = list(self._waiters)
         for waiter in waiters:  # kernels already asked for start (the spawner serves them) ...
             waiter.join(timeout=2 * STARTUP_TIMEOUT)
         self._kill_ready()  # ... and are killed
+        self.reaper.close()  # every kill finished (from now on kills finish in their callers)
         self._jobs.put(None)
         self._spawner.join()
         self._kill_ready()

@@ -152,6 +152,7 @@ class GuardedKernelClient(BlockingKernelClient):
     control_channel_class = Type(GuardedChannel)
 
     _following: str | None = None
+    _replied: frozenset = frozenset()  # requests whose reply replies_to() has read
 
     def execute(self, code: str, *args, **kwargs) -> str:
         if self._following is not None:  # inside follow(): the request is already out
@@ -184,7 +185,20 @@ class GuardedKernelClient(BlockingKernelClient):
         """Shell messages answering one of ``msg_ids``: waits up to ``timeout`` seconds for
         a message to arrive (``0``: only those already here), then reads every message
         already here for at most ``budget`` seconds (see :meth:`GuardedChannel.answers`)."""
-        return self.shell_channel.answers(msg_ids, timeout, budget)
+        found = self.shell_channel.answers(msg_ids, timeout, budget)
+        if found:
+            self._replied = self._replied | {msg["parent_header"]["msg_id"] for msg in found}
+        return found
+
+    async def _async_recv_reply(self, msg_id: str, timeout: float | None = None, channel: str = "shell") -> dict:
+        """``execute_interactive``'s wait for the reply, once the request is idle; for a
+        request followed by :meth:`follow` whose reply :meth:`replies_to` already read
+        (between two turns of a long cell), none: returns :func:`dropped` at once. (Waiting
+        would wait for a second reply until the turn ends; one that is on its way is
+        found by the caller's check of the shell queue.)"""
+        if channel == "shell" and msg_id == self._following and msg_id in self._replied:
+            return dropped()
+        return await super()._async_recv_reply(msg_id, timeout=timeout, channel=channel)
 
     @property
     def shell_reads(self) -> int:

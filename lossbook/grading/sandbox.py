@@ -401,6 +401,18 @@ def stop_process(process, *, grace: float = 0.0, group: bool = False, wait: floa
             return True
         except subprocess.TimeoutExpired:
             pass
+    kill_now(process, group=group)
+    try:
+        process.wait(timeout=wait)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def kill_now(process, *, group: bool = False) -> None:
+    """SIGKILL a sandbox's process (``group``: its process group too) without waiting for it
+    (:func:`stop_process` waits). Nothing in the sandbox runs on once the signal is
+    delivered; a forked sandbox's init takes its pid namespace with it."""
     if process.poll() is None:
         if group:
             try:
@@ -411,11 +423,6 @@ def stop_process(process, *, grace: float = 0.0, group: bool = False, wait: floa
             process.kill()
         except ProcessLookupError:
             pass
-    try:
-        process.wait(timeout=wait)
-        return True
-    except subprocess.TimeoutExpired:
-        return False
 
 
 class KernelStartError(RuntimeError):

@@ -103,6 +103,37 @@ def test_a_pool_starts_kernels_through_the_provisioner(base, sandbox_ok):
 
 
 @slow
+def test_a_pool_kernel_is_killed_at_once_and_finished_by_the_reaper(base, sandbox_ok, monkeypatch):
+    """kill() sends the SIGKILL and returns; the waiting (the sandbox's exit, its cgroups,
+    its folder) is the pool's reaper's, and close() waits for it: nothing is left."""
+    import threading
+
+    from lossbook.grading import kernel as kernel_module
+
+    release = threading.Event()
+    finish = kernel_module.SandboxedKernel._shut_down
+
+    def held(self):
+        release.wait(60)
+        finish(self)
+
+    monkeypatch.setattr(kernel_module.SandboxedKernel, "_shut_down", held)
+    pool = KernelPool(_sandbox(base, "bwrap"), base, size=1, expected=1)
+    try:
+        kernel = pool.get()
+        assert kernel.run_cell("print(1)", timeout=10).outputs[0]["text"] == "1\n"
+        kernel.kill()  # returns while its clean-up is held
+        assert not kernel.alive() and kernel.dir.exists() and not release.is_set()
+        assert kernel.run_cell("print(2)", timeout=10).status == "died"
+    finally:
+        release.set()
+        pool.close()
+    assert not kernel.dir.exists() and kernel.process.poll() is not None
+    assert not any(Path(group).exists() for group in kernel.cgroups)
+    assert kernel.refusals() == []
+
+
+@slow
 def test_grading_never_looks_the_provisioner_up(base, monkeypatch):
     """A venv installed before the entry point existed still grades: the factory (which
     reads installed package metadata) is never asked."""

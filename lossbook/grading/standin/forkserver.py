@@ -271,6 +271,7 @@ def _warm(here):
     for name in ("numpy", "lossbook", "lossbook.canonical", "lossbook.forbidden", "boot",
                  "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
                  "IPython.core.completerlib", "IPython.core.debugger", "IPython.extensions.storemagic",
+                 "IPython.core.oinspect", "IPython.utils.wildcard", "faulthandler", "traitlets.config",
                  "sqlite3", "pdb", "tornado.queues", "tornado.locks", "tornado.platform.asyncio",
                  "http.server", "xmlrpc.client", "unicodedata", "resource", "random"):
         try:
