@@ -24,8 +24,7 @@ from hypothesis import given, settings, strategies as st
 
 import lazymodules
 from lazymodules import heavy_reason_of, lazy
-
-ROOT_CONFTEST = Path(__file__).resolve().parents[2] / "conftest.py"
+from root_conftest import loaded_root_conftest
 
 HEAVY = [
     [sys.executable, "-m", "ipykernel_launcher", "-f", "kernel.json"],
@@ -50,10 +49,7 @@ CHEAP = [
 @pytest.fixture
 def root_conftest(request):
     """The root conftest, as pytest loaded it (not a re-import)."""
-    for plugin in request.config.pluginmanager.get_plugins():
-        if Path(getattr(plugin, "__file__", "") or "").resolve() == ROOT_CONFTEST:
-            return plugin
-    raise AssertionError(f"{ROOT_CONFTEST} is not loaded")
+    return loaded_root_conftest(request.config)
 
 
 @pytest.fixture

@@ -11,16 +11,12 @@ import pytest
 from nbval.plugin import IPyNbFile
 
 from lossbook.exercises.progress import ProgressStore
-
-ROOT_CONFTEST = Path(__file__).resolve().parents[2] / "conftest.py"
+from root_conftest import loaded_root_conftest
 
 
 @pytest.fixture
 def root_conftest(request):
-    for plugin in request.config.pluginmanager.get_plugins():
-        if Path(getattr(plugin, "__file__", "") or "").resolve() == ROOT_CONFTEST:
-            return plugin
-    raise AssertionError(f"{ROOT_CONFTEST} is not loaded")
+    return loaded_root_conftest(request.config)
 
 
 def test_a_notebook_kernel_starts_with_an_empty_store_and_the_session_keeps_its_own(root_conftest):
