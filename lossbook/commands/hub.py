@@ -171,8 +171,8 @@ def run(args) -> int:
         if not config.is_file():
             raise HubError(f"{config} is missing: `lossbook hub` runs from a checkout of the course "
                            "(pass --course DIR)")
+        password, generated = _password(args)  # first: a bad password is named even where no proxy is installed yet
         proxy = find_proxy(course, args.proxy)
-        password, generated = _password(args)
     except (HubError, WorkspaceError) as exc:
         print(f"lossbook hub: {exc}", file=sys.stderr)
         return 2

@@ -25,7 +25,9 @@ def test_a_missing_proxy_says_how_to_install_it(tmp_path):
 def test_a_short_password_is_refused_before_anything_starts(tmp_path):
     password = tmp_path / "password"
     password.write_text("short\n")
-    done = hub("--password-file", str(password), "--state", str(tmp_path / "state"))
+    # --proxy names nothing: the password is checked first, also where no proxy is installed
+    done = hub("--password-file", str(password), "--state", str(tmp_path / "state"),
+               "--proxy", str(tmp_path / "no-proxy"))
     assert done.returncode == 2 and "8 characters" in done.stderr
     assert not (tmp_path / "state").exists()
 
